@@ -1,0 +1,1 @@
+"""Modules (addons): manifests, the dependency graph, loading, install/upgrade/uninstall, data files."""

@@ -1,0 +1,1 @@
+"""Small helpers at the bottom layer: configuration, logging, file locations."""

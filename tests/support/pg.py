@@ -1,0 +1,85 @@
+"""Which PostgreSQL the tests talk to.
+
+The machine's server at 127.0.0.1:5432 when it answers (or whatever ``PGHOST``/``PGPORT`` name),
+otherwise an embedded server started once for the whole run.
+"""
+
+import os
+import socket
+import tempfile
+import uuid
+
+import psycopg2
+
+
+def _port_open(host, port):
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def system_params():
+    """Connection parameters of the machine's PostgreSQL, or None when none answers."""
+    host = os.environ.get('PGHOST', '127.0.0.1')
+    port = int(os.environ.get('PGPORT', '5432'))
+    user = os.environ.get('PGUSER', 'postgres')
+    if host.startswith('/') or _port_open(host, port):
+        return {'host': host, 'port': port, 'user': user}
+    return None
+
+
+_embedded = {}
+
+
+def embedded_params():
+    """Start (once per test run) an embedded PostgreSQL and return its connection parameters."""
+    if 'params' not in _embedded:
+        from openerp_lite import embedded_pg
+        data_dir = tempfile.mkdtemp(prefix='oel-test-pg-')
+        server = embedded_pg.EmbeddedPostgres(data_dir)
+        _embedded['server'] = server
+        _embedded['params'] = server.start()
+    return _embedded['params']
+
+
+def stop_embedded():
+    server = _embedded.pop('server', None)
+    _embedded.pop('params', None)
+    if server is not None:
+        server.stop()
+
+
+def params():
+    return system_params() or embedded_params()
+
+
+def new_db_name(prefix='oelt'):
+    return '%s_%s' % (prefix, uuid.uuid4().hex[:10])
+
+
+def admin_connect(pg):
+    conn = psycopg2.connect(dbname='postgres', **pg)
+    conn.autocommit = True
+    return conn
+
+
+def drop_database(pg, name):
+    conn = admin_connect(pg)
+    try:
+        with conn.cursor() as cr:
+            cr.execute('SELECT pg_terminate_backend(pid) FROM pg_stat_activity '
+                       'WHERE datname = %s AND pid <> pg_backend_pid()', (name,))
+            cr.execute('DROP DATABASE IF EXISTS "%s"' % name)
+    finally:
+        conn.close()
+
+
+def create_database(pg, name):
+    conn = admin_connect(pg)
+    try:
+        with conn.cursor() as cr:
+            cr.execute('CREATE DATABASE "%s" TEMPLATE template0 ENCODING \'UTF8\'' % name)
+    finally:
+        conn.close()
