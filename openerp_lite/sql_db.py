@@ -1,8 +1,9 @@
 """PostgreSQL access: bounded connection pools, cursors, transactions and the retry helper.
 
 One pool per database name, shared by the threads of a process. Pools are never shared across a
-fork: adapters call :func:`close_all` in the parent before forking, and a pool notices a changed pid
-and drops what it inherited, so a worker never talks over a socket opened by another process.
+fork: adapters call :func:`close_all` in the parent before forking, and as a safety net a fork hook
+gives the child an empty set of pools and detaches every inherited socket (without closing it, which
+would end the parent's session), so a worker never talks over a socket opened by another process.
 Every transaction runs at REPEATABLE READ (DESIGN §7); the loser of a write race gets a
 serialization failure, which :func:`run_in_transaction` retries from scratch.
 """
@@ -12,6 +13,7 @@ import itertools
 import logging
 import os
 import random
+import select
 import threading
 import time
 
@@ -40,6 +42,11 @@ _settings = {
 }
 _pools = {}
 _pools_lock = threading.Lock()
+#: Pools inherited through fork, kept referenced so their connections are never finalised here.
+_inherited = []
+
+#: seconds a new connection may take before the attempt fails (libpq's own default is forever)
+CONNECT_TIMEOUT = 10
 
 
 def configure(host=None, port=None, user=None, password=None, maxconn=64, wait_timeout=10.0):
@@ -79,50 +86,89 @@ class ConnectionPool:
         self.maxconn = maxconn
         self.wait_timeout = wait_timeout
         self._idle = []
-        self._in_use = 0
+        self._borrowed = set()      # connections handed out, by identity
         self._pid = os.getpid()
+        self._closed = False
         self._cond = threading.Condition()
 
-    def _forget_if_forked(self):
-        # Sockets inherited through fork belong to the parent: never use or close them here.
-        if self._pid != os.getpid():
-            self._idle = []
-            self._in_use = 0
-            self._pid = os.getpid()
+    @property
+    def _in_use(self):
+        return len(self._borrowed)
+
+    def _neutralise_after_fork(self):
+        """In a forked child: make every inherited connection harmless, without locking.
+
+        The sockets belong to the parent. Closing or finalising a libpq connection sends a
+        Terminate message, which would end the parent's session; so each socket's descriptor is
+        first pointed at /dev/null. Any later use in the child fails cleanly (the "server" hangs
+        up at once) and finalisation writes into the void. The lock may have been held by a thread
+        that does not exist here, so it is replaced, not acquired.
+        """
+        for conn in list(self._idle) + list(self._borrowed):
+            _detach_socket(conn)
+        self._idle = []
+        self._borrowed = set()
+        self._closed = True
+        self._cond = threading.Condition()
+        self._pid = os.getpid()
 
     def borrow(self):
+        """A connection to this database, waiting up to ``wait_timeout`` for a free one."""
+        if self._pid != os.getpid():
+            raise psycopg2.InterfaceError('connection pool of %r was inherited through fork'
+                                          % self.dbname)
         deadline = time.monotonic() + self.wait_timeout
         with self._cond:
-            self._forget_if_forked()
-            while not self._idle and self._in_use >= self.maxconn:
+            while not self._idle and len(self._borrowed) >= self.maxconn:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise TooBusy('Server too busy: all %d connections to database %r are in use; '
-                                  'try again shortly.' % (self.maxconn, self.dbname))
+                    _logger.warning('pool of %s exhausted: %d connections busy for %.1fs',
+                                    self.dbname, self.maxconn, self.wait_timeout)
+                    raise TooBusy('Server too busy: all %d connections to database %r stayed in '
+                                  'use for %.1f seconds; try again shortly.'
+                                  % (self.maxconn, self.dbname, self.wait_timeout))
                 self._cond.wait(remaining)
             conn = self._idle.pop() if self._idle else None
-            self._in_use += 1
+            # Reserve the slot before connecting, outside the lock, so the count never overshoots.
+            token = conn if conn is not None else object()
+            self._borrowed.add(token)
         try:
             if conn is not None and not self._is_alive(conn):
-                _logger.info('replacing a dead connection to %s', self.dbname)
+                _logger.info('replacing a dead idle connection to %s', self.dbname)
                 self._discard(conn)
                 conn = None
             if conn is None:
-                conn = psycopg2.connect(**connection_params(self.dbname))
+                conn = psycopg2.connect(connect_timeout=CONNECT_TIMEOUT,
+                                        **connection_params(self.dbname))
                 conn.set_session(isolation_level='REPEATABLE READ')
-            return conn
         except BaseException:
             with self._cond:
-                self._in_use -= 1
+                self._borrowed.discard(token)
                 self._cond.notify()
             raise
+        if conn is not token:
+            with self._cond:
+                self._borrowed.discard(token)
+                self._borrowed.add(conn)
+        return conn
 
     @staticmethod
     def _is_alive(conn):
+        """False for a connection whose server side went away while it sat idle.
+
+        An idle connection has nothing to read unless the server spoke first: a FATAL message
+        and end-of-file after ``pg_terminate_backend`` or a restart (or a NOTIFY). So the common
+        case costs one non-blocking ``select``; only a readable socket pays a round trip.
+        """
         if conn.closed:
             return False
         try:
-            # A cheap round trip: the only reliable way to see a backend killed while idle.
+            readable, _w, _x = select.select([conn.fileno()], [], [], 0)
+        except (OSError, ValueError, psycopg2.Error):
+            return False
+        if not readable:
+            return True
+        try:
             with conn.cursor() as cr:
                 cr.execute('SELECT 1')
             conn.rollback()
@@ -136,12 +182,13 @@ class ConnectionPool:
             conn.close()
 
     def give_back(self, conn, keep=True):
-        """Return ``conn``; it is kept only when clean and still connected."""
+        """Return ``conn``; it is kept only when clean, still connected and the pool is open."""
+        if self._pid != os.getpid():
+            # Borrowed before a fork: the socket is the parent's; it was detached already.
+            return
         with self._cond:
-            if self._pid != os.getpid():
-                return
-            self._in_use -= 1
-            if keep and not conn.closed and \
+            self._borrowed.discard(conn)
+            if keep and not self._closed and not conn.closed and \
                     conn.get_transaction_status() == psycopg2.extensions.TRANSACTION_STATUS_IDLE:
                 self._idle.append(conn)
             else:
@@ -149,15 +196,33 @@ class ConnectionPool:
             self._cond.notify()
 
     def close(self):
+        """Close the idle connections; connections in use are closed when given back."""
+        if self._pid != os.getpid():
+            self._neutralise_after_fork()
+            return
         with self._cond:
-            if self._pid == os.getpid():
-                for conn in self._idle:
-                    self._discard(conn)
-            self._idle = []
+            self._closed = True
+            idle, self._idle = self._idle, []
+            self._cond.notify_all()
+        for conn in idle:
+            self._discard(conn)
 
     def stats(self):
         with self._cond:
-            return {'idle': len(self._idle), 'in_use': self._in_use, 'max': self.maxconn}
+            return {'idle': len(self._idle), 'in_use': len(self._borrowed), 'max': self.maxconn}
+
+
+def _detach_socket(conn):
+    """Point ``conn``'s socket descriptor at /dev/null (see ``_neutralise_after_fork``)."""
+    try:
+        fd = conn.fileno()
+    except (psycopg2.Error, ValueError):
+        return  # already closed
+    devnull = os.open(os.devnull, os.O_RDWR)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
 
 
 class Cursor:
@@ -171,10 +236,16 @@ class Cursor:
         self._pool = pool
         self.dbname = pool.dbname
         self._conn = pool.borrow()
-        self._obj = self._conn.cursor()
+        try:
+            self._obj = self._conn.cursor()
+        except BaseException:
+            pool.give_back(self._conn, keep=False)
+            raise
         self._savepoint_ids = itertools.count()
         self._after_commit = []
         self.sql_count = 0
+        #: True once a commit of this cursor succeeded (a retry must not run the work again)
+        self.committed = False
         self.closed = False
 
     # -- queries -----------------------------------------------------------------------------
@@ -221,10 +292,24 @@ class Cursor:
         self._after_commit.append(callback)
 
     def commit(self):
+        """Commit, then run the ``after_commit`` callbacks in order.
+
+        Every callback runs even if an earlier one fails; the first failure is then raised. The
+        transaction is durable by then, which is why :func:`run_in_transaction` never retries
+        after a commit.
+        """
         self._conn.commit()
+        self.committed = True
         callbacks, self._after_commit = self._after_commit, []
+        failure = None
         for callback in callbacks:
-            callback()
+            try:
+                callback()
+            except Exception as error:
+                _logger.exception('after-commit callback %r failed on %s', callback, self.dbname)
+                failure = failure or error
+        if failure is not None:
+            raise failure
 
     def rollback(self):
         self._after_commit = []
@@ -238,7 +323,10 @@ class Cursor:
         try:
             yield
         except BaseException:
-            self._obj.execute('ROLLBACK TO SAVEPOINT "%s"' % name)
+            # If even this fails (connection lost), the original error is the one worth seeing;
+            # the transaction then stays aborted and the outer block rolls it back.
+            with contextlib.suppress(psycopg2.Error):
+                self._obj.execute('ROLLBACK TO SAVEPOINT "%s"' % name)
             raise
         else:
             self._obj.execute('RELEASE SAVEPOINT "%s"' % name)
@@ -273,10 +361,10 @@ class Cursor:
 def pool_for(dbname):
     """The pool of ``dbname`` in this process, created on first use."""
     pool = _pools.get(dbname)
-    if pool is None or pool._pid != os.getpid():
+    if pool is None:
         with _pools_lock:
             pool = _pools.get(dbname)
-            if pool is None or pool._pid != os.getpid():
+            if pool is None:
                 pool = _pools[dbname] = ConnectionPool(
                     dbname, _settings['maxconn'], _settings['wait_timeout'])
     return pool
@@ -326,11 +414,13 @@ def run_in_transaction(dbname, work, attempts=5, max_backoff=1.0):
     :class:`ConcurrencyError`. Any other exception rolls back and propagates unchanged.
     """
     for attempt in range(1, attempts + 1):
+        cr = None
         try:
-            with cursor(dbname) as cr:
+            cr = cursor(dbname)
+            with cr:
                 return work(cr)
         except psycopg2.Error as error:
-            if not is_retryable(error):
+            if not is_retryable(error) or (cr is not None and cr.committed):
                 raise
             if attempt == attempts:
                 RetryStats.exhausted += 1
@@ -343,3 +433,22 @@ def run_in_transaction(dbname, work, attempts=5, max_backoff=1.0):
                          psycopg2.errorcodes.lookup(error.pgcode), dbname, delay, attempt, attempts)
             time.sleep(delay)
     raise AssertionError('unreachable')
+
+
+def _after_fork_in_child():
+    """Runs in every child forked by ``os.fork`` (Gunicorn, multiprocessing).
+
+    Adapters should call :func:`close_all` before forking; this is the safety net for when they
+    did not: the child starts with no pools and the inherited ones are neutralised, never closed.
+    """
+    global _pools_lock
+    _pools_lock = threading.Lock()
+    pools = list(_pools.values())
+    _pools.clear()
+    for pool in pools:
+        pool._neutralise_after_fork()
+    _inherited.extend(pools)
+
+
+if hasattr(os, 'register_at_fork'):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -1,0 +1,1 @@
+"""The openerp-lite test suite (a package, so ``tests.support`` imports from the checkout)."""
