@@ -1,0 +1,262 @@
+"""The WSGI callable: routing by path, bounded body reads, one access-log line per RPC call.
+
+Plain WSGI rather than a framework: the hot path is one dict lookup on the path, one bounded read,
+the codec and the dispatch. Errors always come back in the protocol of the route (a fault, a
+JSON-RPC error object or a short text/JSON body), never as an HTML traceback.
+"""
+
+import json
+import logging
+import os
+import time
+
+from .. import release, service
+from ..exceptions import ProtocolError
+from . import jsonrpc, xmlrpc
+
+_logger = logging.getLogger(__name__)
+_access = logging.getLogger('openerp_lite.http.access')
+
+_state = {'options': None, 'server_kind': None}
+
+
+def setup(options, server_kind=None):
+    """Install the settings used by :func:`application` (called once by ``main``)."""
+    _state['options'] = options
+    _state['server_kind'] = server_kind
+
+
+def _options():
+    options = _state['options']
+    if options is None:
+        # Started by a foreign server (``gunicorn openerp_lite.http:application``) without main():
+        # configure from the environment on the first request, never at import time.
+        from .. import sql_db
+        from ..tools import config
+        options = config.parse([], os.environ)
+        sql_db.configure(host=options.db_host, port=options.db_port, user=options.db_user,
+                         password=options.db_password, maxconn=options.db_maxconn)
+        _state['options'] = options
+        _state['server_kind'] = _state['server_kind'] or 'external'
+    return options
+
+
+# -- responses ---------------------------------------------------------------------------------
+
+def _respond(start_response, status, content_type, body, extra=(), close=False):
+    headers = [('Content-Type', content_type), ('Content-Length', str(len(body)))]
+    headers.extend(extra)
+    if close:
+        # The request body was not read: keep-alive would parse it as the next request.
+        headers.append(('Connection', 'close'))
+    start_response(status, headers)
+    return [body]
+
+
+def _text(start_response, status, text, extra=(), close=False):
+    return _respond(start_response, status, 'text/plain; charset=utf-8',
+                    text.encode('utf-8'), extra, close)
+
+
+def _json(start_response, status, payload, close=False):
+    return _respond(start_response, status, 'application/json',
+                    json.dumps(payload).encode('utf-8'), close=close)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def _read_body(environ, limit):
+    """The request body, at most ``limit`` bytes; raises _BodyTooLarge without reading more."""
+    length = environ.get('CONTENT_LENGTH')
+    stream = environ['wsgi.input']
+    if length:
+        try:
+            length = int(length)
+        except ValueError:
+            raise ProtocolError('Invalid Content-Length header.', -32600)
+        if length < 0:
+            raise ProtocolError('Invalid Content-Length header.', -32600)
+        if length > limit:
+            raise _BodyTooLarge()
+        return stream.read(length) if length else b''
+    if environ.get('wsgi.input_terminated') or \
+            'chunked' in environ.get('HTTP_TRANSFER_ENCODING', '').lower():
+        chunks, total = [], 0
+        while True:  # bounded: stops at end of stream or past the limit
+            chunk = stream.read(min(65536, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > limit:
+                raise _BodyTooLarge()
+        return b''.join(chunks)
+    return b''
+
+
+# -- RPC ---------------------------------------------------------------------------------------
+
+def _call_info(environ, options):
+    return service.CallInfo(options, environ.get('REMOTE_ADDR'), environ.get('HTTP_HOST'))
+
+
+def _log_call(environ, service_name, method, params, status, started, result=None):
+    if not _access.isEnabledFor(logging.INFO):
+        return
+    db, uid, target = '-', '-', '%s.%s' % (service_name, method)
+    try:
+        if service_name == 'object' and len(params) >= 5:
+            db, uid = params[0], params[1]
+            target = '%s.%s' % (params[3], params[4] if method != 'exec_workflow' else method)
+        elif service_name == 'common' and method in ('login', 'authenticate') and params:
+            db = params[0]
+            if isinstance(result, int) and not isinstance(result, bool):
+                uid = result
+        elif service_name == 'db' and len(params) >= 2 and method not in (
+                'change_admin_password',):
+            db = params[1]
+        elif service_name == 'db' and method in ('exist', 'db_exist') and params:
+            db = params[0]
+    except (TypeError, IndexError, KeyError):
+        pass
+    _access.info('%s %s %s %s %s %.1fms', environ.get('REMOTE_ADDR', '-'), db, uid, target,
+                 status, (time.perf_counter() - started) * 1000.0)
+
+
+def _dispatch(environ, options, service_name, method, params):
+    """Run one call; returns ``(result, error)`` and writes the access line."""
+    started = time.perf_counter()
+    try:
+        result = service.dispatch(service_name, method, params, _call_info(environ, options))
+    except Exception as error:
+        _log_call(environ, service_name, method, params, 'error', started)
+        kind = getattr(error, 'kind', 'server_error')
+        if kind in ('server_error', 'concurrency', 'too_busy', 'config'):
+            _logger.error('%s.%s failed', service_name, method, exc_info=True)
+        else:
+            _logger.debug('%s.%s refused: %s', service_name, method, error)
+        return None, error
+    _log_call(environ, service_name, method, params, 'ok', started, result)
+    return result, None
+
+
+def _xmlrpc(environ, start_response, options, service_name, legacy):
+    try:
+        body = _read_body(environ, options.max_request_size)
+        method, params = xmlrpc.decode(body)
+    except _BodyTooLarge:
+        return _too_large(start_response, options)
+    except ProtocolError as error:
+        _access.info('%s - - %s.? error (%s)', environ.get('REMOTE_ADDR', '-'), service_name, error)
+        return _respond(start_response, '200 OK', xmlrpc.CONTENT_TYPE,
+                        xmlrpc.encode_fault(error, legacy))
+    result, error = _dispatch(environ, options, service_name, method, params)
+    if error is None:
+        try:
+            payload = xmlrpc.encode_result(result)
+        except Exception as encode_error:  # a result no XML-RPC client could read
+            _logger.error('cannot encode the result of %s.%s', service_name, method, exc_info=True)
+            payload = xmlrpc.encode_fault(encode_error, legacy)
+    else:
+        payload = xmlrpc.encode_fault(error, legacy)
+    return _respond(start_response, '200 OK', xmlrpc.CONTENT_TYPE, payload)
+
+
+def _jsonrpc(environ, start_response, options):
+    request_id = None
+    try:
+        body = _read_body(environ, options.max_request_size)
+        call = jsonrpc.decode(body)
+    except _BodyTooLarge:
+        return _too_large(start_response, options)
+    except ProtocolError as error:
+        request_id = getattr(error, 'request_id', None)
+        _access.info('%s - - jsonrpc error (%s)', environ.get('REMOTE_ADDR', '-'), error)
+        return _respond(start_response, '200 OK', jsonrpc.CONTENT_TYPE,
+                        jsonrpc.encode_error(request_id, error))
+    result, error = _dispatch(environ, options, call.service, call.method, call.args)
+    if error is None:
+        try:
+            payload = jsonrpc.encode_result(call.id, result)
+        except Exception as encode_error:
+            _logger.error('cannot encode the result of %s.%s', call.service, call.method,
+                          exc_info=True)
+            payload = jsonrpc.encode_error(call.id, encode_error)
+    else:
+        payload = jsonrpc.encode_error(call.id, error)
+    return _respond(start_response, '200 OK', jsonrpc.CONTENT_TYPE, payload)
+
+
+def _too_large(start_response, options):
+    return _text(start_response, '413 Request Entity Too Large',
+                 'Request body larger than %d bytes.\n' % options.max_request_size, close=True)
+
+
+# -- operational routes ------------------------------------------------------------------------
+
+def _health(environ, start_response, options):
+    return _json(start_response, '200 OK', {
+        'status': 'pass',
+        'version': release.version,
+        'server_serie': options.server_serie or release.DEFAULT_SERIE,
+        'pid': os.getpid(),
+        'server': _state['server_kind'] or 'unknown',
+    })
+
+
+def _root(environ, start_response, options):
+    return _text(start_response, '200 OK', 'openerp-lite %s: XML-RPC on /xmlrpc/<service>, '
+                 '/xmlrpc/2/<service>; JSON-RPC on /jsonrpc.\n' % release.version)
+
+
+_XMLRPC_LEGACY_PREFIXES = ('/xmlrpc/', '/openerp/xmlrpc/1/')
+
+
+def _route(path):
+    """``(kind, service)`` for ``path``; kind is 'legacy', 'xmlrpc2', 'jsonrpc', 'health',
+    'root' or None."""
+    if path == '/jsonrpc':
+        return 'jsonrpc', None
+    if path.startswith('/xmlrpc/2/'):
+        name = path[len('/xmlrpc/2/'):]
+        return ('xmlrpc2', name) if name and '/' not in name else (None, None)
+    for prefix in _XMLRPC_LEGACY_PREFIXES:
+        if path.startswith(prefix):
+            name = path[len(prefix):]
+            return ('legacy', name) if name and '/' not in name else (None, None)
+    if path in ('/web/health', '/web/health/'):
+        return 'health', None
+    if path == '/':
+        return 'root', None
+    return None, None
+
+
+def application(environ, start_response):
+    """The WSGI entry point of openerp-lite (``gunicorn openerp_lite.http:application``)."""
+    options = _options()
+    path = environ.get('PATH_INFO') or '/'
+    method = environ.get('REQUEST_METHOD', 'GET')
+    kind, service_name = _route(path)
+    try:
+        if kind in ('legacy', 'xmlrpc2', 'jsonrpc'):
+            if method != 'POST':
+                return _text(start_response, '405 Method Not Allowed',
+                             'Use POST for RPC calls.\n', [('Allow', 'POST')], close=True)
+            if kind == 'jsonrpc':
+                return _jsonrpc(environ, start_response, options)
+            return _xmlrpc(environ, start_response, options, service_name, kind == 'legacy')
+        if kind in ('health', 'root'):
+            if method not in ('GET', 'HEAD'):
+                return _text(start_response, '405 Method Not Allowed', 'Use GET.\n',
+                             [('Allow', 'GET, HEAD')], close=True)
+            handler = _health if kind == 'health' else _root
+            return handler(environ, start_response, options)
+        return _text(start_response, '404 Not Found', 'No handler found for %s.\n' % path,
+                     close=method not in ('GET', 'HEAD'))
+    except Exception:
+        # Last line of defence: a bug in this module must not become an HTML traceback.
+        _logger.exception('unhandled error serving %s %s', method, path)
+        return _text(start_response, '500 Internal Server Error',
+                     'Internal server error; see the server log.\n', close=True)

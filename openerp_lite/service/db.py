@@ -1,0 +1,397 @@
+"""The ``db`` service: list, create, duplicate, rename, drop, dump and restore databases.
+
+Every method that changes something takes the master password (``admin_passwd``) first and refuses
+with AccessDenied before touching anything. Database names are checked against a strict pattern
+before they reach SQL, and are always quoted as identifiers.
+"""
+
+import base64
+import binascii
+import hmac
+import importlib.util
+import logging
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+
+from passlib.hash import pbkdf2_sha512
+from psycopg2 import sql
+
+from .. import sql_db
+from ..exceptions import AccessDenied, UserError
+from ..tools import config
+from .base import call_exposed, require_str
+from .common import serie_of
+
+_logger = logging.getLogger(__name__)
+
+DB_NAME = re.compile(r'^[a-zA-Z0-9][a-zA-Z0-9_.-]*$')
+_MAX_NAME = 63  # PostgreSQL truncates longer identifiers silently; refuse them instead
+
+LANGUAGES = [
+    ['en_US', 'English (US)'], ['en_GB', 'English (UK)'], ['fr_FR', 'French / Français'],
+    ['de_DE', 'German / Deutsch'], ['es_ES', 'Spanish / Español'], ['it_IT', 'Italian / Italiano'],
+    ['nl_NL', 'Dutch / Nederlands'], ['pt_BR', 'Portuguese (BR) / Português (BR)'],
+    ['pt_PT', 'Portuguese / Português'], ['pl_PL', 'Polish / Język polski'],
+    ['ru_RU', 'Russian / русский язык'], ['zh_CN', 'Chinese (Simplified) / 简体中文'],
+    ['ja_JP', 'Japanese / 日本語'],
+]
+
+
+# -- master password ---------------------------------------------------------------------------
+
+def is_hashed(stored):
+    return isinstance(stored, str) and stored.startswith('$pbkdf2-sha512$')
+
+
+def hash_master_password(password):
+    """The form stored in the config file: a salted pbkdf2-sha512 hash."""
+    return pbkdf2_sha512.hash(password)
+
+
+def verify_master_password(password, stored):
+    """True when ``password`` matches ``stored`` (a hash, or a plain value from a hand-written file)."""
+    if not isinstance(password, str) or not stored:
+        return False
+    if is_hashed(stored):
+        try:
+            return pbkdf2_sha512.verify(password, stored)
+        except ValueError:
+            return False
+    return hmac.compare_digest(password.encode('utf-8'), str(stored).encode('utf-8'))
+
+
+def check_master(info, password):
+    if not verify_master_password(password, info.options.admin_passwd):
+        _logger.warning('db service: wrong master password from %s', info.remote_addr)
+        raise AccessDenied()
+
+
+# -- names and catalog queries -----------------------------------------------------------------
+
+def valid_name(name):
+    return isinstance(name, str) and len(name) <= _MAX_NAME and DB_NAME.match(name) is not None
+
+
+def check_name(name):
+    require_str(name, 'Database name')
+    if not valid_name(name):
+        raise UserError('Invalid database name %r: use letters, digits, "_", "." and "-", starting '
+                        'with a letter or digit, at most %d characters.' % (name, _MAX_NAME))
+    return name
+
+
+def _admin_query(query, params=()):
+    conn = sql_db.admin_connection()
+    try:
+        with conn.cursor() as cr:
+            cr.execute(query, params)
+            return cr.fetchall() if cr.description else None
+    finally:
+        conn.close()
+
+
+def _exists(name):
+    return bool(valid_name(name) and _admin_query(
+        'SELECT 1 FROM pg_database WHERE datname = %s', (name,)))
+
+
+def _terminate_sessions(cr, name):
+    """Disconnect every other session on ``name`` (DROP/RENAME/TEMPLATE need it alone)."""
+    cr.execute('SELECT pg_terminate_backend(pid) FROM pg_stat_activity '
+               'WHERE datname = %s AND pid <> pg_backend_pid()', (name,))
+
+
+def _forget_database(name):
+    """Drop what this process keeps about ``name`` before it is dropped, renamed or copied.
+
+    The ORM owner extends this to discard the database's registry and signal the other processes.
+    """
+    sql_db.close_db(name)
+
+
+def _run_admin(statements, terminate=()):
+    conn = sql_db.admin_connection()
+    try:
+        with conn.cursor() as cr:
+            for name in terminate:
+                _terminate_sessions(cr, name)
+            for statement in statements:
+                cr.execute(statement)
+    finally:
+        conn.close()
+
+
+def _create_empty(name, template):
+    _run_admin([sql.SQL("CREATE DATABASE {} ENCODING 'UTF8' TEMPLATE {}").format(
+        sql.Identifier(name), sql.Identifier(template))])
+
+
+def _drop(name):
+    _forget_database(name)
+    _run_admin([sql.SQL('DROP DATABASE IF EXISTS {}').format(sql.Identifier(name))],
+               terminate=[name])
+
+
+def _require_absent(name):
+    if _exists(name):
+        raise UserError('Database %r already exists.' % name)
+
+
+def _require_present(name):
+    if not _exists(name):
+        raise UserError('Database %r does not exist.' % name)
+
+
+# -- exposed methods ---------------------------------------------------------------------------
+
+def _host_filter(info):
+    pattern = info.options.dbfilter or '.*'
+    host = (info.host or '').split(':')[0]
+    first, _, rest = host.partition('.')
+    if first == 'www' and rest:
+        first = rest.partition('.')[0]
+    return pattern.replace('%h', re.escape(host)).replace('%d', re.escape(first))
+
+
+def list_(info, document=False):
+    """Names of the databases this server may serve. ``document`` is accepted and ignored: there is
+    deliberately no way to list databases over the wire when ``list_db`` is off."""
+    if not info.options.list_db:
+        raise AccessDenied('The database list is disabled on this server.')
+    excluded = ['postgres', 'template0', 'template1', info.options.db_template]
+    rows = _admin_query(
+        'SELECT datname FROM pg_database '
+        'WHERE datdba = (SELECT oid FROM pg_roles WHERE rolname = current_user) '
+        'AND NOT datistemplate AND datallowconn AND datname <> ALL(%s) ORDER BY datname',
+        (excluded,))
+    regex = re.compile(_host_filter(info))
+    return [name for (name,) in rows if regex.match(name)]
+
+
+def exist(info, db_name):
+    return _exists(db_name)
+
+
+def server_version(info):
+    return serie_of(info.options)
+
+
+def list_lang(info):
+    return [list(pair) for pair in LANGUAGES]
+
+
+def create_database(info, master_pwd, db_name, demo=False, lang='en_US', user_password='admin',
+                    login='admin', country_code=None):
+    """Create ``db_name`` and initialise it (blocking); a failure leaves no database behind."""
+    check_master(info, master_pwd)
+    check_name(db_name)
+    require_str(lang or 'en_US', 'lang')
+    require_str(login, 'login')
+    require_str(user_password, 'user_password')
+    _require_absent(db_name)
+    _create_empty(db_name, info.options.db_template or 'template0')
+    _logger.info('db service: created database %s', db_name)
+    from ..modules import loading  # lower layer, imported late: it pulls in the ORM
+    kwargs = {'demo': bool(demo), 'lang': lang or 'en_US', 'login': login,
+              'password': user_password}
+    if country_code:
+        kwargs['country_code'] = country_code
+    try:
+        loading.init_new_database(db_name, **kwargs)
+    except BaseException:
+        _logger.exception('db service: initialising %s failed, dropping it', db_name)
+        _drop(db_name)
+        raise
+    return True
+
+
+def duplicate_database(info, master_pwd, db_original_name, db_name):
+    check_master(info, master_pwd)
+    check_name(db_original_name)
+    check_name(db_name)
+    _require_present(db_original_name)
+    _require_absent(db_name)
+    _forget_database(db_original_name)
+    _run_admin([sql.SQL("CREATE DATABASE {} ENCODING 'UTF8' TEMPLATE {}").format(
+        sql.Identifier(db_name), sql.Identifier(db_original_name))],
+        terminate=[db_original_name])
+    _logger.info('db service: duplicated %s to %s', db_original_name, db_name)
+    return True
+
+
+def drop(info, master_pwd, db_name):
+    check_master(info, master_pwd)
+    if not _exists(db_name):
+        return False
+    _drop(db_name)
+    _logger.info('db service: dropped database %s', db_name)
+    return True
+
+
+def rename(info, master_pwd, old_name, new_name):
+    check_master(info, master_pwd)
+    check_name(old_name)
+    check_name(new_name)
+    _require_present(old_name)
+    _require_absent(new_name)
+    _forget_database(old_name)
+    _run_admin([sql.SQL('ALTER DATABASE {} RENAME TO {}').format(
+        sql.Identifier(old_name), sql.Identifier(new_name))], terminate=[old_name])
+    _logger.info('db service: renamed %s to %s', old_name, new_name)
+    return True
+
+
+def change_admin_password(info, old_password, new_password):
+    """Set a new master password, stored hashed; rewrites the config file when one is in use.
+
+    Other processes of a multi-process server keep the old value until they restart.
+    """
+    check_master(info, old_password)
+    require_str(new_password, 'New master password')
+    if not new_password:
+        raise UserError('The new master password must not be empty.')
+    info.options.admin_passwd = hash_master_password(new_password)
+    if info.options.config:
+        config.save(info.options)
+        _logger.info('db service: master password changed and saved to %s', info.options.config)
+    else:
+        _logger.info('db service: master password changed (no config file: until restart)')
+    return True
+
+
+# -- dump and restore --------------------------------------------------------------------------
+
+def _server_major():
+    (version,), = _admin_query('SHOW server_version_num')
+    return int(version) // 10000
+
+
+def _tool_major(path):
+    try:
+        out = subprocess.run([path, '--version'], capture_output=True, text=True, timeout=30,
+                             check=False).stdout
+    except OSError:
+        return None
+    match = re.search(r'(\d+)(?:\.\d+)?', out)
+    return int(match.group(1)) if match else None
+
+
+def _bundled_bin_dir():
+    spec = importlib.util.find_spec('pgserver')
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return os.path.join(list(spec.submodule_search_locations)[0], 'pginstall', 'bin')
+
+
+def find_pg_tool(name):
+    """Path of ``pg_dump``/``pg_restore`` able to talk to the configured server.
+
+    A client older than the server refuses to dump it, so the candidates (PATH first, then the
+    copy bundled with pgserver) are checked for a major version at least the server's.
+    """
+    candidates = []
+    on_path = shutil.which(name)
+    if on_path:
+        candidates.append(on_path)
+    bundled_dir = _bundled_bin_dir()
+    if bundled_dir and os.access(os.path.join(bundled_dir, name), os.X_OK):
+        candidates.append(os.path.join(bundled_dir, name))
+    if not candidates:
+        raise UserError('%s is not installed: it was found neither on PATH nor in the pgserver '
+                        'package. Install the PostgreSQL client tools to dump or restore.' % name)
+    server_major = _server_major()
+    for path in candidates:
+        major = _tool_major(path)
+        if major is not None and major >= server_major:
+            return path
+    raise UserError('No %s for PostgreSQL %d or newer was found (tried %s).'
+                    % (name, server_major, ', '.join(candidates)))
+
+
+def _pg_env():
+    params = sql_db.connection_params('postgres')
+    env = dict(os.environ)
+    for key, var in (('host', 'PGHOST'), ('port', 'PGPORT'), ('user', 'PGUSER'),
+                     ('password', 'PGPASSWORD')):
+        if params.get(key):
+            env[var] = str(params[key])
+    env['PGAPPNAME'] = 'openerp-lite'
+    return env
+
+
+def dump(info, master_pwd, db_name, format='custom'):
+    """Base64 text of ``pg_dump --format=custom --no-owner`` of ``db_name``."""
+    check_master(info, master_pwd)
+    check_name(db_name)
+    if format not in ('custom', 'dump'):
+        raise UserError('Unsupported dump format %r: only "custom" (pg_dump -Fc) is available.'
+                        % (format,))
+    _require_present(db_name)
+    tool = find_pg_tool('pg_dump')
+    proc = subprocess.run([tool, '--format=custom', '--no-owner', db_name], capture_output=True,
+                          env=_pg_env(), check=False)
+    if proc.returncode != 0:
+        raise UserError('Dump of %r failed: %s' % (db_name, proc.stderr.decode('utf-8', 'replace')))
+    _logger.info('db service: dumped %s (%d bytes)', db_name, len(proc.stdout))
+    return base64.b64encode(proc.stdout).decode('ascii')
+
+
+def _decode_dump(data):
+    if isinstance(data, (bytes, bytearray)) and bytes(data[:5]) == b'PGDMP':
+        return bytes(data)
+    if not isinstance(data, (str, bytes, bytearray)):
+        require_str(data, 'Dump data')
+    try:
+        raw = base64.b64decode(data, validate=False)
+    except (binascii.Error, ValueError) as error:
+        raise UserError('The dump is not valid base64: %s' % error)
+    if raw[:5] != b'PGDMP':
+        raise UserError('The data is not a PostgreSQL custom-format dump (pg_dump -Fc).')
+    return raw
+
+
+def restore(info, master_pwd, db_name, data, copy=False):
+    """Create ``db_name`` from a base64 custom-format dump; refuses an existing name."""
+    check_master(info, master_pwd)
+    check_name(db_name)
+    raw = _decode_dump(data)
+    _require_absent(db_name)
+    tool = find_pg_tool('pg_restore')
+    _create_empty(db_name, 'template0')
+    try:
+        with tempfile.NamedTemporaryFile(prefix='oel-restore-', suffix='.dump') as handle:
+            handle.write(raw)
+            handle.flush()
+            proc = subprocess.run([tool, '--no-owner', '--dbname', db_name, handle.name],
+                                  capture_output=True, env=_pg_env(), check=False)
+        if proc.returncode != 0:
+            raise UserError('Restore into %r failed: %s'
+                            % (db_name, proc.stderr.decode('utf-8', 'replace')))
+    except BaseException:
+        _drop(db_name)
+        raise
+    _logger.info('db service: restored %s (%d bytes)', db_name, len(raw))
+    return True
+
+
+METHODS = {
+    'list': list_,
+    'exist': exist,
+    'db_exist': exist,
+    'server_version': server_version,
+    'list_lang': list_lang,
+    'create_database': create_database,
+    'duplicate_database': duplicate_database,
+    'drop': drop,
+    'rename': rename,
+    'change_admin_password': change_admin_password,
+    'dump': dump,
+    'restore': restore,
+}
+
+
+def dispatch(method, params, info):
+    return call_exposed(METHODS, 'db', method, params, info)
