@@ -8,7 +8,6 @@ before they reach SQL, and are always quoted as identifiers.
 import base64
 import binascii
 import hmac
-import importlib.util
 import logging
 import os
 import re
@@ -280,10 +279,8 @@ def _tool_major(path):
 
 
 def _bundled_bin_dir():
-    spec = importlib.util.find_spec('pgserver')
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return os.path.join(list(spec.submodule_search_locations)[0], 'pginstall', 'bin')
+    from .. import embedded_pg  # imports pgserver: only when a dump or restore needs it
+    return embedded_pg.pg_bin_dir()
 
 
 def find_pg_tool(name):

@@ -1,0 +1,105 @@
+"""``openerp-server`` itself: options, logging, the database server, then the HTTP adapter.
+
+Order matters: configuration is read here (never at import time), the PostgreSQL to use is chosen
+(the one configured, or the embedded one), ``sql_db`` and the WSGI application are set up, the
+module hook runs for ``-d``/``-i``/``-u``, and finally the adapter serves until a signal.
+"""
+
+import logging
+import os
+import sys
+
+import server_adapters
+
+from .. import http, release, sql_db
+from ..exceptions import ConfigError
+from ..service import db as db_service
+from ..tools import config, log
+
+_logger = logging.getLogger(__name__)
+
+
+def _use_embedded(options, environ):
+    """True when no server is configured: no ``db_host``/``db_port`` and no ``PGHOST``."""
+    return not options.db_host and not options.db_port and not environ.get('PGHOST')
+
+
+def start_database(options, hooks, environ=None):
+    """Configure :mod:`sql_db` for the configured PostgreSQL, or start the embedded one.
+
+    The embedded server is stopped by the ``on_shutdown`` hook.
+    """
+    environ = os.environ if environ is None else environ
+    if _use_embedded(options, environ):
+        from .. import embedded_pg
+        data_dir = options.data_dir or embedded_pg.default_data_dir()
+        server = embedded_pg.EmbeddedPostgres(data_dir)
+        params = server.start()
+        hooks.add('on_shutdown', server.stop)
+        _logger.info('using the embedded PostgreSQL (data in %s)', data_dir)
+        sql_db.configure(host=params['host'], port=params.get('port'), user=params.get('user'),
+                         password=params.get('password'), maxconn=options.db_maxconn)
+        return params
+    sql_db.configure(host=options.db_host, port=options.db_port, user=options.db_user,
+                     password=options.db_password, maxconn=options.db_maxconn)
+    shown = sql_db.connection_params('postgres')
+    _logger.info('using PostgreSQL at %s:%s as %s',
+                 shown.get('host') or environ.get('PGHOST') or 'local socket',
+                 shown.get('port') or environ.get('PGPORT') or 5432,
+                 shown.get('user') or environ.get('PGUSER') or 'the current user')
+    return shown
+
+
+def initialize_databases(options):
+    """Module hook for ``-d db -i/-u mods [--stop-after-init]``: install or upgrade modules.
+
+    Placeholder until module loading exists: it only says what it would have done.
+    """
+    if options.init or options.update:
+        _logger.warning('-i/-u given for %s but module loading is not available yet',
+                        options.db_name)
+
+
+def save_config(options):
+    """Write the effective configuration (``-s``), the master password hashed."""
+    if options.admin_passwd and not db_service.is_hashed(options.admin_passwd):
+        options.admin_passwd = db_service.hash_master_password(options.admin_passwd)
+    path = config.save(options)
+    _logger.info('configuration saved to %s', path)
+    return path
+
+
+def main(argv):
+    try:
+        options = config.parse(argv, os.environ)
+    except ConfigError as error:
+        print('openerp-server: %s' % error, file=sys.stderr)
+        return 2
+    log.setup(options)
+    _logger.info('openerp-lite %s (serie %s), pid %d', release.version,
+                 options.server_serie or release.DEFAULT_SERIE, os.getpid())
+    try:
+        adapter_name = server_adapters.resolve_name(options)
+        adapter = server_adapters.get_adapter(adapter_name)
+    except ValueError as error:
+        print('openerp-server: %s' % error, file=sys.stderr)
+        return 2
+    if options.save:
+        save_config(options)
+    hooks = server_adapters.Hooks()
+    try:
+        start_database(options, hooks)
+        http.setup(options, server_kind=adapter_name)
+        initialize_databases(options)
+    except BaseException as error:
+        hooks.run('on_shutdown')
+        if type(error).__name__ == 'EmbeddedPostgresError':
+            print('openerp-server: %s' % error, file=sys.stderr)
+            return 1
+        raise
+    if options.stop_after_init:
+        _logger.info('--stop-after-init: exiting')
+        hooks.run('on_shutdown')
+        return 0
+    adapter.serve(http.application, options, hooks)
+    return 0

@@ -1,0 +1,76 @@
+"""Server adapters: each runs the WSGI application under one HTTP server.
+
+An adapter module exposes ``serve(application, options, hooks)`` and blocks until the server stops.
+Adapters see only a WSGI callable, the options and a :class:`Hooks` object: they never import the
+ORM (DESIGN §1), so the process model stays separate from the application.
+"""
+
+import importlib
+import logging
+
+_logger = logging.getLogger(__name__)
+
+#: adapter name -> module under ``server_adapters``
+ADAPTERS = {'threaded': 'threaded', 'waitress': 'waitress', 'gunicorn': 'gunicorn'}
+
+HOOK_NAMES = ('post_fork', 'pre_request', 'post_request', 'worker_exit', 'on_shutdown')
+
+
+class Hooks:
+    """Lifecycle callbacks the application side hands to an adapter.
+
+    Each hook holds a list of callables, run in order by :meth:`run` (``on_shutdown`` in reverse
+    order of registration, so what started last stops first). A failing callback is logged and
+    does not stop the others.
+    """
+
+    def __init__(self, **callbacks):
+        self._callbacks = {name: [] for name in HOOK_NAMES}
+        for name, callback in callbacks.items():
+            if callback is not None:
+                self.add(name, callback)
+
+    def add(self, name, callback):
+        if name not in self._callbacks:
+            raise ValueError('unknown hook %r (known: %s)' % (name, ', '.join(HOOK_NAMES)))
+        self._callbacks[name].append(callback)
+
+    def __bool__(self):
+        return True
+
+    def has(self, name):
+        return bool(self._callbacks.get(name))
+
+    def run(self, name, *args):
+        callbacks = self._callbacks[name]
+        if name == 'on_shutdown':
+            callbacks = list(reversed(callbacks))
+        for callback in callbacks:
+            try:
+                callback(*args)
+            except Exception:
+                _logger.exception('%s hook %r failed', name, callback)
+
+
+def resolve_name(options):
+    """The adapter to use: ``options.server``, where ``auto`` means gunicorn with workers, else
+    threaded."""
+    name = getattr(options, 'server', None) or 'auto'
+    if name == 'auto':
+        return 'gunicorn' if (getattr(options, 'workers', 0) or 0) >= 1 else 'threaded'
+    return name
+
+
+def get_adapter(name):
+    """The adapter module called ``name``; a clear error when it is unknown or not available."""
+    module_name = ADAPTERS.get(name)
+    if module_name is None:
+        raise ValueError('unknown server %r (known: %s)' % (name, ', '.join(sorted(ADAPTERS))))
+    full_name = '%s.%s' % (__name__, module_name)
+    try:
+        return importlib.import_module(full_name)
+    except ModuleNotFoundError as error:
+        if error.name != full_name:
+            raise
+        raise ValueError('server %r is not available in this installation (%s is missing)'
+                         % (name, full_name)) from None
