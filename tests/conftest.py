@@ -46,3 +46,31 @@ def scratch_db(pg):
     yield name
     sql_db.close_db(name)
     pgsupport.drop_database(pg, name)
+
+
+# -- end-to-end servers (tests/support/server.py) -----------------------------------------------
+
+@pytest.fixture(scope='session')
+def server(pg):
+    """One ``./openerp-server`` subprocess (threaded) shared by the session, on a free port."""
+    from tests.support.server import start_server
+    running = start_server(pg)
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def start_server(pg):
+    """A factory ``start_server(args=(), **kw)`` for servers with special options; all stopped
+    after the test."""
+    from tests.support import server as server_support
+    started = []
+
+    def start(args=(), **kwargs):
+        running = server_support.start_server(pg, args, **kwargs)
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        running.stop()
