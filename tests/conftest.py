@@ -48,6 +48,34 @@ def scratch_db(pg):
     pgsupport.drop_database(pg, name)
 
 
+# -- PostgreSQL on both kinds of server (owned by the database-layer tests) ---------------------
+# ``pg`` is the run's server (see tests/support/pg.py; OPENERP_LITE_TEST_EMBEDDED=1 forces the
+# embedded one). ``pg_any`` runs a test once per available kind: the system server when one answers
+# and the embedded one always. sql_db stays configured for ``pg``: a test using ``pg_any`` talks to
+# its server itself (psycopg2, or a server subprocess given --db_host/--db_port/--db_user).
+
+@pytest.fixture(scope='session', params=['system', 'embedded'])
+def pg_any(request):
+    """Connection parameters of the system PostgreSQL, then of the embedded one."""
+    if request.param == 'system':
+        if pgsupport.embedded_forced():
+            pytest.skip('OPENERP_LITE_TEST_EMBEDDED is set: embedded server only')
+        params = pgsupport.system_params()
+        if params is None:
+            pytest.skip('no system PostgreSQL answers (PGHOST/PGPORT or 127.0.0.1:5432)')
+        return params
+    return pgsupport.embedded_params()
+
+
+def pytest_report_header(config):
+    forced = pgsupport.embedded_forced()
+    system = None if forced else pgsupport.system_params()
+    if system:
+        return 'postgresql: system server %s:%s' % (system['host'], system['port'])
+    return 'postgresql: embedded server (%s)' % ('forced by OPENERP_LITE_TEST_EMBEDDED' if forced
+                                                 else 'no system server answers')
+
+
 # -- end-to-end servers (tests/support/server.py) -----------------------------------------------
 
 @pytest.fixture(scope='session')

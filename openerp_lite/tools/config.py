@@ -8,8 +8,11 @@ Precedence, lowest first: the defaults of the table below, the INI file (``-c``,
 
 import argparse
 import configparser
+import contextlib
+import io
 import os
 import re
+import tempfile
 
 from ..exceptions import ConfigError
 
@@ -31,7 +34,10 @@ def to_bool(text):
 
 
 def to_int(text):
-    return int(str(text).strip())
+    try:
+        return int(str(text).strip())
+    except ValueError:
+        raise ValueError('expected a whole number, got %r' % text) from None
 
 
 def to_nonneg_int(text):
@@ -48,8 +54,21 @@ def to_port(text):
     return value
 
 
+def to_opt_port(text):
+    """A port, or None (unset) for an empty value or OpenERP's literal ``False``."""
+    if text is None or str(text).strip() in ('', 'False', 'None'):
+        return None
+    value = to_port(text)
+    if value == 0:
+        raise ValueError('port must be between 1 and 65535, got 0')
+    return value
+
+
 def to_float(text):
-    return float(str(text).strip())
+    try:
+        return float(str(text).strip())
+    except ValueError:
+        raise ValueError('expected a number, got %r' % text) from None
 
 
 def to_str(text):
@@ -69,7 +88,10 @@ def to_list(text):
 
 
 def to_regex(text):
-    re.compile(text)
+    try:
+        re.compile(text)
+    except re.error as error:
+        raise ValueError('not a valid regular expression (%s): %r' % (error, text)) from None
     return text
 
 
@@ -91,7 +113,7 @@ class Option:
     """One setting: its config-file key, command-line flags, converter, default and help."""
 
     def __init__(self, key, flags, convert, default, help, aliases=(), section='Common',
-                 metavar=None, flag_value=None, file_only=False):
+                 metavar=None, flag_value=None, file_only=False, saved=True):
         self.key = key
         self.flags = tuple(flags)
         self.convert = convert
@@ -101,7 +123,8 @@ class Option:
         self.section = section
         self.metavar = metavar
         self.flag_value = flag_value    # for flags that take no argument: the value they set
-        self.file_only = file_only
+        self.file_only = file_only      # never on the command line nor in the environment
+        self.saved = saved              # written by --save (one-off actions are not)
 
     def format(self, value):
         """Text for the config file, readable back by ``convert``."""
@@ -112,92 +135,94 @@ class Option:
         return str(value)
 
 
-O = Option
+Opt = Option
 OPTIONS = [
     # -- common
-    O('config', ['-c', '--config'], to_opt_str, None, 'read settings from this INI file'),
-    O('save', ['-s', '--save'], to_bool, False, 'write the effective settings to the config file '
-      '(-c, else ~/.openerp_serverrc) and go on', flag_value=True),
-    O('db_name', ['-d', '--database'], to_opt_str, None,
+    Opt('config', ['-c', '--config'], to_opt_str, None, 'read settings from this INI file '
+      '(also $OPENERP_SERVER)', saved=False),
+    Opt('save', ['-s', '--save'], to_bool, False, 'write the effective settings to the config file '
+      '(-c, else ~/.openerp_serverrc) and go on', flag_value=True, saved=False),
+    Opt('db_name', ['-d', '--database'], to_opt_str, None,
       'database(s) to preload, install into (-i/-u) or run cron on; comma-separated'),
-    O('addons_path', ['--addons-path'], to_list, [], 'comma-separated addons folders '
+    Opt('addons_path', ['--addons-path'], to_list, [], 'comma-separated addons folders '
       '(the repository\'s addons/ is always searched last)'),
-    O('data_dir', ['-D', '--data-dir'], to_opt_str, None,
+    Opt('data_dir', ['-D', '--data-dir'], to_opt_str, None,
       'where the embedded PostgreSQL and other files live (default: the user data folder)'),
-    O('admin_passwd', [], to_str, 'admin', 'master password for the db service '
+    Opt('admin_passwd', [], to_str, 'admin', 'master password for the db service '
       '(stored hashed by --save or change_admin_password)', file_only=True),
-    O('init', ['-i', '--init'], to_list, [], 'install these modules in -d (comma-separated)',
-      section='Modules'),
-    O('update', ['-u', '--update'], to_list, [], 'upgrade these modules in -d (or "all")',
-      section='Modules'),
-    O('without_demo', ['--without-demo'], to_bool, False, 'do not load demo data',
+    Opt('init', ['-i', '--init'], to_list, [], 'install these modules in -d (comma-separated)',
+      section='Modules', saved=False),
+    Opt('update', ['-u', '--update'], to_list, [], 'upgrade these modules in -d (or "all")',
+      section='Modules', saved=False),
+    Opt('without_demo', ['--without-demo'], to_bool, False, 'do not load demo data',
       section='Modules', flag_value=True),
-    O('stop_after_init', ['--stop-after-init'], to_bool, False,
-      'exit after loading/installing -d instead of serving', section='Modules', flag_value=True),
-    O('test_enable', ['--test-enable'], to_bool, False, 'run module tests after install/upgrade',
+    Opt('stop_after_init', ['--stop-after-init'], to_bool, False,
+      'exit after loading/installing -d instead of serving', section='Modules', flag_value=True,
+      saved=False),
+    Opt('test_enable', ['--test-enable'], to_bool, False, 'run module tests after install/upgrade',
       section='Modules', flag_value=True),
     # -- HTTP
-    O('http_interface', ['--http-interface', '--xmlrpc-interface'], to_str, '127.0.0.1',
+    Opt('http_interface', ['--http-interface', '--xmlrpc-interface'], to_str, '127.0.0.1',
       'address to listen on', aliases=('xmlrpc_interface',), section='HTTP'),
-    O('http_port', ['-p', '--http-port', '--xmlrpc-port'], to_port, 8069, 'port to listen on',
+    Opt('http_port', ['-p', '--http-port', '--xmlrpc-port'], to_port, 8069, 'port to listen on',
       aliases=('xmlrpc_port',), section='HTTP'),
-    O('proxy_mode', ['--proxy-mode'], to_bool, False,
+    Opt('proxy_mode', ['--proxy-mode'], to_bool, False,
       'trust X-Forwarded-* headers (only behind a reverse proxy)', section='HTTP',
       flag_value=True),
-    O('max_request_size', ['--max-request-size'], to_nonneg_int, 128 * 1024 * 1024,
+    Opt('max_request_size', ['--max-request-size'], to_nonneg_int, 128 * 1024 * 1024,
       'largest request body accepted, in bytes (413 above)', section='HTTP'),
-    O('list_db', ['--no-database-list'], to_bool, True,
+    Opt('list_db', ['--no-database-list'], to_bool, True,
       'hide the database list (db.list refuses)', section='HTTP', flag_value=False),
-    O('dbfilter', ['--db-filter'], to_regex, '.*',
+    Opt('dbfilter', ['--db-filter'], to_regex, '.*',
       'regular expression limiting which databases are served (%%h host, %%d first label)',
       section='HTTP'),
-    O('server_serie', ['--server-serie'], to_str, None,
+    Opt('server_serie', ['--server-serie'], to_opt_str, None,
       'compatibility series reported to clients (default 10.0; 7.0 for OpenERP 7 clients)',
       section='HTTP'),
-    O('session_timeout', ['--session-timeout'], to_nonneg_int, 7 * 24 * 3600,
+    Opt('session_timeout', ['--session-timeout'], to_nonneg_int, 7 * 24 * 3600,
       'idle seconds after which a web session expires', section='HTTP'),
     # -- servers and workers
-    O('server', ['--server'], choice('auto', 'threaded', 'waitress', 'gunicorn'), 'auto',
+    Opt('server', ['--server'], choice('auto', 'threaded', 'waitress', 'gunicorn'), 'auto',
       'HTTP server: threaded, waitress or gunicorn (auto: gunicorn when --workers >= 1)',
       section='Server'),
-    O('workers', ['--workers'], to_nonneg_int, 0, 'prefork worker processes (Gunicorn)',
+    Opt('workers', ['--workers'], to_nonneg_int, 0, 'prefork worker processes (Gunicorn)',
       section='Server'),
-    O('threads', ['--threads'], to_nonneg_int, 8, 'threads of the waitress server',
+    Opt('threads', ['--threads'], to_nonneg_int, 8, 'threads of the waitress server',
       section='Server'),
-    O('mode', ['--mode'], choice('stateless', 'stateful'), 'stateless',
+    Opt('mode', ['--mode'], choice('stateless', 'stateful'), 'stateless',
       'stateless: processes agree through PostgreSQL; stateful: one process, memory is the truth',
       section='Server'),
-    O('max_cron_threads', ['--max-cron-threads'], to_nonneg_int, 1,
+    Opt('max_cron_threads', ['--max-cron-threads'], to_nonneg_int, 1,
       'cron threads (threaded/waitress) or cron processes (prefork)', section='Server'),
-    O('limit_memory_soft', ['--limit-memory-soft'], to_nonneg_int, 2048 * 1024 * 1024,
+    Opt('limit_memory_soft', ['--limit-memory-soft'], to_nonneg_int, 2048 * 1024 * 1024,
       'RSS in bytes after which a worker is recycled once its request ends', section='Limits'),
-    O('limit_memory_hard', ['--limit-memory-hard'], to_nonneg_int, 2560 * 1024 * 1024,
+    Opt('limit_memory_hard', ['--limit-memory-hard'], to_nonneg_int, 2560 * 1024 * 1024,
       'address space in bytes past which an allocation fails the request', section='Limits'),
-    O('limit_time_cpu', ['--limit-time-cpu'], to_nonneg_int, 60, 'CPU seconds per request',
+    Opt('limit_time_cpu', ['--limit-time-cpu'], to_nonneg_int, 60, 'CPU seconds per request',
       section='Limits'),
-    O('limit_time_real', ['--limit-time-real'], to_nonneg_int, 120,
+    Opt('limit_time_real', ['--limit-time-real'], to_nonneg_int, 120,
       'wall-clock seconds per request before the worker is killed', section='Limits'),
-    O('limit_request', ['--limit-request'], to_nonneg_int, 8192,
+    Opt('limit_request', ['--limit-request'], to_nonneg_int, 8192,
       'requests a worker serves before it is recycled', section='Limits'),
-    O('transient_age_limit', ['--transient-age-limit'], to_float, 1.0,
+    Opt('transient_age_limit', ['--transient-age-limit'], to_float, 1.0,
       'hours after which transient (wizard) records are vacuumed', section='Server'),
-    O('transient_count_limit', ['--transient-count-limit'], to_nonneg_int, 0,
+    Opt('transient_count_limit', ['--transient-count-limit'], to_nonneg_int, 0,
       'rows per transient model kept at most (0: no limit)', section='Server'),
     # -- database
-    O('db_host', ['--db_host'], to_opt_str, None, 'PostgreSQL host (unset: the embedded server)',
+    Opt('db_host', ['--db_host'], to_opt_str, None, 'PostgreSQL host (unset: the embedded server)',
       section='Database'),
-    O('db_port', ['--db_port'], to_opt_str, None, 'PostgreSQL port', section='Database'),
-    O('db_user', ['-r', '--db_user'], to_opt_str, None, 'PostgreSQL user', section='Database'),
-    O('db_password', ['-w', '--db_password'], to_opt_str, None, 'PostgreSQL password',
+    Opt('db_port', ['--db_port'], to_opt_port, None, 'PostgreSQL port', section='Database'),
+    Opt('db_user', ['-r', '--db_user'], to_opt_str, None, 'PostgreSQL user', section='Database'),
+    Opt('db_password', ['-w', '--db_password'], to_opt_str, None, 'PostgreSQL password',
       section='Database'),
-    O('db_maxconn', ['--db_maxconn'], to_nonneg_int, 64,
+    Opt('db_maxconn', ['--db_maxconn'], to_nonneg_int, 64,
       'connections per database and process', section='Database'),
-    O('db_template', ['--db-template'], to_str, 'template0', 'template for new databases',
+    Opt('db_template', ['--db-template'], to_str, 'template0', 'template for new databases',
       section='Database'),
     # -- logging
-    O('log_level', ['--log-level'], choice('debug', 'info', 'warn', 'error', 'critical'), 'info',
+    Opt('log_level', ['--log-level'], choice('debug', 'info', 'warn', 'error', 'critical'), 'info',
       'log level', section='Logging'),
-    O('logfile', ['--logfile'], to_opt_str, None, 'log to this file instead of stderr',
+    Opt('logfile', ['--logfile'], to_opt_str, None, 'log to this file instead of stderr',
       section='Logging'),
 ]
 OPTIONS_BY_KEY = {opt.key: opt for opt in OPTIONS}
@@ -249,11 +274,41 @@ class Options:
         return dict(self._values)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, except that a usage error is a :class:`ConfigError` instead of an exit.
+
+    ``main()`` then reports every configuration problem the same way (one line, non-zero exit,
+    nothing started), and tests can check the message. ``--help`` and ``--version`` still exit.
+    """
+
+    def error(self, message):
+        raise ConfigError('%s (see %s --help)' % (message, self.prog))
+
+
+_METAVARS = {to_port: 'PORT', to_opt_port: 'PORT', to_nonneg_int: 'N', to_float: 'X',
+             to_list: 'A,B,...', to_regex: 'REGEX'}
+
+
+def _flag_text(opt):
+    return '/'.join(opt.flags)
+
+
 def build_parser(prog='openerp-server'):
-    """The argparse parser for the server, generated from :data:`OPTIONS`."""
-    parser = argparse.ArgumentParser(
-        prog=prog, argument_default=argparse.SUPPRESS,
-        description='openerp-lite: an OpenERP-compatible ERP server speaking XML-RPC and JSON-RPC.')
+    """The argparse parser for the server, generated from :data:`OPTIONS`.
+
+    Values stay raw text here; :func:`parse` converts them with the option's converter so a bad
+    value gets the same message whatever its source.
+    """
+    from .. import release
+    parser = _Parser(
+        prog=prog, argument_default=argparse.SUPPRESS, allow_abbrev=False,
+        description='openerp-lite: an OpenERP-compatible ERP server speaking XML-RPC and JSON-RPC.',
+        epilog='Precedence, lowest first: defaults, the config file (-c, section [options], keys '
+               'as in the Key column of the README), environment variables OPENERP_LITE_<KEY> '
+               '(e.g. OPENERP_LITE_HTTP_PORT), then these flags. The master password '
+               '(admin_passwd) is set in the config file only.')
+    parser.add_argument('--version', action='version',
+                        version='%(prog)s ' + release.version)
     groups = {}
     for opt in OPTIONS:
         if opt.file_only:
@@ -270,7 +325,8 @@ def build_parser(prog='openerp-server'):
             kwargs = {}
             if getattr(opt.convert, 'choices', None):
                 kwargs['choices'] = opt.convert.choices
-            group.add_argument(*opt.flags, dest=opt.key, metavar=opt.metavar,
+            group.add_argument(*opt.flags, dest=opt.key,
+                               metavar=opt.metavar or _METAVARS.get(opt.convert),
                                help=opt.help + default_text, **kwargs)
     return parser
 
@@ -279,19 +335,22 @@ def _convert(opt, raw, where):
     try:
         return opt.convert(raw)
     except (ValueError, TypeError, re.error) as error:
-        raise ConfigError('Bad value for %s in %s: %s' % (opt.key, where, error)) from None
+        raise ConfigError('Bad value for %s: %s' % (where, error)) from None
 
 
 def read_file(path):
-    """Values from an INI file's ``[options]`` section; unknown keys are refused."""
+    """Values from an INI file's ``[options]`` section; unknown keys are refused.
+
+    Errors name the key as written in the file, and the file.
+    """
     parser = configparser.RawConfigParser()
     try:
         with open(path, encoding='utf-8') as handle:
             parser.read_file(handle)
     except FileNotFoundError:
         raise ConfigError('Config file %s does not exist' % path) from None
-    except (configparser.Error, UnicodeDecodeError) as error:
-        raise ConfigError('Config file %s cannot be parsed: %s' % (path, error)) from None
+    except (OSError, configparser.Error, UnicodeDecodeError) as error:
+        raise ConfigError('Config file %s cannot be read: %s' % (path, error)) from None
     values = {}
     if not parser.has_section(SECTION):
         return values
@@ -299,18 +358,19 @@ def read_file(path):
         if key in TOLERATED_KEYS:
             continue
         opt = FILE_KEYS.get(key)
-        if opt is None:
+        if opt is None or opt.key in ('config', 'save'):
             raise ConfigError('Unknown key %r in section [%s] of config file %s'
                               % (key, SECTION, path))
-        values[opt.key] = _convert(opt, raw, 'config file %s' % path)
+        values[opt.key] = _convert(opt, raw, 'key %r in config file %s' % (key, path))
     return values
 
 
 def read_environ(environ):
+    """Values from ``OPENERP_LITE_<KEY>`` variables (file-only options excluded)."""
     values = {}
     for opt in OPTIONS:
         name = ENV_PREFIX + opt.key.upper()
-        if name in environ:
+        if name in environ and not opt.file_only and opt.key not in ('config', 'save'):
             values[opt.key] = _convert(opt, environ[name], 'environment variable %s' % name)
     return values
 
@@ -321,13 +381,14 @@ def default_config_path(environ=None):
 
 
 def parse(argv, environ=None, prog='openerp-server'):
-    """Build the effective :class:`Options` from defaults, file, environment and ``argv``."""
+    """Build the effective :class:`Options` from defaults, file, environment and ``argv``.
+
+    Raises :class:`ConfigError` (naming the key or flag, and the file) for an unknown key or flag or
+    a bad value. With ``-s`` the config file may not exist yet: :func:`save` will create it.
+    """
     environ = os.environ if environ is None else environ
     parser = build_parser(prog)
-    cli, extra = parser.parse_known_args(argv)
-    if extra:
-        parser.error('unrecognized arguments: %s' % ' '.join(extra))
-    cli = vars(cli)
+    cli = vars(parser.parse_args(argv))
     values = {opt.key: opt.default for opt in OPTIONS}
     origins = dict.fromkeys(values, 'default')
 
@@ -335,36 +396,67 @@ def parse(argv, environ=None, prog='openerp-server'):
         environ.get('OPENERP_SERVER')
     if config_path:
         config_path = os.path.abspath(os.path.expanduser(config_path))
-        for key, value in read_file(config_path).items():
-            values[key], origins[key] = value, 'file'
+        if not (cli.get('save') and not os.path.exists(config_path)):
+            for key, value in read_file(config_path).items():
+                values[key], origins[key] = value, 'file'
     for key, value in read_environ(environ).items():
         values[key], origins[key] = value, 'env'
     for key, raw in cli.items():
-        values[key] = _convert(OPTIONS_BY_KEY[key], raw, 'option %s' % key) \
+        opt = OPTIONS_BY_KEY[key]
+        values[key] = _convert(opt, raw, 'command-line option %s' % _flag_text(opt)) \
             if isinstance(raw, str) else raw
         origins[key] = 'cli'
     values['config'] = config_path
     return Options(values, origins)
 
 
-def save(options, path=None):
-    """Write every file-settable value of ``options`` to ``path`` (default: ``-c`` or rc file).
+def render(options):
+    """The ``[options]`` section text :func:`save` would write for ``options``."""
+    parser = configparser.RawConfigParser()
+    parser.add_section(SECTION)
+    _fill(parser, options)
+    buffer = io.StringIO()
+    parser.write(buffer)
+    return buffer.getvalue()
 
-    Existing unrelated sections are kept. Returns the path written.
+
+def _fill(parser, options):
+    for opt in OPTIONS:
+        if opt.saved:
+            parser.set(SECTION, opt.key, opt.format(options[opt.key]))
+
+
+def save(options, path=None):
+    """Write every saved value of ``options`` to ``path`` (default: ``-c``, else the rc file).
+
+    One-off actions (``-i``, ``-u``, ``--stop-after-init``) are not written. Other sections of an
+    existing file are kept, and so are keys of ``[options]`` this server tolerates but ignores. The
+    file is replaced atomically and readable by its owner only (it holds passwords). Returns the
+    path written.
     """
-    path = path or options.config or default_config_path()
+    path = os.path.abspath(os.path.expanduser(path or options.config or default_config_path()))
     parser = configparser.RawConfigParser()
     if os.path.exists(path):
-        parser.read(path, encoding='utf-8')
+        try:
+            parser.read(path, encoding='utf-8')
+        except configparser.Error as error:
+            raise ConfigError('Config file %s cannot be read: %s' % (path, error)) from None
     if not parser.has_section(SECTION):
         parser.add_section(SECTION)
-    for opt in OPTIONS:
-        if opt.key in ('config', 'save'):
-            continue
-        parser.set(SECTION, opt.key, opt.format(options[opt.key]))
-    tmp = path + '.tmp'
-    with open(tmp, 'w', encoding='utf-8') as handle:
-        parser.write(handle)
-    os.chmod(tmp, 0o600)  # it holds the master password hash and the database password
-    os.replace(tmp, path)
+    for key in list(parser.options(SECTION)):
+        if key not in TOLERATED_KEYS:
+            parser.remove_option(SECTION, key)  # aliases such as xmlrpc_port: the new key wins
+    _fill(parser, options)
+    folder = os.path.dirname(path)
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix='.openerp-lite-', dir=folder)
+    try:
+        with os.fdopen(fd, 'w', encoding='utf-8') as handle:
+            parser.write(handle)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
     return path

@@ -1,6 +1,11 @@
-"""Logging setup for the server process: one handler, one format, level from the options."""
+"""Logging setup for a server process: one handler, one format, the level from the options.
+
+Every line carries the process id, because under Gunicorn several workers (and cron processes)
+write to the same stream or file and a reader must be able to tell their lines apart.
+"""
 
 import logging
+import os
 import sys
 
 FORMAT = '%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s'
@@ -8,24 +13,45 @@ FORMAT = '%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s'
 LEVELS = {'debug': logging.DEBUG, 'info': logging.INFO, 'warn': logging.WARNING,
           'warning': logging.WARNING, 'error': logging.ERROR, 'critical': logging.CRITICAL}
 
+#: Third-party loggers too chatty at INFO for an operator's log, and the level they get at least.
+QUIET_LOGGERS = {
+    'werkzeug': logging.WARNING,   # the dev server's request lines duplicate our access log
+    'pgserver': logging.WARNING,   # logs every pg_ctl command line and its output
+}
 
-def setup(options):
+_MARK = '_openerp_lite'
+
+
+def setup_logging(options):
     """Send the root logger to ``options.logfile`` (else stderr) at ``options.log_level``.
 
-    Calling it again replaces the handler it installed before, so tests and subcommands may call it.
+    Idempotent: calling it again replaces the handler it installed before (tests and subcommands
+    call it more than once), and never touches handlers that others installed. A log file is opened
+    with :class:`logging.handlers.WatchedFileHandler`, so logrotate can move it away. Returns the
+    handler.
     """
     root = logging.getLogger()
     for handler in list(root.handlers):
-        if getattr(handler, '_openerp_lite', False):
+        if getattr(handler, _MARK, False):
             root.removeHandler(handler)
             handler.close()
     logfile = getattr(options, 'logfile', None)
-    handler = logging.FileHandler(logfile, encoding='utf-8') if logfile \
-        else logging.StreamHandler(sys.stderr)
-    handler._openerp_lite = True
+    if logfile:
+        from logging.handlers import WatchedFileHandler
+        folder = os.path.dirname(os.path.abspath(logfile))
+        os.makedirs(folder, exist_ok=True)
+        handler = WatchedFileHandler(logfile, encoding='utf-8')
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+    setattr(handler, _MARK, True)
     handler.setFormatter(logging.Formatter(FORMAT))
     root.addHandler(handler)
-    root.setLevel(LEVELS.get(getattr(options, 'log_level', 'info') or 'info', logging.INFO))
-    # The dev server's own per-request lines duplicate our access log.
-    logging.getLogger('werkzeug').setLevel(max(root.level, logging.WARNING))
+    level = LEVELS.get(str(getattr(options, 'log_level', None) or 'info').lower(), logging.INFO)
+    root.setLevel(level)
+    for name, floor in QUIET_LOGGERS.items():
+        logging.getLogger(name).setLevel(max(level, floor))
     return handler
+
+
+#: Short name used by the command line.
+setup = setup_logging

@@ -1,7 +1,9 @@
 """Which PostgreSQL the tests talk to.
 
 The machine's server at 127.0.0.1:5432 when it answers (or whatever ``PGHOST``/``PGPORT`` name),
-otherwise an embedded server started once for the whole run.
+otherwise an embedded server started once for the whole run. ``OPENERP_LITE_TEST_EMBEDDED=1``
+forces the embedded server even when the machine's one answers, so a whole run (or one file) can
+be repeated on it: ``OPENERP_LITE_TEST_EMBEDDED=1 pytest tests/test_db_service.py``.
 """
 
 import os
@@ -51,8 +53,21 @@ def stop_embedded():
         server.stop()
 
 
+def embedded_forced():
+    """True when ``OPENERP_LITE_TEST_EMBEDDED`` asks for the embedded server."""
+    return os.environ.get('OPENERP_LITE_TEST_EMBEDDED', '').strip().lower() in ('1', 'true', 'yes')
+
+
 def params():
+    """The server of this run: the embedded one when forced or when no system server answers."""
+    if embedded_forced():
+        return embedded_params()
     return system_params() or embedded_params()
+
+
+def kind(pg):
+    """'embedded' or 'system': which server ``pg`` (a params dict) points at."""
+    return 'embedded' if _embedded.get('params') == pg else 'system'
 
 
 def new_db_name(prefix='oelt'):

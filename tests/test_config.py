@@ -1,0 +1,282 @@
+"""Configuration: one option table, four sources in a fixed order, clear errors, --save round-trip."""
+
+import configparser
+import logging
+import os
+import stat
+
+import pytest
+
+from openerp_lite.exceptions import ConfigError
+from openerp_lite.tools import config, log
+
+
+def write_conf(tmp_path, body, name='server.conf'):
+    path = tmp_path / name
+    path.write_text(body, encoding='utf-8')
+    return str(path)
+
+
+def parse(argv=(), environ=None):
+    return config.parse(list(argv), environ={} if environ is None else environ)
+
+
+# -- precedence --------------------------------------------------------------------------------
+
+def test_defaults_when_nothing_is_given():
+    options = parse()
+    assert options.http_port == 8069
+    assert options.http_interface == '127.0.0.1'
+    assert options.db_host is None and options.db_port is None
+    assert options.list_db is True
+    assert options.origin('http_port') == 'default'
+
+
+def test_file_then_environment_then_command_line(tmp_path):
+    path = write_conf(tmp_path, '[options]\nhttp_port = 9001\nworkers = 2\ndb_maxconn = 10\n'
+                                'log_level = warn\n')
+    environ = {'OPENERP_LITE_WORKERS': '3', 'OPENERP_LITE_DB_MAXCONN': '20'}
+    options = parse(['-c', path, '--db_maxconn', '30'], environ)
+    assert (options.http_port, options.origin('http_port')) == (9001, 'file')
+    assert (options.workers, options.origin('workers')) == (3, 'env')
+    assert (options.db_maxconn, options.origin('db_maxconn')) == (30, 'cli')
+    assert options.log_level == 'warn'
+    assert options.config == path
+
+
+def test_config_file_from_openerp_server_variable(tmp_path):
+    path = write_conf(tmp_path, '[options]\ndb_host = db.example\ndb_port = 6432\n')
+    options = parse([], {'OPENERP_SERVER': path})
+    assert options.db_host == 'db.example'
+    assert options.db_port == 6432
+
+
+def test_openerp_key_names_and_alias(tmp_path):
+    path = write_conf(tmp_path, '[options]\nxmlrpc_port = 8070\nxmlrpc_interface = 0.0.0.0\n'
+                                'addons_path = /a, /b\nlist_db = False\ndbfilter = ^%d$\n'
+                                'db_password = False\nxmlrpcs = True\n')
+    options = parse(['-c', path])
+    assert options.http_port == 8070
+    assert options.http_interface == '0.0.0.0'
+    assert options.addons_path == ['/a', '/b']
+    assert options.list_db is False
+    assert options.dbfilter == '^%d$'
+    assert options.db_password is None
+
+
+@pytest.mark.parametrize('argv, key, value', [
+    (['-d', 'prod'], 'db_name', 'prod'),
+    (['--database', 'prod'], 'db_name', 'prod'),
+    (['--db_host', 'pg'], 'db_host', 'pg'),
+    (['--db_port', '5433'], 'db_port', 5433),
+    (['-r', 'odoo'], 'db_user', 'odoo'),
+    (['--db_user', 'odoo'], 'db_user', 'odoo'),
+    (['-w', 'secret'], 'db_password', 'secret'),
+    (['--db_password', 'secret'], 'db_password', 'secret'),
+    (['--db_maxconn', '8'], 'db_maxconn', 8),
+    (['--addons-path', '/x,/y'], 'addons_path', ['/x', '/y']),
+    (['-D', '/srv/oel'], 'data_dir', '/srv/oel'),
+    (['--data-dir', '/srv/oel'], 'data_dir', '/srv/oel'),
+    (['--http-interface', '0.0.0.0'], 'http_interface', '0.0.0.0'),
+    (['--xmlrpc-interface', '0.0.0.0'], 'http_interface', '0.0.0.0'),
+    (['--http-port', '8080'], 'http_port', 8080),
+    (['--xmlrpc-port', '8080'], 'http_port', 8080),
+    (['--workers', '4'], 'workers', 4),
+    (['--server', 'waitress'], 'server', 'waitress'),
+    (['--log-level', 'debug'], 'log_level', 'debug'),
+    (['--logfile', '/tmp/oel.log'], 'logfile', '/tmp/oel.log'),
+    (['--no-database-list'], 'list_db', False),
+    (['--db-filter', '^test'], 'dbfilter', '^test'),
+    (['-s'], 'save', True),
+])
+def test_openerp_flag_spellings(argv, key, value):
+    assert parse(argv)[key] == value
+
+
+def test_environment_values_are_converted():
+    options = parse([], {'OPENERP_LITE_HTTP_PORT': '9100', 'OPENERP_LITE_PROXY_MODE': 'yes',
+                         'OPENERP_LITE_ADDONS_PATH': '/p,/q'})
+    assert options.http_port == 9100
+    assert options.proxy_mode is True
+    assert options.addons_path == ['/p', '/q']
+
+
+def test_master_password_is_file_only(tmp_path):
+    assert '--admin' not in config.build_parser().format_help()
+    with pytest.raises(ConfigError, match='unrecognized arguments'):
+        parse(['--admin_passwd', 'x'])
+    options = parse([], {'OPENERP_LITE_ADMIN_PASSWD': 'from-env'})
+    assert options.admin_passwd == 'admin'
+    path = write_conf(tmp_path, '[options]\nadmin_passwd = s3cret\n')
+    assert parse(['-c', path]).admin_passwd == 's3cret'
+
+
+# -- errors ------------------------------------------------------------------------------------
+
+def test_unknown_key_names_key_and_file(tmp_path):
+    path = write_conf(tmp_path, '[options]\nhttp_port = 8069\nhttp_prot = 8070\n')
+    with pytest.raises(ConfigError) as info:
+        parse(['-c', path])
+    message = str(info.value)
+    assert "'http_prot'" in message and path in message
+
+
+@pytest.mark.parametrize('line, key', [
+    ('http_port = eighty', 'http_port'),
+    ('xmlrpc_port = 70000', 'xmlrpc_port'),
+    ('workers = -1', 'workers'),
+    ('list_db = maybe', 'list_db'),
+    ('server = tornado', 'server'),
+    ('dbfilter = ([', 'dbfilter'),
+    ('db_port = 0', 'db_port'),
+])
+def test_bad_value_in_file_names_key_and_file(tmp_path, line, key):
+    path = write_conf(tmp_path, '[options]\n%s\n' % line)
+    with pytest.raises(ConfigError) as info:
+        parse(['-c', path])
+    message = str(info.value)
+    assert repr(key) in message and path in message
+    assert 'Bad value' in message
+
+
+def test_bad_value_in_environment_names_the_variable():
+    with pytest.raises(ConfigError, match='OPENERP_LITE_HTTP_PORT'):
+        parse([], {'OPENERP_LITE_HTTP_PORT': 'x'})
+
+
+@pytest.mark.parametrize('argv, needle', [
+    (['--http-port', 'x'], '-p/--http-port/--xmlrpc-port'),
+    (['--workers', '-3'], '--workers'),
+    (['--db_port', 'abc'], '--db_port'),
+    (['--server', 'tornado'], '--server'),
+    (['--log-level', 'loud'], '--log-level'),
+    (['--no-such-flag'], 'unrecognized arguments: --no-such-flag'),
+    (['--http'], 'unrecognized arguments'),   # no abbreviations
+])
+def test_bad_command_line_is_a_config_error_naming_the_flag(argv, needle):
+    with pytest.raises(ConfigError) as info:
+        parse(argv)
+    assert needle in str(info.value)
+
+
+def test_missing_or_broken_file_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match='does not exist'):
+        parse(['-c', str(tmp_path / 'nope.conf')])
+    path = write_conf(tmp_path, 'http_port = 1\n')  # no section header
+    with pytest.raises(ConfigError, match='cannot be read'):
+        parse(['-c', path])
+
+
+def test_other_sections_are_ignored(tmp_path):
+    path = write_conf(tmp_path, '[options]\nworkers = 2\n[other]\nanything = goes\n')
+    assert parse(['-c', path]).workers == 2
+
+
+# -- --save ------------------------------------------------------------------------------------
+
+def test_save_round_trips_every_saved_option(tmp_path):
+    path = str(tmp_path / 'saved.conf')
+    argv = ['-c', path, '-s', '-d', 'prod', '--addons-path', '/a,/b', '--http-port', '8099',
+            '--workers', '3', '--no-database-list', '--db-filter', '^%d$', '--db_host', 'pg',
+            '--db_port', '5433', '-r', 'odoo', '-w', 'pw', '--log-level', 'debug', '--proxy-mode',
+            '--transient-age-limit', '2.5', '-i', 'sale', '--stop-after-init']
+    first = parse(argv, {'OPENERP_LITE_THREADS': '4'})
+    written = config.save(first)
+    assert written == path
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+    second = parse(['-c', path])
+    for opt in config.OPTIONS:
+        if opt.saved:
+            assert second[opt.key] == first[opt.key], opt.key
+    # one-off actions are not written back
+    raw = configparser.RawConfigParser()
+    raw.read(path)
+    assert not raw.has_option('options', 'init')
+    assert not raw.has_option('options', 'stop_after_init')
+    assert second.init == [] and second.stop_after_init is False
+
+
+def test_save_rewrites_an_existing_file_keeping_foreign_parts(tmp_path):
+    path = write_conf(tmp_path, '[options]\nxmlrpc_port = 8070\nsmtp_server = mail\n'
+                                '[extra]\nkeep = me\n')
+    options = parse(['-c', path, '--workers', '2'])
+    config.save(options)
+    raw = configparser.RawConfigParser()
+    raw.read(path)
+    assert raw.get('options', 'http_port') == '8070'
+    assert not raw.has_option('options', 'xmlrpc_port')   # the alias gave way to the new key
+    assert raw.get('options', 'smtp_server') == 'mail'
+    assert raw.get('extra', 'keep') == 'me'
+    assert parse(['-c', path]).workers == 2
+
+
+def test_save_with_a_config_file_that_does_not_exist_yet(tmp_path):
+    path = str(tmp_path / 'sub' / 'new.conf')
+    options = parse(['-c', path, '-s', '--workers', '5'])
+    config.save(options)
+    assert parse(['-c', path]).workers == 5
+
+
+def test_render_shows_the_section():
+    text = config.render(parse(['--http-port', '9000']))
+    assert text.startswith('[options]')
+    assert 'http_port = 9000' in text
+
+
+# -- --help ------------------------------------------------------------------------------------
+
+def test_help_lists_every_flag_of_every_option():
+    text = config.build_parser().format_help()
+    for opt in config.OPTIONS:
+        for flag in opt.flags:
+            assert flag in text, flag
+        if opt.file_only:
+            assert not opt.flags
+
+
+def test_help_and_version_exit_cleanly(capsys):
+    with pytest.raises(SystemExit) as info:
+        parse(['--help'])
+    assert info.value.code == 0
+    assert '--db_maxconn' in capsys.readouterr().out
+
+
+def test_every_option_is_declared_once():
+    keys = [opt.key for opt in config.OPTIONS]
+    assert len(keys) == len(set(keys))
+    flags = [flag for opt in config.OPTIONS for flag in opt.flags]
+    assert len(flags) == len(set(flags))
+    names = [name for opt in config.OPTIONS for name in (opt.key,) + opt.aliases]
+    assert len(names) == len(set(names))
+
+
+def test_every_default_survives_its_own_converter():
+    for opt in config.OPTIONS:
+        assert opt.convert(opt.format(opt.default)) == opt.default, opt.key
+
+
+# -- logging -----------------------------------------------------------------------------------
+
+def test_setup_logging_is_idempotent_and_writes_the_pid(tmp_path):
+    logfile = tmp_path / 'logs' / 'server.log'
+    options = parse(['--logfile', str(logfile), '--log-level', 'debug'])
+    root = logging.getLogger()
+    before = list(root.handlers)
+    level = root.level
+    try:
+        log.setup_logging(options)
+        log.setup_logging(options)
+        ours = [h for h in root.handlers if h not in before]
+        assert len(ours) == 1
+        logging.getLogger('openerp_lite.test').debug('hello %s', 'there')
+        ours[0].flush()
+        line = logfile.read_text().strip().splitlines()[-1]
+        assert ' %d DEBUG openerp_lite.test: hello there' % os.getpid() in line
+        assert logging.getLogger('pgserver').getEffectiveLevel() >= logging.WARNING
+    finally:
+        for handler in list(root.handlers):
+            if handler not in before:
+                root.removeHandler(handler)
+                handler.close()
+        root.setLevel(level)
