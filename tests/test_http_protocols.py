@@ -6,7 +6,8 @@ import xmlrpc.client
 import pytest
 
 from openerp_lite import exceptions
-from openerp_lite.http import errors, xmlrpc as xmlrpc_codec
+from openerp_lite.http import errors
+from openerp_lite.http import xmlrpc as xmlrpc_codec
 
 
 def _xml_call(server, path, method, *params):
