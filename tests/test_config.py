@@ -280,3 +280,11 @@ def test_setup_logging_is_idempotent_and_writes_the_pid(tmp_path):
                 root.removeHandler(handler)
                 handler.close()
         root.setLevel(level)
+
+
+def test_readme_options_table_is_up_to_date():
+    readme = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'README.md')
+    with open(readme, encoding='utf-8') as handle:
+        text = handle.read()
+    assert config.markdown_table() in text, \
+        'README.md options table is stale: run python3 scripts/options_table.py --write'

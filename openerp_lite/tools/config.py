@@ -460,3 +460,21 @@ def save(options, path=None):
             os.unlink(tmp)
         raise
     return path
+
+
+def markdown_table():
+    """The options as a Markdown table (README's Configuration section is generated from it)."""
+    rows = ['| Key (config file) | Command line | Default | Meaning |',
+            '| --- | --- | --- | --- |']
+    for opt in OPTIONS:
+        if opt.key in ('config', 'save'):
+            continue
+        key = '`%s`' % opt.key + ''.join(' (`%s`)' % alias for alias in opt.aliases)
+        flags = ', '.join('`%s`' % flag for flag in opt.flags) or 'config file only'
+        if opt.default in (None, [], ''):
+            default = ''
+        else:
+            default = '`%s`' % opt.format(opt.default)
+        text = opt.help.replace('%%', '%').replace('|', '\\|')
+        rows.append('| %s | %s | %s | %s |' % (key, flags, default, text))
+    return '\n'.join(rows) + '\n'

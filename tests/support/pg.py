@@ -7,6 +7,7 @@ be repeated on it: ``OPENERP_LITE_TEST_EMBEDDED=1 pytest tests/test_db_service.p
 """
 
 import os
+import shutil
 import socket
 import tempfile
 import uuid
@@ -47,10 +48,12 @@ def embedded_params():
 
 
 def stop_embedded():
+    """Stop the run's embedded server (if one was started) and remove its temporary cluster."""
     server = _embedded.pop('server', None)
     _embedded.pop('params', None)
     if server is not None:
         server.stop()
+        shutil.rmtree(str(server.data_dir), ignore_errors=True)
 
 
 def embedded_forced():
