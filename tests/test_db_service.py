@@ -198,7 +198,13 @@ def test_restore_of_garbage_is_refused_and_leaves_nothing(dbserver, pgkind, name
     assert not _exists(pgkind, name)
 
 
-def test_change_admin_password_is_stored_hashed_and_survives_restart(pgkind, names):
+def _stored_master_password(config_path):
+    parser = configparser.RawConfigParser()
+    parser.read(config_path)
+    return parser.get('options', 'admin_passwd')
+
+
+def test_change_admin_password_is_stored_hashed_and_survives_restart(pgkind, tmp_path):
     first = start_server(pgkind, admin_passwd='old-master')
     try:
         db = first.xmlrpc('db')
@@ -206,18 +212,41 @@ def test_change_admin_password_is_stored_hashed_and_survives_restart(pgkind, nam
         with pytest.raises(xmlrpc.client.Fault):
             db.drop('old-master', 'oelt_absent')
         assert db.drop('new-master', 'oelt_absent') is False
-        config_path = first.config_path
+        saved = tmp_path / 'saved.conf'
+        saved.write_text(open(first.config_path, encoding='utf-8').read(), encoding='utf-8')
     finally:
         first.stop()
-    parser = configparser.RawConfigParser()
-    parser.read(config_path)
-    stored = parser.get('options', 'admin_passwd')
+    stored = _stored_master_password(str(saved))
     assert stored.startswith('$pbkdf2-sha512$') and 'new-master' not in stored
 
-    # a server reading that config file accepts the new password
-    from tests.support import server as server_support
-    second = server_support.start_server(pgkind, ['-c', config_path], admin_passwd='unused')
+    # a server reading that config file (the last -c wins) accepts the new password
+    second = start_server(pgkind, ['-c', str(saved)], admin_passwd='unused')
     try:
         assert second.xmlrpc('db').drop('new-master', 'oelt_absent') is False
     finally:
         second.stop()
+
+
+def test_save_writes_the_master_password_hashed(pgkind):
+    running = start_server(pgkind, ['-s'], admin_passwd='plain-master')
+    try:
+        stored = _stored_master_password(running.config_path)
+        assert stored.startswith('$pbkdf2-sha512$')
+        assert running.xmlrpc('db').drop('plain-master', 'oelt_absent') is False
+    finally:
+        running.stop()
+
+
+def test_db_filter_limits_the_list(pgkind, names):
+    kept = pgsupport.new_db_name('oeltkeep')
+    hidden = names()
+    pgsupport.create_database(pgkind, kept)
+    pgsupport.create_database(pgkind, hidden)
+    running = start_server(pgkind, ['--db-filter', '^oeltkeep_.*'])
+    try:
+        listed = running.xmlrpc('db').list()
+        assert kept in listed and hidden not in listed
+        assert all(name.startswith('oeltkeep_') for name in listed)
+    finally:
+        running.stop()
+        pgsupport.drop_database(pgkind, kept)

@@ -7,6 +7,7 @@ returns a :class:`RunningServer`, which stops it by pid (SIGTERM, then SIGKILL).
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -93,7 +94,7 @@ class RunningServer:
         return self.proc.poll() is None
 
     def stop(self, timeout=20):
-        """SIGTERM, wait, then SIGKILL; returns the exit status."""
+        """SIGTERM, wait, then SIGKILL; removes the config and log files; returns the exit status."""
         if self.proc.poll() is None:
             os.kill(self.pid, signal.SIGTERM)
             try:
@@ -102,6 +103,7 @@ class RunningServer:
                 os.kill(self.pid, signal.SIGKILL)
                 self.proc.wait(10)
         self._log_handle.close()
+        shutil.rmtree(self.workdir, ignore_errors=True)
         return self.proc.returncode
 
 
@@ -133,8 +135,9 @@ def start_server(pg, args=(), admin_passwd=ADMIN_PASSWD, config_lines=(), timeou
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
+            log = server.log()
             server.stop()
-            raise RuntimeError('openerp-server exited with %s:\n%s' % (proc.returncode, server.log()))
+            raise RuntimeError('openerp-server exited with %s:\n%s' % (proc.returncode, log))
         try:
             with urllib.request.urlopen(server.url + '/web/health', timeout=2) as response:
                 if response.status == 200:
@@ -142,6 +145,6 @@ def start_server(pg, args=(), admin_passwd=ADMIN_PASSWD, config_lines=(), timeou
         except (urllib.error.URLError, OSError):
             pass
         time.sleep(0.1)
+    log = server.log()
     server.stop()
-    raise RuntimeError('openerp-server did not answer /web/health within %ss:\n%s'
-                       % (timeout, server.log()))
+    raise RuntimeError('openerp-server did not answer /web/health within %ss:\n%s' % (timeout, log))
