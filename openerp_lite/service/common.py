@@ -6,6 +6,7 @@ import re
 import psycopg2
 
 from .. import release, sql_db
+from ..exceptions import AccessDenied
 from . import security
 from .base import call_exposed
 
@@ -62,6 +63,8 @@ def _login(info, db, login, password, user_agent_env=None):
         return False
     try:
         return security.login(db, login, password, user_agent_env, info.remote_addr)
+    except AccessDenied:
+        return False
     except psycopg2.OperationalError:
         if _database_missing(db):
             return False
