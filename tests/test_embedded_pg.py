@@ -1,6 +1,9 @@
 """The embedded PostgreSQL: a fresh cluster starts, its data survives a restart, stop leaves nothing."""
 
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 import psutil
 import psycopg2
@@ -30,6 +33,19 @@ def _query(params, sql, fetch=True):
             return cr.fetchall() if fetch else None
     finally:
         conn.close()
+
+
+@pytest.fixture
+def tmp_path():
+    """A folder directly under the system temp dir, not pytest's.
+
+    Run as root, postgres runs as the ``pgserver`` user, which must be able to traverse every
+    parent folder. pytest resets its own base folder to mode 0700 whenever a pytest session
+    starts, which would lock out a server still running in a concurrent session.
+    """
+    path = tempfile.mkdtemp(prefix='oel-test-embedded-')
+    yield Path(path)
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture
