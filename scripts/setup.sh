@@ -28,6 +28,6 @@ STAMP=.venv/.openerp-lite-installed
 WANT=$(cat setup.py pyproject.toml | cksum)
 if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
     echo "setup.sh: installing openerp-lite and its test tools into .venv" >&2
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+    .venv/bin/python -m pip install -qq --disable-pip-version-check -e '.[test]'
     echo "$WANT" > "$STAMP"
 fi
