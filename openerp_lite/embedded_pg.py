@@ -78,8 +78,10 @@ class EmbeddedPostgres:
 
     ``start()`` returns connection parameters for :func:`psycopg2.connect` and
     :func:`openerp_lite.sql_db.configure`: ``{'host': <socket folder>, 'port': <int>, 'user':
-    'postgres'}``. A server already running on the same cluster (left over by a process that was
-    killed) is adopted rather than started twice, and stopped by ``stop()`` like one we started.
+    'postgres'}``. A server already running on the same cluster (another openerp-server on the
+    same data dir, e.g. a ``--stop-after-init`` run beside a serving one, or one left over by a
+    killed process) is used as it is and left running by ``stop()``: only the process that started
+    the server stops it.
     """
 
     def __init__(self, data_dir):
@@ -88,6 +90,7 @@ class EmbeddedPostgres:
         self._owner_pid = None
         self._system_user = None
         self._params = None
+        self._started = False       # True when our start() launched the postmaster
         self._atexit_registered = False
 
     # -- state ---------------------------------------------------------------------------------
@@ -115,6 +118,7 @@ class EmbeddedPostgres:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.pgdata.mkdir(exist_ok=True)
         fresh = not (self.pgdata / 'PG_VERSION').exists()
+        already_running = not fresh and self.is_running()
         try:
             server = postgres_server.PostgresServer(self.pgdata, cleanup_mode=None)
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired, AssertionError,
@@ -128,24 +132,34 @@ class EmbeddedPostgres:
         self._system_user = server.system_user
         info = server.get_postmaster_info()
         self._owner_pid = os.getpid()
+        self._started = not already_running
         host = str(info.socket_dir) if info.socket_dir is not None else (info.hostname or '127.0.0.1')
         self._params = {'host': host, 'port': info.port, 'user': PG_USER}
         if not self._atexit_registered:
             atexit.register(self._stop_at_exit)
             self._atexit_registered = True
-        _logger.info('embedded PostgreSQL %s in %s (socket folder %s, pid %s)',
-                     'initialised and started' if fresh else 'started', self.pgdata, host, info.pid)
+        if already_running:
+            _logger.info('embedded PostgreSQL already running in %s (socket folder %s, pid %s): '
+                         'using it, and leaving it running at exit', self.pgdata, host, info.pid)
+        else:
+            _logger.info('embedded PostgreSQL %s in %s (socket folder %s, pid %s)',
+                         'initialised and started' if fresh else 'started', self.pgdata, host,
+                         info.pid)
         return dict(self._params)
 
-    def stop(self):
+    def stop(self, force=False):
         """Stop the server and wait until no process of it is left.
 
         Does nothing in a process other than the one that called ``start()`` (forked workers),
-        nor when the server is not running.
+        when the server is not running, or when ``start()`` found it already running (another
+        process owns it) unless ``force`` is true.
         """
         if self._owner_pid is None or self._owner_pid != os.getpid():
             return
         self._owner_pid = None
+        if not (self._started or force):
+            return
+        self._started = False
         info = self._postmaster_info()
         if info is None or not info.is_running():
             return

@@ -124,3 +124,14 @@ def test_helpers_point_at_real_places():
     bin_dir = embedded_pg.pg_bin_dir()
     assert bin_dir and os.path.exists(os.path.join(bin_dir, 'pg_dump'))
     assert os.path.exists(os.path.join(bin_dir, 'pg_restore'))
+
+
+def test_a_second_user_of_a_running_cluster_leaves_it_running(server, tmp_path):
+    params = server.start()
+    second = embedded_pg.EmbeddedPostgres(tmp_path / 'data')
+    assert second.start() == params
+    second.stop()
+    assert server.is_running()
+    assert _query(params, 'SELECT 1') == [(1,)]
+    server.stop()
+    assert not server.is_running()
