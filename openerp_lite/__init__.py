@@ -11,7 +11,7 @@ from . import release
 
 __version__ = release.version
 
-_PUBLIC = ('api', 'fields', 'models', 'exceptions', 'tools')
+_PUBLIC = ('api', 'fields', 'models', 'exceptions', 'tools', 'expression')
 
 
 def __getattr__(name):

@@ -24,6 +24,15 @@ def setup(options, server_kind=None):
     """Install the settings used by :func:`application` (called once by ``main``)."""
     _state['options'] = options
     _state['server_kind'] = server_kind
+    _configure_lower_layers(options)
+
+
+def _configure_lower_layers(options):
+    """Hand the settings the registry and module loader need down to them."""
+    from .. import registry
+    from ..modules import module
+    module.initialize_addons_path(options.addons_path)
+    registry.configure(options)
 
 
 def _options():
@@ -36,6 +45,7 @@ def _options():
         options = config.parse([], os.environ)
         sql_db.configure(host=options.db_host, port=options.db_port, user=options.db_user,
                          password=options.db_password, maxconn=options.db_maxconn)
+        _configure_lower_layers(options)
         _state['options'] = options
         _state['server_kind'] = _state['server_kind'] or 'external'
     return options

@@ -106,8 +106,9 @@ def _terminate_sessions(cr, name):
 def _forget_database(name):
     """Drop what this process keeps about ``name`` before it is dropped, renamed or copied.
 
-    The ORM owner extends this to discard the database's registry and signal the other processes.
     """
+    from ..registry import Registry
+    Registry.delete(name)
     sql_db.close_db(name)
 
 
@@ -193,13 +194,13 @@ def create_database(info, master_pwd, db_name, demo=False, lang='en_US', user_pa
     _require_absent(db_name)
     _create_empty(db_name, info.options.db_template or 'template0')
     _logger.info('db service: created database %s', db_name)
-    from ..modules import loading  # lower layer, imported late: it pulls in the ORM
+    from .. import registry  # lower layer, imported late: it pulls in the ORM
     kwargs = {'demo': bool(demo), 'lang': lang or 'en_US', 'login': login,
               'password': user_password}
     if country_code:
         kwargs['country_code'] = country_code
     try:
-        loading.init_new_database(db_name, **kwargs)
+        registry.create_database_schema(db_name, **kwargs)
     except BaseException:
         _logger.exception('db service: initialising %s failed, dropping it', db_name)
         _drop(db_name)

@@ -1,0 +1,1 @@
+"""The ORM: fields, models, domains and the environment addon code runs in."""

@@ -1,0 +1,127 @@
+"""Composing the final model classes of a registry from the addons' declarations.
+
+Each declaration class becomes a base of the final class, the latest-loaded module first, so a
+method overridden in an extension reaches the original through ``super()``. Fields redeclared by
+an extension are merged: the later declaration's keyword arguments update the earlier ones.
+"""
+
+from ..exceptions import UserError
+from .fields_base import Field
+from .models import magic_fields
+
+
+def _as_list(value):
+    if not value:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+def add_model_class(models, cls):
+    """Add declaration ``cls`` to ``models`` (a dict name → final class) and return the new class."""
+    parents = _as_list(cls._inherit)
+    name = cls.__dict__.get('_name') or (parents[0] if len(parents) == 1 else None)
+    if not name:
+        raise UserError('Model class %s.%s needs a _name or a single _inherit'
+                        % (cls.__module__, cls.__qualname__))
+    bases = [cls]
+    for parent in parents:
+        if parent not in models:
+            raise UserError('Model %s inherits from %s, which is not loaded (missing dependency '
+                            'in the manifest of module %s?)' % (name, parent, cls._module))
+        if models[parent] not in bases:
+            bases.append(models[parent])
+    if name in models and models[name] not in bases:
+        bases.insert(1, models[name])
+    original = models[name]._original_module if name in models else cls._module
+    attrs = {'_name': name, '_register': False, '__module__': cls.__module__,
+             '_original_module': original,
+             '_table': cls.__dict__.get('_table') or _inherited_table(name, models, bases)}
+    final = type(name.replace('.', '_'), tuple(bases), attrs)
+    models[name] = final
+    return final
+
+
+def _inherited_table(name, models, bases):
+    if name in models:
+        return models[name]._table
+    return name.replace('.', '_')
+
+
+def setup_model(model_cls):
+    """Collect and set up the fields of a final class; find its constraint methods."""
+    collected = {}
+    for klass in reversed(model_cls.__mro__):
+        for attr, value in vars(klass).items():
+            if isinstance(value, Field):
+                previous = collected.get(attr)
+                if previous is None or type(value) is not type(previous[0]):
+                    module = previous[2] if previous else vars(klass).get('_module', klass._module)
+                    collected[attr] = (value, {}, module)
+                else:
+                    collected[attr][1].update(value.args)
+    fields = {}
+    magic = magic_fields()
+    for fname in ('id', 'display_name'):
+        fields[fname] = magic[fname].new_for_model(model_cls._name)
+        fields[fname].name = fname
+    if model_cls._log_access and not model_cls._abstract:
+        for fname in ('create_uid', 'create_date', 'write_uid', 'write_date'):
+            fields[fname] = magic[fname].new_for_model(model_cls._name)
+            fields[fname].name = fname
+    for fname, (template, extra, module) in sorted(collected.items(), key=lambda item: item[1][0]._sequence):
+        template.name = fname
+        fields[fname] = template.new_for_model(model_cls._name, extra)
+        fields[fname]._module = module
+    model_cls._fields = fields
+    for fname, field in fields.items():
+        field.setup(model_cls)
+        if field.related:
+            field.compute = _related_compute(field)
+        if fname != 'id':
+            setattr(model_cls, fname, field)
+    constraints = []
+    seen = set()
+    for klass in model_cls.__mro__:
+        for attr, value in vars(klass).items():
+            names = getattr(value, '_constrains', None)
+            if names and attr not in seen:
+                seen.add(attr)
+                constraints.append((attr, names))
+    model_cls._constraint_methods = tuple(constraints)
+
+
+def _related_compute(field):
+    def compute(records):
+        records._compute_related(field)
+    return compute
+
+
+def build_triggers(models):
+    """``{(model, field): [(dependent model, dependent field, path from it)]}`` for stored
+    computed fields, so that a write knows which other records to recompute."""
+    triggers = {}
+    for model_name, model_cls in models.items():
+        for field in model_cls._fields.values():
+            if not (field.compute and field.store):
+                continue
+            for path in field.depends:
+                parts = path.split('.')
+                current = model_cls
+                for position, part in enumerate(parts):
+                    prefix = '.'.join(parts[:position])
+                    triggers.setdefault((current._name, part), []).append((model_name, field, prefix))
+                    sub_field = current._fields.get(part)
+                    if sub_field is None:
+                        raise UserError('Field %s depends on %r, which does not exist on %s'
+                                        % (field, path, current._name))
+                    if sub_field.type not in ('many2one', 'one2many', 'many2many'):
+                        break
+                    comodel = models.get(sub_field.comodel_name)
+                    if comodel is None:
+                        break
+                    if sub_field.type == 'one2many' and position + 1 < len(parts) + 1:
+                        # creating or re-parenting a line changes the set the field sums over
+                        triggers.setdefault((comodel._name, sub_field.inverse_name), []).append(
+                            (model_name, field, '.'.join(parts[:position + 1])))
+                    current = comodel
+    return triggers

@@ -1,0 +1,316 @@
+"""Writing: create, write, unlink, copy and defaults, with the work that follows a change.
+
+After the columns are written: x2many commands, stored computed fields of these and dependent
+records (through the registry's triggers), ``@api.constrains`` methods and the record rules of the
+operation. All of it happens in the caller's transaction, so a failure anywhere rolls it all back.
+"""
+
+from ..exceptions import AccessError, UserError, ValidationError
+from . import expression
+
+LOG_ACCESS_COLUMNS = ('create_uid', 'create_date', 'write_uid', 'write_date')
+MAX_RECOMPUTE_DEPTH = 16
+
+
+class WriteMixin:
+
+    # -- access ----------------------------------------------------------------------------------
+    def check_access_rights(self, operation, raise_exception=True):
+        """Whether the user's groups grant ``operation`` on this model (``ir.model.access``)."""
+        if operation not in ('read', 'write', 'create', 'unlink'):
+            raise UserError('Invalid access mode %r' % (operation,))
+        if self.env.su or 'ir.model.access' not in self.env.registry.models:
+            return True
+        return self.env['ir.model.access'].check(self._name, operation, raise_exception)
+
+    def check_access_rule(self, operation):
+        """Raise AccessError unless every record passes the ``operation`` record rules."""
+        if self.env.su or not self._ids:
+            return
+        rule = self._rule_domain(operation)
+        if rule is None:
+            return
+        sql, params = expression.Compiler(self.sudo(), self._table).compile(rule)
+        self.env.cr.execute('SELECT id FROM "%s" WHERE id = ANY(%%s) AND (%s)' % (self._table, sql),
+                            [list(self._ids)] + params)
+        allowed = {row[0] for row in self.env.cr.fetchall()}
+        denied = [rid for rid in self._ids if rid not in allowed]
+        if denied:
+            existing = self.browse(denied).exists()
+            if len(existing) < len(denied):
+                raise self._missing_error(sorted(set(denied) - set(existing.ids)))
+            raise AccessError('The requested operation cannot be completed due to security '
+                              'restrictions (record rules).\n(Document type: %s, Operation: %s, '
+                              'Records: %s)' % (self._name, operation, denied[:10]))
+
+    # -- defaults ----------------------------------------------------------------------------------
+    def default_get(self, fields_list):
+        """Default values: ``context['default_<field>']``, then the field's ``default``."""
+        if not isinstance(fields_list, (list, tuple)):
+            raise UserError('default_get expects a list of field names')
+        result = {}
+        context = self.env.context
+        for name in fields_list:
+            field = self._fields.get(name)
+            if field is None:
+                continue
+            if 'default_' + name in context:
+                result[name] = context['default_' + name]
+            elif field.default is not None:
+                value = field.default(self) if callable(field.default) else field.default
+                if hasattr(value, '_ids'):
+                    value = value.id if field.type == 'many2one' else [(6, 0, value.ids)]
+                result[name] = value
+        return result
+
+    def _add_missing_defaults(self, vals):
+        missing = [name for name, field in self._fields.items()
+                   if name not in vals and name not in LOG_ACCESS_COLUMNS and name != 'id'
+                   and (field.store or field.inverse) and not (field.compute and not field.inverse)]
+        defaults = self.default_get(missing) if missing else {}
+        return dict(defaults, **vals)
+
+    # -- create ------------------------------------------------------------------------------------
+    def create(self, vals_list):
+        """Create one record from a dict, or several from a list of dicts; returns the records."""
+        single = isinstance(vals_list, dict)
+        if single:
+            vals_list = [vals_list]
+        if not isinstance(vals_list, (list, tuple)) or not all(isinstance(v, dict) for v in vals_list):
+            raise UserError('create expects a dict of values or a list of them')
+        self.check_access_rights('create')
+        if self._transient:
+            self._transient_vacuum()
+        ids = []
+        for vals in vals_list:
+            vals = self._add_missing_defaults(self._check_field_names(vals))
+            ids.append(self._insert_row(vals))
+        records = self.browse(ids)
+        for vals, record in zip(vals_list, records):
+            record._write_relations(vals, creating=True)
+        records.check_access_rule('create')
+        changed = set()
+        for vals in vals_list:
+            changed.update(self._add_missing_defaults(vals))
+        stored_computed = [f for f in self._fields.values() if f.compute and f.store]
+        records._recompute(stored_computed)
+        records._validate_constraints(changed | {f.name for f in stored_computed})
+        records._modified(changed)
+        return records
+
+    def _check_field_names(self, vals):
+        unknown = [name for name in vals if name not in self._fields]
+        if unknown:
+            raise ValidationError('Invalid field %s on model %s' % (
+                ', '.join(repr(name) for name in unknown), self._name))
+        for name in vals:
+            if not self._field_allowed(self._fields[name]):
+                raise AccessError('You do not have access to field %r of model %s' % (name, self._name))
+        return vals
+
+    def _column_values(self, vals, creating):
+        columns = {}
+        for name, value in vals.items():
+            field = self._fields[name]
+            if name == 'id' or name in LOG_ACCESS_COLUMNS:
+                continue
+            if field.column and not (field.compute and not field.inverse and not creating):
+                if field.compute and not field.inverse:
+                    continue
+                columns[name] = field.convert_to_column(value, self)
+        return columns
+
+    def _insert_row(self, vals):
+        columns = self._column_values(vals, creating=True)
+        for name, field in self._fields.items():
+            if field.required and field.column and not field.compute and columns.get(name) is None \
+                    and field.type != 'boolean':
+                raise ValidationError('The field "%s" (%s) of %s is required.'
+                                      % (field.string, name, self._description or self._name))
+        names = list(columns)
+        placeholders = ['%s'] * len(names)
+        params = [columns[name] for name in names]
+        if self._log_access:
+            names += ['create_uid', 'write_uid', 'create_date', 'write_date']
+            placeholders += ['%s', '%s', "(now() at time zone 'UTC')", "(now() at time zone 'UTC')"]
+            params += [self.env.uid, self.env.uid]
+        if names:
+            query = 'INSERT INTO "%s" (%s) VALUES (%s) RETURNING id' % (
+                self._table, ', '.join('"%s"' % n for n in names), ', '.join(placeholders))
+        else:
+            query = 'INSERT INTO "%s" DEFAULT VALUES RETURNING id' % self._table
+        self.env.cr.execute(query, params)
+        return self.env.cr.fetchone()[0]
+
+    def _write_relations(self, vals, creating=False):
+        for name, value in vals.items():
+            field = self._fields[name]
+            if field.type in ('one2many', 'many2many') and not (field.compute and not field.inverse):
+                field.apply_commands(self, value)
+                self.env.transaction.invalidate(field.comodel_name)
+                self.env.transaction.invalidate(self._name, self._ids, [name])
+            elif field.compute and field.inverse and not field.store:
+                self._cache_set(name, {rid: field.convert_to_cache(value) for rid in self._ids})
+                getattr(self, field.inverse)()
+
+    # -- write -------------------------------------------------------------------------------------
+    def write(self, vals):
+        """Set ``vals`` on every record; returns True."""
+        if not isinstance(vals, dict):
+            raise UserError('write expects a dict of values')
+        self.check_access_rights('write')
+        self._check_field_names(vals)
+        if not self._ids:
+            return True
+        self.check_access_rule('write')
+        computing = self.env.transaction.__dict__.get('computing', ())
+        if computing and all((self._name, name) in computing for name in vals):
+            for name, value in vals.items():
+                self._cache_set(name, {rid: self._fields[name].convert_to_cache(value) for rid in self._ids})
+            return True
+        columns = self._column_values(vals, creating=False)
+        sets = ['"%s" = %%s' % name for name in columns]
+        params = list(columns.values())
+        if self._log_access:
+            sets += ['write_uid = %s', "write_date = (now() at time zone 'UTC')"]
+            params.append(self.env.uid)
+        if sets:
+            self.env.cr.execute('UPDATE "%s" SET %s WHERE id = ANY(%%s)' % (self._table, ', '.join(sets)),
+                                params + [list(self._ids)])
+            if self.env.cr.rowcount < len(set(self._ids)):
+                missing = set(self._ids) - set(self.exists().ids)
+                if missing:
+                    raise self._missing_error(sorted(missing))
+        self.env.transaction.invalidate(self._name, self._ids)
+        self._write_relations(vals)
+        required_cleared = [name for name, value in columns.items()
+                            if value is None and self._fields[name].required]
+        if required_cleared:
+            field = self._fields[required_cleared[0]]
+            raise ValidationError('The field "%s" (%s) of %s is required.'
+                                  % (field.string, field.name, self._description or self._name))
+        self._recompute([f for f in self._fields.values()
+                         if f.compute and f.store and set(vals) & set(self._dependency_roots(f))])
+        self._validate_constraints(set(vals))
+        self._modified(set(vals))
+        return True
+
+    @staticmethod
+    def _dependency_roots(field):
+        return [path.split('.')[0] for path in field.depends]
+
+    # -- unlink ------------------------------------------------------------------------------------
+    def unlink(self):
+        """Delete the records; many2one references follow their ``ondelete``."""
+        self.check_access_rights('unlink')
+        if not self._ids:
+            return True
+        self.check_access_rule('unlink')
+        existing = self.exists()
+        if len(existing) < len(set(self._ids)):
+            raise self._missing_error(sorted(set(self._ids) - set(existing.ids)))
+        dependents = self._dependents_of(set(self._fields))
+        self.env.cr.execute('DELETE FROM "%s" WHERE id = ANY(%%s)' % self._table, (list(self._ids),))
+        if 'ir.model.data' in self.env.registry.models and self._name != 'ir.model.data':
+            self.env.cr.execute('DELETE FROM ir_model_data WHERE model = %s AND res_id = ANY(%s)',
+                                (self._name, list(self._ids)))
+        self.env.transaction.invalidate()
+        for records, fields in dependents:
+            records.exists()._recompute(fields)
+        return True
+
+    # -- copy --------------------------------------------------------------------------------------
+    def copy_data(self, default=None):
+        self.ensure_one()
+        default = dict(default or {})
+        vals = {}
+        for name, field in self._fields.items():
+            if name in default or name == 'id' or name in LOG_ACCESS_COLUMNS or not field.copy:
+                continue
+            if field.compute and not field.inverse:
+                continue
+            value = self[name]
+            if field.type == 'many2one':
+                vals[name] = value.id
+            elif field.type == 'many2many':
+                vals[name] = [(6, 0, value.ids)]
+            elif field.type == 'one2many':
+                vals[name] = [(0, 0, line.copy_data({field.inverse_name: False})[0]) for line in value]
+                for command in vals[name]:
+                    command[2].pop(field.inverse_name, None)
+            else:
+                vals[name] = self._fields[name].convert_to_read(
+                    self.env.cache[(self._name, name)][self.id], self) \
+                    if field.type == 'binary' else value
+        vals.update(default)
+        return [vals]
+
+    def copy(self, default=None):
+        """A new record with the values of this one, ``default`` overriding; returns it."""
+        if default is not None and not isinstance(default, dict):
+            raise UserError('copy expects a dict of default values')
+        self.ensure_one()
+        return self.create(self.copy_data(default)[0])
+
+    # -- computed fields, triggers, constraints ----------------------------------------------------
+    def _recompute(self, fields, depth=0):
+        """Compute stored computed ``fields`` of these records and write their columns."""
+        if not self._ids or not fields:
+            return
+        if depth > MAX_RECOMPUTE_DEPTH:
+            raise UserError('Computed fields of %s depend on each other in a loop' % self._name)
+        records = self.sudo().exists()
+        if not records:
+            return
+        for field in fields:
+            self.env.transaction.invalidate(self._name, records._ids, [field.name])
+            records._compute_into_cache(field)
+            values = self.env.cache[(self._name, field.name)]
+            if field.column:
+                rows = [(field.convert_to_column(values[rid], records), rid) for rid in records._ids]
+                self.env.cr.executemany('UPDATE "%s" SET "%s" = %%s WHERE id = %%s'
+                                        % (self._table, field.name), rows)
+        records._modified({f.name for f in fields}, depth + 1)
+
+    def _dependents_of(self, names):
+        """``[(records, [fields])]`` of stored computed fields that depend on ``names`` here."""
+        triggers = self.env.registry.triggers
+        grouped = {}
+        for name in names:
+            for model_name, field, path in triggers.get((self._name, name), ()):
+                if path:
+                    targets = self.env[model_name].sudo().with_context(active_test=False).search(
+                        [(path, 'in', list(self._ids))])
+                else:
+                    targets = self.env[model_name].sudo().browse(self._ids)
+                if targets:
+                    entry = grouped.setdefault(model_name, [self.env[model_name].sudo(), []])
+                    entry[0] |= targets
+                    if field not in entry[1]:
+                        entry[1].append(field)
+        return [tuple(value) for value in grouped.values()]
+
+    def _modified(self, names, depth=0):
+        """Recompute what depends on fields ``names`` of these records; drop stale computed values."""
+        self._invalidate_computed()
+        if not self._ids:
+            return
+        for records, fields in self._dependents_of(names):
+            if records._name == self._name and set(records._ids) <= set(self._ids):
+                fields = [f for f in fields if f.name not in names or depth == 0]
+            records._recompute(fields, depth)
+
+    def _invalidate_computed(self):
+        cache = self.env.cache
+        registry = self.env.registry
+        for key in [k for k in cache if k[1] != 'id']:
+            model = registry.models.get(key[0])
+            field = model._fields.get(key[1]) if model else None
+            if field is not None and (field.compute and not field.store):
+                del cache[key]
+        self.env.transaction.__dict__.pop('display_names', None)
+
+    def _validate_constraints(self, names):
+        for method_name, fields in self._constraint_methods:
+            if set(fields) & set(names):
+                getattr(self.sudo() if False else self, method_name)()
