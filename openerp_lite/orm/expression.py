@@ -121,7 +121,7 @@ class Compiler:
             field = None
         else:
             field = model._fields.get(name)
-            if field is None:
+            if field is None or field.internal:
                 raise DomainError('Invalid field %r in domain of model %s' % (name, model._name))
         if rest:
             return self._path_leaf(field, name, rest, operator, value)

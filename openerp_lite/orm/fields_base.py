@@ -32,6 +32,9 @@ class Field:
         'copy': True, 'default': None, 'groups': None, 'compute': None, 'inverse': None,
         'store': True, 'related': None, 'depends': (), 'states': None, 'translate': False,
         'company_dependent': False, 'group_operator': None, 'prefetch': True,
+        # internal fields (password hashes) are never read, written or searched through the ORM
+        # API, superuser included: server code reaches their column with SQL
+        'internal': False,
     }
 
     def __init__(self, string=None, **kwargs):

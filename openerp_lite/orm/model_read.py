@@ -85,7 +85,7 @@ class ReadMixin:
                 terms.append('"%s".id%s' % (alias, suffix))
                 continue
             field = self._fields.get(name)
-            if field is None:
+            if field is None or field.internal:
                 raise AccessError('Invalid "order" specified: field %r does not exist on model %s'
                                   % (name, self._name))
             if field.type == 'many2one' and field.column:
@@ -257,6 +257,8 @@ class ReadMixin:
         return result
 
     def _field_allowed(self, field):
+        if field.internal:
+            return False
         if not field.groups or self.env.su:
             return True
         user_groups = self.env['res.users']._user_group_xmlids(self.env.uid)

@@ -81,17 +81,14 @@ class WriteMixin:
         self.check_access_rights('create')
         if self._transient:
             self._transient_vacuum()
-        ids = []
-        for vals in vals_list:
-            vals = self._add_missing_defaults(self._check_field_names(vals))
-            ids.append(self._insert_row(vals))
-        records = self.browse(ids)
+        vals_list = [self._add_missing_defaults(self._check_field_names(vals)) for vals in vals_list]
+        records = self.browse([self._insert_row(vals) for vals in vals_list])
         for vals, record in zip(vals_list, records):
             record._write_relations(vals, creating=True)
         records.check_access_rule('create')
         changed = set()
         for vals in vals_list:
-            changed.update(self._add_missing_defaults(vals))
+            changed.update(vals)
         stored_computed = [f for f in self._fields.values() if f.compute and f.store]
         records._recompute(stored_computed)
         records._validate_constraints(changed | {f.name for f in stored_computed})
@@ -313,4 +310,4 @@ class WriteMixin:
     def _validate_constraints(self, names):
         for method_name, fields in self._constraint_methods:
             if set(fields) & set(names):
-                getattr(self.sudo() if False else self, method_name)()
+                getattr(self, method_name)()

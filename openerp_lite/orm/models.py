@@ -8,6 +8,7 @@ import collections
 import logging
 
 from .. import fields
+from .model_group import GroupMixin
 from .model_read import ReadMixin
 from .model_schema import SchemaMixin
 from .model_write import WriteMixin
@@ -37,7 +38,7 @@ class MetaModel(type):
             MetaModel.module_to_models[module].append(cls)
 
 
-class BaseModel(RecordSetMixin, ReadMixin, WriteMixin, SchemaMixin, metaclass=MetaModel):
+class BaseModel(RecordSetMixin, ReadMixin, GroupMixin, WriteMixin, SchemaMixin, metaclass=MetaModel):
     """Behaviour common to every model. Its methods are the ORM API; over RPC only those in
     ``service.object``'s list (plus public methods that addons define) are reachable."""
 

@@ -1,2 +1,11 @@
-from . import (ir_config, ir_cron, ir_model, ir_module, ir_rule, ir_sequence,  # noqa: F401
-               res_company, res_partner, res_users)
+from . import (  # noqa: F401
+               ir_config,
+               ir_cron,
+               ir_model,
+               ir_module,
+               ir_rule,
+               ir_sequence,
+               res_company,
+               res_partner,
+               res_users,
+)

@@ -12,9 +12,6 @@ _logger = logging.getLogger(__name__)
 #: pbkdf2-sha512: slow on purpose; the per-process credential cache keeps calls fast
 CRYPT_CONTEXT = CryptContext(['pbkdf2_sha512'], pbkdf2_sha512__default_rounds=20000)
 
-#: a group no user is ever in: fields restricted to it are reachable only by server code (sudo)
-NOBODY = 'base.group_nobody'
-
 
 def bootstrap_superuser(env):
     """Create the superuser (id 1), its company and partner before the data files run, since
@@ -89,7 +86,7 @@ class Users(models.Model):
     login = fields.Char(required=True, help='Used to log in')
     password = fields.Char(compute='_compute_password', inverse='_set_password', copy=False,
                            help='Write-only: reading it gives an empty value')
-    password_hash = fields.Char(copy=False, groups=NOBODY, prefetch=False)
+    password_hash = fields.Char(copy=False, internal=True, prefetch=False)
     partner_id = fields.Many2one('res.partner', 'Related Partner', required=True, ondelete='restrict')
     company_id = fields.Many2one('res.company', 'Company', default=lambda self: self._default_company())
     groups_id = fields.Many2many('res.groups', 'res_groups_users_rel', 'uid', 'gid', string='Groups',
@@ -139,9 +136,6 @@ class Users(models.Model):
     def create(self, vals_list):
         if isinstance(vals_list, dict):
             vals_list = [vals_list]
-            single = True
-        else:
-            single = False
         prepared = []
         for vals in vals_list:
             vals = dict(vals)
