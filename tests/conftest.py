@@ -102,3 +102,15 @@ def start_server(pg):
     yield start
     for running in started:
         running.stop()
+
+
+# -- the ORM tests' server: the test addons on its addons path (tests/support/orm.py) ----------
+
+@pytest.fixture(scope='session')
+def orm_server(pg):
+    """One server for the ORM tests, with ``tests/addons`` on its addons path."""
+    from tests.support.orm import TEST_ADDONS
+    from tests.support.server import start_server
+    running = start_server(pg, ['--addons-path', TEST_ADDONS])
+    yield running
+    running.stop()

@@ -1,0 +1,1 @@
+from . import counter, partner, record  # noqa: F401
