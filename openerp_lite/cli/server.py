@@ -51,13 +51,33 @@ def start_database(options, hooks, environ=None):
 
 
 def initialize_databases(options):
-    """Module hook for ``-d db -i/-u mods [--stop-after-init]``: install or upgrade modules.
+    """Prepare the ``-d`` databases before serving: create a missing one (with ``base``), install
+    ``-i`` modules, upgrade ``-u`` ones, and load each registry in this process, so that forked
+    workers inherit it (copy-on-write) instead of each building its own.
 
-    Placeholder until module loading exists: it only says what it would have done.
+    A failure is reported in one clear line and the server does not start.
     """
-    if options.init or options.update:
-        _logger.warning('-i/-u given for %s but module loading is not available yet',
-                        options.db_name)
+    from .. import registry
+    from ..exceptions import OpenERPLiteError
+    for name in [n.strip() for n in (options.db_name or '').split(',') if n.strip()]:
+        try:
+            db_service.check_name(name)
+            if not db_service._exists(name):
+                if not (options.init or options.update):
+                    _logger.warning('database %s does not exist; it is created on demand by '
+                                    'db.create_database, or now with -i', name)
+                    continue
+                _logger.info('creating database %s', name)
+                db_service._create_empty(name, options.db_template or 'template0')
+                registry.create_database_schema(name, demo=not options.without_demo)
+            if options.init or options.update:
+                registry.Registry.new(name, install=[m for m in options.init if m != 'base'],
+                                      upgrade=options.update, update_list=True)
+            else:
+                registry.Registry.get(name)
+        except OpenERPLiteError as error:
+            _logger.error('database %s: %s', name, error)
+            raise SystemExit(1) from None
 
 
 def save_config(options):

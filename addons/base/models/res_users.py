@@ -34,7 +34,7 @@ def bootstrap_superuser(env):
     for name, model, res_id in (('EUR', 'res.currency', 1), ('main_partner', 'res.partner', 1),
                                 ('main_company', 'res.company', 1), ('partner_admin', 'res.partner', 2),
                                 ('user_admin', 'res.users', 1), ('user_root', 'res.users', 1)):
-        data._ensure_xmlid('base', name, model, res_id)
+        data._ensure_xmlid('base', name, model, res_id, noupdate=True)
 
 
 class Groups(models.Model):
