@@ -80,19 +80,24 @@ class Compiler:
         terms = normalize(domain)
         if not terms:
             return TRUE_SQL, []
+        # Terms are compiled right to left, so each stack entry carries its own parameters and
+        # they are concatenated in the order their SQL text appears.
         stack = []
         for term in reversed(terms):
-            if term == AND:
-                left, right = stack.pop(), stack.pop()
-                stack.append('(%s AND %s)' % (left, right))
-            elif term == OR:
-                left, right = stack.pop(), stack.pop()
-                stack.append('(%s OR %s)' % (left, right))
+            if term in (AND, OR):
+                (left, left_params), (right, right_params) = stack.pop(), stack.pop()
+                stack.append(('(%s %s %s)' % (left, 'AND' if term == AND else 'OR', right),
+                              left_params + right_params))
             elif term == NOT:
-                stack.append('(NOT COALESCE(%s, FALSE))' % stack.pop())
+                sql, params = stack.pop()
+                stack.append(('(NOT COALESCE(%s, FALSE))' % sql, params))
             else:
-                stack.append(self._leaf(term))
-        return stack[0], self.params
+                start = len(self.params)
+                sql = self._leaf(term)
+                stack.append((sql, self.params[start:]))
+                del self.params[start:]
+        sql, self.params = stack[0]
+        return sql, self.params
 
     # -- leaves ----------------------------------------------------------------------------------
     def _leaf(self, leaf):
