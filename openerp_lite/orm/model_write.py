@@ -165,6 +165,10 @@ class WriteMixin:
             for name, value in vals.items():
                 self._cache_set(name, {rid: self._fields[name].convert_to_cache(value) for rid in self._ids})
             return True
+        # records reached through a many2one before it changes (the previous parent of a moved
+        # line) must be recomputed too: after the write they are no longer found from here
+        relinked = [name for name in vals if self._fields[name].type == 'many2one']
+        previous = self._dependents_of(relinked) if relinked else []
         columns = self._column_values(vals, creating=False)
         sets = ['"%s" = %%s' % name for name in columns]
         params = list(columns.values())
@@ -190,6 +194,8 @@ class WriteMixin:
                          if f.compute and f.store and set(vals) & set(self._dependency_roots(f))])
         self._validate_constraints(set(vals))
         self._modified(set(vals))
+        for records, fields in previous:
+            records.exists()._recompute(fields)
         return True
 
     @staticmethod
