@@ -24,7 +24,7 @@ _logger = logging.getLogger(__name__)
 
 #: parameters after the ids (record methods) of the ORM methods reachable over RPC, Odoo 8+ order
 SIGNATURES = {
-    'create': ('vals',),
+    'create': ('vals_list',),
     'read': ('fields', 'load'),
     'write': ('vals',),
     'unlink': (),
@@ -44,7 +44,7 @@ SIGNATURES = {
     'check_access_rule': ('operation',),
 }
 RECORD_METHODS = frozenset(('read', 'write', 'unlink', 'name_get', 'copy', 'exists', 'check_access_rule'))
-DICT_PARAMS = frozenset(('vals', 'default'))
+DICT_PARAMS = frozenset(('vals', 'vals_list', 'default'))
 #: parameters where None or False from the wire means "use the default"
 UNSET_WHEN_FALSY = frozenset(('offset', 'limit', 'order', 'fields', 'orderby', 'allfields',
                               'attributes', 'args', 'domain', 'default'))
@@ -149,7 +149,7 @@ def _call(env, model_name, method, args, kwargs):
     result = getattr(records, method)(*args, **kwargs)
     if method == 'read' and single:
         return result[0] if result else False
-    if method == 'create' and hasattr(result, '_ids') and isinstance(kwargs.get('vals'), dict):
+    if method == 'create' and hasattr(result, '_ids') and isinstance(kwargs.get('vals_list'), dict):
         return result.id
     if method == 'copy':
         return result.id
@@ -188,7 +188,7 @@ def _bind(method, names, args, kwargs):
     for key in list(bound):
         if key in UNSET_WHEN_FALSY and (bound[key] is None or bound[key] is False):
             del bound[key]
-    if method == 'create' and 'vals' not in bound:
+    if method == 'create' and 'vals_list' not in bound:
         raise ProtocolError('create needs the values of the new record', -32602)
     return bound, context
 
