@@ -138,6 +138,11 @@ class Compiler:
             return self._computed_leaf(field, operator, value)
         if field is not None and field.type == 'many2one' and self._is_name_value(operator, value):
             sub = model.env[field.comodel_name]._name_search_subquery(operator, value)
+            if operator in NEGATIVE:
+                # OpenERP adds False to the ids a negative name search finds: an empty
+                # many2one is "not like" any name
+                return '(%s IN (%s) OR %s IS NULL)' % (
+                    self._col(name), self._take(sub), self._col(name))
             return '%s IN (%s)' % (self._col(name), self._take(sub))
         return self._column_leaf(field, self._col(name), operator, value)
 
