@@ -155,16 +155,18 @@ class WriteMixin:
         """Set ``vals`` on every record; returns True."""
         if not isinstance(vals, dict):
             raise UserError('write expects a dict of values')
+        # a compute method assigning the fields being computed only fills the cache: no access
+        # check, since a user reading a computed field needs no write right on the model
+        computing = self.env.transaction.__dict__.get('computing', ())
+        if computing and vals and all((self._name, name) in computing for name in vals):
+            for name, value in vals.items():
+                self._cache_set(name, {rid: self._fields[name].convert_to_cache(value) for rid in self._ids})
+            return True
         self.check_access_rights('write')
         self._check_field_names(vals)
         if not self._ids:
             return True
         self.check_access_rule('write')
-        computing = self.env.transaction.__dict__.get('computing', ())
-        if computing and all((self._name, name) in computing for name in vals):
-            for name, value in vals.items():
-                self._cache_set(name, {rid: self._fields[name].convert_to_cache(value) for rid in self._ids})
-            return True
         # records reached through a many2one before it changes (the previous parent of a moved
         # line) must be recomputed too: after the write they are no longer found from here
         relinked = [name for name in vals if self._fields[name].type == 'many2one']
