@@ -194,15 +194,21 @@ class Compiler:
             self.params.append(value)
             sql_op = operator
         cast = '::text' if operator.endswith('like') else ''
-        if operator in NEGATIVE:
+        if operator in NEGATIVE or (operator in ('like', 'ilike') and value == ''):
+            # ``like ''`` matches every row, the empty ones included, as in OpenERP
             return '(%s%s %s %%s OR %s IS NULL)' % (column, cast, sql_op, column)
         return '%s%s %s %%s' % (column, cast, sql_op)
 
     def _in_leaf(self, column, operator, values, ftype):
         if not isinstance(values, (list, tuple)):
             values = [values]
-        has_null = any(v is None or (v is False and ftype != 'boolean') for v in values)
-        values = [v for v in values if not (v is None or (v is False and ftype != 'boolean'))]
+        if ftype == 'boolean':
+            # NULL is false for a boolean, as with ``= False``: False in the list also takes NULL
+            values = [bool(v) for v in values if v is not None]
+            has_null = False in values
+        else:
+            has_null = any(v is None or v is False for v in values)
+            values = [v for v in values if not (v is None or v is False)]
         parts = []
         if values:
             self.params.append(list(values))
