@@ -12,7 +12,7 @@ import time
 
 from .. import release, service
 from ..exceptions import ProtocolError
-from . import jsonrpc, xmlrpc
+from . import jsonrpc, web_routes, xmlrpc
 
 _logger = logging.getLogger(__name__)
 _access = logging.getLogger('openerp_lite.http.access')
@@ -199,6 +199,22 @@ def _jsonrpc(environ, start_response, options):
     return _respond(start_response, '200 OK', jsonrpc.CONTENT_TYPE, payload)
 
 
+def _web(environ, start_response, options, path):
+    """A web-session JSON route (:mod:`.web_routes`): read the body, hand it over, answer."""
+    try:
+        body = _read_body(environ, options.max_request_size)
+    except _BodyTooLarge:
+        return _too_large(start_response, options)
+    except ProtocolError as error:
+        return _respond(start_response, '200 OK', jsonrpc.CONTENT_TYPE,
+                        jsonrpc.encode_error(None, error))
+    status, headers, payload = web_routes.handle(
+        path, body, environ.get('HTTP_COOKIE'), _call_info(environ, options),
+        environ.get('HTTP_X_OPENERP_SESSION_ID'), environ.get('wsgi.url_scheme') == 'https',
+        environ.get('REMOTE_ADDR'))
+    return _respond(start_response, status, headers[0][1], payload, headers[1:])
+
+
 def _too_large(start_response, options):
     return _text(start_response, '413 Request Entity Too Large',
                  'Request body larger than %d bytes.\n' % options.max_request_size, close=True)
@@ -226,7 +242,7 @@ _XMLRPC_LEGACY_PREFIXES = ('/xmlrpc/', '/openerp/xmlrpc/1/')
 
 def _route(path):
     """``(kind, service)`` for ``path``; kind is 'legacy', 'xmlrpc2', 'jsonrpc', 'health',
-    'root' or None."""
+    'root', 'web' or None."""
     if path == '/jsonrpc':
         return 'jsonrpc', None
     if path.startswith('/xmlrpc/2/'):
@@ -240,6 +256,8 @@ def _route(path):
         return 'health', None
     if path == '/':
         return 'root', None
+    if web_routes.is_web_route(path):
+        return 'web', None
     return None, None
 
 
@@ -250,12 +268,14 @@ def application(environ, start_response):
     method = environ.get('REQUEST_METHOD', 'GET')
     kind, service_name = _route(path)
     try:
-        if kind in ('legacy', 'xmlrpc2', 'jsonrpc'):
+        if kind in ('legacy', 'xmlrpc2', 'jsonrpc', 'web'):
             if method != 'POST':
                 return _text(start_response, '405 Method Not Allowed',
                              'Use POST for RPC calls.\n', [('Allow', 'POST')], close=True)
             if kind == 'jsonrpc':
                 return _jsonrpc(environ, start_response, options)
+            if kind == 'web':
+                return _web(environ, start_response, options, path)
             return _xmlrpc(environ, start_response, options, service_name, kind == 'legacy')
         if kind in ('health', 'root'):
             if method not in ('GET', 'HEAD'):

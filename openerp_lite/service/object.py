@@ -81,11 +81,24 @@ _FUNCTIONS = {'execute': execute, 'execute_kw': execute_kw, 'exec_workflow': exe
 
 # -- the call ------------------------------------------------------------------------------------
 
-def _execute(info, db, uid, password, model, method, args, kwargs):
+def execute_in_session(info, sid, model, method, args, kwargs):
+    """``execute_kw`` for the web routes: web session ``sid`` stands for ``(db, uid, password)``.
+
+    Not reachable over ``/xmlrpc`` or ``/jsonrpc`` (absent from the exposed functions).
+    """
+    checked = security.check_session(sid, getattr(info.options, 'session_timeout', 0))
+    if not isinstance(args, (list, tuple)) or not isinstance(kwargs, dict):
+        raise ProtocolError('call_kw: args must be a list and kwargs a dict', -32602)
+    return _execute(info, checked.db, checked.uid, None, model, method, list(args), dict(kwargs),
+                    session=checked)
+
+
+def _execute(info, db, uid, password, model, method, args, kwargs, session=None):
     if not isinstance(db, str) or not isinstance(model, str) or not isinstance(method, str):
         raise ProtocolError('db, model and method must be strings', -32602)
     registry = Registry.get(db)
-    security.check(db, uid, password, registry)
+    if session is None:  # a web session was checked by execute_in_session
+        security.check(db, uid, password, registry)
     model_cls = registry.models.get(model)
     if model_cls is None:
         raise UserError("Object %s doesn't exist" % model)

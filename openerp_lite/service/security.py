@@ -70,3 +70,14 @@ def check(dbname, uid, password, registry=None):
         env = Environment(cr, SUPERUSER_ID, {}, registry)
         env['res.users']._check_credentials(uid, password)
     cache[uid] = digest
+
+
+def check_session(sid, timeout=0):
+    """The :class:`~openerp_lite.service.session.Session` of web session ``sid``, checked.
+
+    The web routes call with a session instead of ``(uid, password)``: the session row proves the
+    login (its credential is bound to the user's current password hash), so no password is kept
+    anywhere. Raises :class:`~openerp_lite.exceptions.SessionExpired` when it does not hold.
+    """
+    from . import session
+    return session.load(sid, timeout)
