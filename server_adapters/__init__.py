@@ -13,7 +13,7 @@ _logger = logging.getLogger(__name__)
 #: adapter name -> module under ``server_adapters``
 ADAPTERS = {'threaded': 'threaded', 'waitress': 'waitress', 'gunicorn': 'gunicorn'}
 
-HOOK_NAMES = ('post_fork', 'pre_request', 'post_request', 'worker_exit', 'on_shutdown')
+HOOK_NAMES = ('pre_fork', 'post_fork', 'pre_request', 'post_request', 'worker_exit', 'on_shutdown')
 
 
 class Hooks:
@@ -52,12 +52,24 @@ class Hooks:
                 _logger.exception('%s hook %r failed', name, callback)
 
 
+#: servers that run in one process: ``--workers`` above 1 makes no sense with them
+SINGLE_PROCESS = ('threaded', 'waitress')
+
+
 def resolve_name(options):
     """The adapter to use: ``options.server``, where ``auto`` means gunicorn with workers, else
-    threaded."""
+    threaded.
+
+    Raises ValueError for ``--workers`` > 1 with a one-process server: silently serving from one
+    process when the operator asked for several would hide a capacity problem until production.
+    """
     name = getattr(options, 'server', None) or 'auto'
+    workers = getattr(options, 'workers', 0) or 0
     if name == 'auto':
-        return 'gunicorn' if (getattr(options, 'workers', 0) or 0) >= 1 else 'threaded'
+        return 'gunicorn' if workers >= 1 else 'threaded'
+    if name in SINGLE_PROCESS and workers > 1:
+        raise ValueError('--workers %d needs a prefork server: the %s server is a single process '
+                         '(use --server gunicorn, or drop --workers)' % (workers, name))
     return name
 
 

@@ -11,6 +11,8 @@ import threading
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from . import limits
+
 _logger = logging.getLogger(__name__)
 
 
@@ -24,6 +26,7 @@ class _QuietHandler(WSGIRequestHandler):
 def serve(application, options, hooks):
     """Serve ``application`` on ``options.http_interface``:``options.http_port`` until a signal."""
     host = options.http_interface or '127.0.0.1'
+    limits.report_not_applied('threaded', options)
     server = make_server(host, options.http_port, application, threaded=True,
                          request_handler=_QuietHandler)
     server.daemon_threads = True

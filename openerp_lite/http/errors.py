@@ -52,13 +52,22 @@ def mapping_for(error):
     return KINDS.get(kind_of(error), SERVER_ERROR)
 
 
+#: what a bare MemoryError means here: the worker's --limit-memory-hard (RLIMIT_AS) was reached
+MEMORY_LIMIT_MESSAGE = 'memory limit exceeded: the request needed more memory than the server allows'
+
+
 def format_traceback(error):
-    return ''.join(traceback.format_exception(type(error), error, error.__traceback__))
+    text = ''.join(traceback.format_exception(type(error), error, error.__traceback__))
+    if isinstance(error, MemoryError) and not str(error):
+        text += MEMORY_LIMIT_MESSAGE + '\n'
+    return text
 
 
 def message_of(error):
     """The user-facing text of ``error`` (``str`` of it, or its class name when that is empty)."""
     text = str(error)
+    if not text and isinstance(error, MemoryError):
+        return MEMORY_LIMIT_MESSAGE
     return text if text else type(error).__name__
 
 

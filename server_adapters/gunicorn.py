@@ -1,0 +1,91 @@
+"""The Gunicorn prefork adapter: sync workers, one request at a time each, with per-worker limits.
+
+Uses gunicorn's official embedding API (a ``gunicorn.app.base.BaseApplication`` subclass), so no
+configuration file is needed; ``gunicorn.conf.py`` at the repository root builds the same settings
+with :func:`settings` for the ``gunicorn -c gunicorn.conf.py openerp_lite.http:application`` way.
+
+The application is preloaded in the master (``preload_app``) so code and configuration are shared
+copy-on-write; the ``pre_fork`` hooks (the CLI passes ``sql_db.close_all``) run before each fork
+so no worker inherits a connection. Sync workers are what make the per-request limits meaningful
+(see :mod:`server_adapters.limits`).
+"""
+
+import logging
+import os
+
+from gunicorn.app.base import BaseApplication
+from gunicorn.config import KNOWN_SETTINGS
+
+from . import limits
+
+_logger = logging.getLogger(__name__)
+
+#: seconds granted to in-flight requests on SIGTERM when --limit-time-real is 0 (unlimited)
+DEFAULT_GRACEFUL_TIMEOUT = 120
+
+
+def settings(options, hooks):
+    """Gunicorn settings (name -> value) for ``options``, wired to ``hooks``.
+
+    Registers the worker limits on ``hooks`` as a side effect, so call it once per hooks object.
+    """
+    limits.WorkerLimits(options).register(hooks)
+    host = options.http_interface or '127.0.0.1'
+    limit_request = options.limit_request or 0
+    config = {
+        'bind': '%s:%d' % (host, options.http_port),
+        'workers': max(options.workers or 0, 1),
+        'worker_class': 'sync',
+        'preload_app': True,
+        # gunicorn kills a sync worker that has not checked in for `timeout` seconds: that is
+        # exactly the wall-clock limit of one request (0 disables it, as --limit-time-real 0).
+        'timeout': options.limit_time_real or 0,
+        'graceful_timeout': options.limit_time_real or DEFAULT_GRACEFUL_TIMEOUT,
+        'max_requests': limit_request,
+        'max_requests_jitter': limits.max_requests_jitter(limit_request),
+        'proc_name': 'openerp-lite',
+        'pre_fork': lambda server, worker: hooks.run('pre_fork', worker),
+        'post_fork': lambda server, worker: hooks.run('post_fork', worker),
+        'pre_request': lambda worker, req: hooks.run('pre_request', worker),
+        'post_request': lambda worker, req, environ, resp: hooks.run('post_request', worker),
+        'worker_exit': lambda server, worker: hooks.run('worker_exit', worker),
+    }
+    if any(setting.name == 'control_socket_disable' for setting in KNOWN_SETTINGS):
+        # gunicorn >= 25.1 opens one control socket per user by default: several servers on one
+        # machine (tests, several databases) would fight over it; operators use signals instead.
+        config['control_socket_disable'] = True
+    return config
+
+
+class _Application(BaseApplication):
+    """Gunicorn application serving an already-built WSGI callable with settings from a dict."""
+
+    def __init__(self, wsgi, config):
+        self._wsgi = wsgi
+        self._config = config
+        super().__init__()
+
+    def load_config(self):
+        for name, value in self._config.items():
+            self.cfg.set(name, value)
+
+    def load(self):
+        return self._wsgi
+
+
+def serve(application, options, hooks):
+    """Serve ``application`` from ``--workers`` gunicorn sync workers until the master stops."""
+    config = settings(options, hooks)
+    master_pid = os.getpid()
+    _logger.info('HTTP service (gunicorn) on http://%s with %d workers; limits: cpu %ss, real %ss, '
+                 'memory soft %s, hard %s bytes, %s requests', config['bind'], config['workers'],
+                 options.limit_time_cpu, options.limit_time_real, options.limit_memory_soft,
+                 options.limit_memory_hard, options.limit_request)
+    try:
+        _Application(application, config).run()
+    finally:
+        # A worker leaves gunicorn through SystemExit, up through this frame: only the master
+        # may run the shutdown hooks (they stop the embedded PostgreSQL).
+        if os.getpid() == master_pid:
+            hooks.run('on_shutdown')
+            _logger.info('HTTP service stopped')
