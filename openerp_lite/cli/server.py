@@ -106,7 +106,8 @@ def main(argv):
         return 2
     if options.save:
         save_config(options)
-    hooks = server_adapters.Hooks()
+    # No pooled connection may cross a fork (prefork adapters run pre_fork before each fork).
+    hooks = server_adapters.Hooks(pre_fork=lambda *_worker: sql_db.close_all())
     try:
         start_database(options, hooks)
         http.setup(options, server_kind=adapter_name)
