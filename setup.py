@@ -32,7 +32,9 @@ setup(
         'pgserver>=0.1.4',
     ],
     extras_require={
-        'test': ['pytest>=7', 'hypothesis>=6', 'ruff'],
+        # the published client libraries, pinned: tests/test_clients.py drives each one unchanged
+        'test': ['pytest>=7', 'hypothesis>=6', 'ruff', 'erppeek==1.7.2', 'odooly==2.6.7',
+                 'odoo-client-lib==2.0.1', 'odoorpc==0.10.1'],
     },
     entry_points={'console_scripts': ['openerp-server = openerp_lite.cli:main']},
 )
