@@ -104,7 +104,9 @@ def load_modules(registry, cr, install=(), upgrade=(), uninstall=(), demo=None, 
     order, to_install, to_upgrade, to_remove = plan(states, install, upgrade, uninstall)
     for name in to_install:
         module.check_external_dependencies(name, module.load_manifest(name))
-    build_models(registry, order)
+    # modules being removed stay loaded until they are gone: removing them needs their models
+    loaded = graph.load_order(sorted(set(order) | to_remove), _manifest_or_none) if to_remove else order
+    build_models(registry, loaded)
     env = Environment(cr, SUPERUSER_ID, {}, registry)
     changing = to_install | to_upgrade
     if changing or to_remove:
@@ -134,7 +136,7 @@ def load_modules(registry, cr, install=(), upgrade=(), uninstall=(), demo=None, 
     if to_upgrade:
         env['ir.model.data']._process_end(sorted(to_upgrade))
     if to_remove:
-        env['ir.module.module']._remove_modules(sorted(to_remove, key=order.index, reverse=True))
+        env['ir.module.module']._remove_modules(sorted(to_remove, key=loaded.index, reverse=True))
     env.invalidate_all()
     return order
 
