@@ -11,6 +11,7 @@ import importlib.util
 import logging
 import os
 import shutil
+import sys
 
 import openerp_lite.addons
 from openerp_lite.addons import DEFAULT_ADDONS_PATH
@@ -245,8 +246,55 @@ def check_external_dependencies(name, manifest):
                                       % (name, ', '.join(missing)))
 
 
+def _code_fingerprint(module_dir):
+    """What identifies the Python code of a module on disk: its folder and each ``.py`` file's
+    path, size and modification time."""
+    entries = []
+    for folder, dirs, files in os.walk(module_dir):
+        dirs[:] = sorted(d for d in dirs if d != '__pycache__')
+        for filename in sorted(files):
+            if filename.endswith('.py'):
+                path = os.path.join(folder, filename)
+                try:
+                    stat = os.stat(path)
+                except OSError:
+                    continue
+                entries.append((os.path.relpath(path, module_dir), stat.st_size, stat.st_mtime_ns))
+    return (module_dir, tuple(entries))
+
+
+#: module name -> fingerprint of the code imported in this process
+_imported_code = {}
+
+
+def _forget_module_code(name):
+    """Drop the imported package of module ``name`` and the model classes it declared."""
+    from openerp_lite.orm.models import MetaModel  # the loader's registry of declared classes
+    qualified = 'openerp_lite.addons.' + name
+    for key in [k for k in sys.modules if k == qualified or k.startswith(qualified + '.')]:
+        del sys.modules[key]
+    MetaModel.module_to_models.pop(name, None)
+
+
 def import_module_code(name):
-    """Import the Python package of module ``name`` as ``openerp_lite.addons.<name>``."""
+    """Import the Python package of module ``name`` as ``openerp_lite.addons.<name>``.
+
+    Code edited on disk since it was imported in this process is imported again (its model
+    classes replacing the old ones), so upgrading a module on a running server, or rebuilding a
+    registry after another process did, loads the module's current code.
+    """
     if not _is_module_name(name):
         raise ModuleNotFound('%r is not a valid module name' % (name,))
-    return importlib.import_module('openerp_lite.addons.' + name)
+    qualified = 'openerp_lite.addons.' + name
+    module_dir = get_module_path(name)
+    fingerprint = _code_fingerprint(module_dir) if module_dir else None
+    known = _imported_code.get(name)
+    if qualified in sys.modules and known is not None and known != fingerprint:
+        _logger.info('module %s: code changed on disk, importing it again', name)
+        _forget_module_code(name)
+    if qualified not in sys.modules:
+        # a module folder or file created since the last import must be seen by the finders
+        importlib.invalidate_caches()
+    code = importlib.import_module(qualified)
+    _imported_code[name] = fingerprint
+    return code
