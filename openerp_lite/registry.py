@@ -1,7 +1,16 @@
-"""Per-database registries: the final model classes of the installed modules, plus caches.
+"""Per-database registries: the final model classes of the installed modules, plus caches, and the
+signals that keep every process's copy in step.
 
 A registry is built completely before it replaces the previous one, so a call never sees a
 half-loaded registry; a failed install leaves the old registry serving.
+
+**Stateless mode** (the default; DESIGN §4): PostgreSQL is the truth. Each database has one
+sequence per signal kind — ``registry`` plus one per cache kind (:data:`CACHE_KINDS`). A process
+that changed shared state bumps the kinds it touched after its transaction commits and before its
+response leaves; every call starts by reading all the counters in one query and reloads the
+registry or clears just the cache kinds that moved. Sequences are used because ``nextval`` never
+waits for nor conflicts with another transaction. **Stateful mode**: one process, memory is the
+truth, no check and no bump.
 """
 
 import logging
@@ -10,21 +19,54 @@ import threading
 from . import sql_db
 from .exceptions import UserError
 from .modules import loading
+from .tools.cache import LRU
 
 _logger = logging.getLogger(__name__)
 
-_settings = {'transient_age_limit': 1.0, 'transient_count_limit': 0, 'test_enable': False}
+#: every cache kind a registry holds; each has its own signal so that clearing one kind does not
+#: cold-start the others everywhere
+CACHE_KINDS = ('access', 'rules', 'groups', 'credentials', 'xmlid', 'config', 'precision',
+               'sessions')
+SIGNAL_KINDS = ('registry',) + CACHE_KINDS
+
+_settings = {'transient_age_limit': 1.0, 'transient_count_limit': 0, 'test_enable': False,
+             'mode': 'stateless'}
 
 
 def configure(options):
     """Registry-wide settings from the server options (called by ``main``)."""
     _settings.update(transient_age_limit=options.transient_age_limit,
                      transient_count_limit=options.transient_count_limit,
-                     test_enable=options.test_enable)
+                     test_enable=options.test_enable, mode=options.mode)
+
+
+def stateless():
+    return _settings['mode'] != 'stateful'
+
+
+def _sequence(kind):
+    return 'openerp_lite_signal_%s' % kind
+
+
+def ensure_signals(cr):
+    """Create the signal sequences of the database of ``cr`` if they are missing."""
+    for kind in SIGNAL_KINDS:
+        cr.execute('CREATE SEQUENCE IF NOT EXISTS %s' % _sequence(kind))
+
+
+# a fresh sequence reports last_value 1 before its first nextval() returns 1: count from 0
+_READ_SIGNALS = 'SELECT %s' % ', '.join(
+    '(SELECT last_value - (NOT is_called)::int FROM %s)' % _sequence(kind) for kind in SIGNAL_KINDS)
+
+
+def read_signals(cr):
+    """``{kind: counter}`` for every signal kind, in one round trip."""
+    cr.execute(_READ_SIGNALS)
+    return dict(zip(SIGNAL_KINDS, cr.fetchone()))
 
 
 class Registry:
-    """Model classes of one database, keyed by model name."""
+    """Model classes of one database, keyed by model name, with its caches."""
 
     _registries = {}
     _lock = threading.RLock()
@@ -35,7 +77,9 @@ class Registry:
         self.triggers = {}
         self.loaded_modules = []
         self.sql_constraints = {}
-        self.caches = {}
+        self._caches = {}
+        self.signal_versions = {}
+        self._reload_lock = threading.Lock()
         self.transient_age_limit = _settings['transient_age_limit']
         self.transient_count_limit = _settings['transient_count_limit']
 
@@ -45,16 +89,77 @@ class Registry:
     def __contains__(self, model_name):
         return model_name in self.models
 
-    def request_reload(self, cr, install=(), upgrade=(), uninstall=()):
-        """Install/upgrade/uninstall modules once the current transaction has committed, in a
-        transaction of its own; the new registry replaces this one only if that succeeds."""
-        dbname = self.dbname
-        cr.after_commit(lambda: Registry.new(dbname, install=install, upgrade=upgrade,
-                                             uninstall=uninstall))
+    # -- caches --------------------------------------------------------------------------------
+    def cache(self, kind):
+        """The LRU of cache ``kind`` (one of :data:`CACHE_KINDS`)."""
+        cache = self._caches.get(kind)
+        if cache is None:
+            if kind not in CACHE_KINDS:
+                raise ValueError('Unknown cache kind %r (known: %s)' % (kind, ', '.join(CACHE_KINDS)))
+            cache = self._caches.setdefault(kind, LRU())
+        return cache
 
-    def clear_caches(self):
-        for cache in self.caches.values():
-            cache.clear()
+    def invalidate_cache(self, kind, cr=None):
+        """Clear cache ``kind`` here and, once ``cr`` commits, in every other process."""
+        self.cache(kind).clear()
+        if cr is not None:
+            self._signal_after_commit(cr, kind)
+
+    def clear_caches(self, cr=None):
+        for kind in CACHE_KINDS:
+            self.invalidate_cache(kind, cr)
+
+    def cache_stats(self):
+        return {kind: self.cache(kind).stats() for kind in CACHE_KINDS}
+
+    # -- signals -------------------------------------------------------------------------------
+    def _signal_after_commit(self, cr, kind):
+        if not stateless():
+            return
+        pending = getattr(cr, 'pending_signals', None)
+        if pending is None:
+            pending = cr.pending_signals = set()
+            cr.after_commit(lambda: self.send_signals(pending))
+        pending.add(kind)
+
+    def send_signals(self, kinds):
+        """Bump the counters of ``kinds`` (in a short transaction of its own)."""
+        kinds = sorted(kinds)
+        if not kinds or not stateless():
+            return
+        with sql_db.cursor(self.dbname) as cr:
+            cr.execute('SELECT %s' % ', '.join("nextval('%s')" % _sequence(k) for k in kinds))
+            bumped = dict(zip(kinds, cr.fetchone()))
+        for kind, value in bumped.items():
+            # our own change is already applied here: do not reload or clear for it again,
+            # unless another process bumped the same kind in between
+            if self.signal_versions.get(kind) == value - 1:
+                self.signal_versions[kind] = value
+        _logger.debug('signalled %s on %s', ', '.join(kinds), self.dbname)
+
+    def check_signals(self, cr):
+        """Bring this process up to date with the others; returns the registry to use (a new one
+        when another process changed the modules)."""
+        if not stateless():
+            return self
+        current = read_signals(cr)
+        if current['registry'] != self.signal_versions.get('registry'):
+            return self._reload(current)
+        for kind in CACHE_KINDS:
+            if current[kind] != self.signal_versions.get(kind):
+                self.cache(kind).clear()
+                self.signal_versions[kind] = current[kind]
+        return self
+
+    def _reload(self, seen):
+        # One thread per process rebuilds; the others wait and reuse its result.
+        with self._reload_lock:
+            registry = Registry._registries.get(self.dbname)
+            if registry is not None and registry is not self and \
+                    registry.signal_versions.get('registry') == seen['registry']:
+                return registry
+            _logger.info('registry of %s changed in another process: reloading', self.dbname)
+            return Registry.new(self.dbname, signals=seen)
 
     # -- registry management -------------------------------------------------------------------
     @classmethod
@@ -70,26 +175,41 @@ class Registry:
             return registry
 
     @classmethod
-    def new(cls, dbname, install=(), upgrade=(), uninstall=(), demo=None, update_list=False):
+    def new(cls, dbname, install=(), upgrade=(), uninstall=(), demo=None, update_list=False,
+            signals=None):
         """Build a fresh registry (installing/upgrading/uninstalling modules on the way) and make
-        it current once its transaction has committed."""
+        it current once its transaction has committed; other processes follow on their next call."""
+        changing = bool(install or upgrade or uninstall)
         with cls._lock:
             registry = cls(dbname)
             with sql_db.cursor(dbname) as cr:
                 if not loading.is_initialized(cr):
                     raise UserError('Database %s is not an openerp-lite database (base is not '
                                     'installed).' % dbname)
+                ensure_signals(cr)
+                registry.signal_versions = signals or read_signals(cr)
                 loading.load_modules(registry, cr, install=install, upgrade=upgrade,
                                      uninstall=uninstall, demo=demo, update_list=update_list)
             if uninstall:
                 # the tables of uninstalled modules are gone: rebuild from what remains
+                versions = registry.signal_versions
                 registry = cls(dbname)
+                registry.signal_versions = versions
                 with sql_db.cursor(dbname) as cr:
                     loading.load_modules(registry, cr)
             cls._registries[dbname] = registry
+            if changing:
+                registry.send_signals(SIGNAL_KINDS)
             _logger.info('registry of %s loaded: %d modules, %d models', dbname,
                          len(registry.loaded_modules), len(registry.models))
             return registry
+
+    def request_reload(self, cr, install=(), upgrade=(), uninstall=()):
+        """Install/upgrade/uninstall modules once the current transaction has committed, in a
+        transaction of its own; the new registry replaces this one only if that succeeds."""
+        dbname = self.dbname
+        cr.after_commit(lambda: Registry.new(dbname, install=install, upgrade=upgrade,
+                                             uninstall=uninstall))
 
     @classmethod
     def delete(cls, dbname):
@@ -108,6 +228,8 @@ def create_database_schema(dbname, demo=False, lang='en_US', login='admin', pass
     with Registry._lock:
         registry = Registry(dbname)
         with sql_db.cursor(dbname) as cr:
+            ensure_signals(cr)
+            registry.signal_versions = read_signals(cr)
             loading.init_database(registry, cr, demo=demo, lang=lang, login=login,
                                   password=password, country_code=country_code)
         Registry._registries[dbname] = registry

@@ -10,7 +10,8 @@ import re
 from ..exceptions import AccessError, UserError
 from . import expression
 
-ORDER_TERM = re.compile(r'^\s*"?([a-z0-9_]+)"?(?:\s+(asc|desc))?(?:\s+nulls\s+(first|last))?\s*$', re.I)
+ORDER_TERM = re.compile(r'^\s*(?:"([a-z0-9_]+)"|([a-z0-9_]+))(?:\s+(asc|desc))?(?:\s+nulls\s+(first|last))?\s*$',
+                        re.I)
 DEFAULT_LOAD = '_classic_read'
 
 
@@ -79,7 +80,8 @@ class ReadMixin:
                 raise AccessError('Invalid "order" specified (%r). A valid "order" is a '
                                   'comma-separated list of field names, each optionally followed '
                                   'by asc or desc.' % order)
-            name, direction, nulls = match.group(1), (match.group(2) or 'asc').upper(), match.group(3)
+            name = match.group(1) or match.group(2)
+            direction, nulls = (match.group(3) or 'asc').upper(), match.group(4)
             suffix = ' %s' % direction + (' NULLS %s' % nulls.upper() if nulls else '')
             if name == 'id':
                 terms.append('"%s".id%s' % (alias, suffix))

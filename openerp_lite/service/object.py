@@ -97,15 +97,16 @@ def _execute(info, db, uid, password, model, method, args, kwargs, session=None)
     if not isinstance(db, str) or not isinstance(model, str) or not isinstance(method, str):
         raise ProtocolError('db, model and method must be strings', -32602)
     registry = Registry.get(db)
-    if session is None:  # a web session was checked by execute_in_session
-        security.check(db, uid, password, registry)
-    model_cls = registry.models.get(model)
-    if model_cls is None:
-        raise UserError("Object %s doesn't exist" % model)
-    _check_exposed(model_cls, method)
 
     def work(cr):
-        result = _call(Environment(cr, uid, {}, registry), model, method, args, kwargs)
+        current = registry.check_signals(cr)
+        if session is None:  # a web session was checked by execute_in_session
+            security.check(cr, current, uid, password)
+        model_cls = current.models.get(model)
+        if model_cls is None:
+            raise UserError("Object %s doesn't exist" % model)
+        _check_exposed(model_cls, method)
+        result = _call(Environment(cr, uid, {}, current), model, method, args, kwargs)
         return _to_wire(result)
 
     try:

@@ -32,8 +32,8 @@ def login(dbname, login, password, user_agent_env=None, remote_addr=None):
     """The uid of ``login`` when ``password`` is right, else ``False`` (never a fault)."""
     if not isinstance(login, str) or not isinstance(password, str) or not login or not password:
         return False
-    registry = Registry.get(dbname)
     with sql_db.cursor(dbname) as cr:
+        registry = Registry.get(dbname).check_signals(cr)
         env = Environment(cr, SUPERUSER_ID, {}, registry)
         uid = env['res.users']._authenticate(login, password)
         if uid:
@@ -41,7 +41,7 @@ def login(dbname, login, password, user_agent_env=None, remote_addr=None):
     if not uid:
         _logger.warning('login failed for %r on database %s from %s', login, dbname, remote_addr or '?')
         return False
-    registry.caches.setdefault('credentials', {})[uid] = _digest(password)
+    registry.cache('credentials')[uid] = _digest(password)
     _logger.info('login of %r (uid %s) on %s from %s', login, uid, dbname, remote_addr or '?')
     return uid
 
@@ -56,19 +56,20 @@ def _record_login(cr, uid):
         pass
 
 
-def check(dbname, uid, password, registry=None):
-    """Raise :class:`AccessDenied` unless ``password`` is the current password of ``uid``."""
+def check(cr, registry, uid, password):
+    """Raise :class:`AccessDenied` unless ``password`` is the current password of ``uid``.
+
+    Runs inside the caller's transaction, after ``registry.check_signals(cr)``, so a password
+    changed by another process is never accepted from a stale cache.
+    """
     if not isinstance(uid, int) or isinstance(uid, bool) or not isinstance(password, str) or not password:
         raise AccessDenied()
-    registry = registry or Registry.get(dbname)
-    cache = registry.caches.setdefault('credentials', {})
+    cache = registry.cache('credentials')
     known = cache.get(uid)
     digest = _digest(password)
     if known is not None and hmac.compare_digest(known, digest):
         return
-    with sql_db.cursor(dbname) as cr:
-        env = Environment(cr, SUPERUSER_ID, {}, registry)
-        env['res.users']._check_credentials(uid, password)
+    Environment(cr, SUPERUSER_ID, {}, registry)['res.users']._check_credentials(uid, password)
     cache[uid] = digest
 
 

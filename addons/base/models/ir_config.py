@@ -2,6 +2,7 @@
 so their values are cached per registry and the cache is dropped when they change."""
 
 from openerp_lite import api, fields, models
+from openerp_lite.tools.cache import ormcache
 
 
 class ConfigParameter(models.Model):
@@ -17,13 +18,16 @@ class ConfigParameter(models.Model):
 
     @api.model
     def get_param(self, key, default=False):
-        cache = self.env.registry.caches.setdefault('config', {})
-        if key not in cache:
-            self.env.cr.execute('SELECT value FROM ir_config_parameter WHERE key = %s', (key,))
-            row = self.env.cr.fetchone()
-            cache[key] = row[0] if row else None
-        value = cache[key]
+        """The value of parameter ``key``, or ``default`` when it is not set."""
+        value = self._get_param(key)
         return default if value is None else value
+
+    @api.model
+    @ormcache('config', 'key')
+    def _get_param(self, key):
+        self.env.cr.execute('SELECT value FROM ir_config_parameter WHERE key = %s', (key,))
+        row = self.env.cr.fetchone()
+        return row[0] if row else None
 
     @api.model
     def set_param(self, key, value):
@@ -39,7 +43,7 @@ class ConfigParameter(models.Model):
         return old
 
     def _clear(self):
-        self.env.registry.caches.pop('config', None)
+        self.env.registry.invalidate_cache('config', self.env.cr)
 
     @api.model
     def create(self, vals_list):
@@ -68,16 +72,15 @@ class DecimalPrecision(models.Model):
     _sql_constraints = [('name_uniq', 'unique (name)', 'Only one value can be defined for each usage!')]
 
     @api.model
+    @ormcache('precision', 'application')
     def precision_get(self, application):
-        cache = self.env.registry.caches.setdefault('precision', {})
-        if application not in cache:
-            self.env.cr.execute('SELECT digits FROM decimal_precision WHERE name = %s', (application,))
-            row = self.env.cr.fetchone()
-            cache[application] = row[0] if row else 2
-        return cache[application]
+        """Digits of the precision named ``application`` (2 when it is not defined)."""
+        self.env.cr.execute('SELECT digits FROM decimal_precision WHERE name = %s', (application,))
+        row = self.env.cr.fetchone()
+        return row[0] if row else 2
 
     def _clear(self):
-        self.env.registry.caches.pop('precision', None)
+        self.env.registry.invalidate_cache('precision', self.env.cr)
 
     @api.model
     def create(self, vals_list):

@@ -4,6 +4,7 @@ import logging
 
 from openerp_lite import api, fields, models
 from openerp_lite.exceptions import AccessError, MissingError, UserError
+from openerp_lite.tools.cache import ormcache
 
 _logger = logging.getLogger(__name__)
 
@@ -138,15 +139,16 @@ class IrModelData(models.Model):
         """``(model, res_id, noupdate)`` of a ``module.name`` external id, or None (cached)."""
         if not isinstance(xmlid, str) or '.' not in xmlid:
             raise UserError('External id %r must have the form module.name' % (xmlid,))
-        cache = self.env.registry.caches.setdefault('xmlid', {})
-        if xmlid in cache:
-            return cache[xmlid]
+        return self._lookup_cached(xmlid)
+
+    @api.model
+    @ormcache('xmlid', 'xmlid')
+    def _lookup_cached(self, xmlid):
         module, name = xmlid.split('.', 1)
         self.env.cr.execute('SELECT model, res_id, noupdate FROM ir_model_data WHERE module = %s AND name = %s',
                             (module, name))
         row = self.env.cr.fetchone()
-        cache[xmlid] = tuple(row) if row else None
-        return cache[xmlid]
+        return tuple(row) if row else None
 
     @api.model
     def _xmlid_to_res_id(self, xmlid, raise_if_not_found=True):
@@ -195,7 +197,7 @@ class IrModelData(models.Model):
 
     # -- writes by the module loader ---------------------------------------------------------------
     def _invalidate_xmlids(self):
-        self.env.registry.caches.pop('xmlid', None)
+        self.env.registry.invalidate_cache('xmlid', self.env.cr)
 
     @api.model
     def _ensure_xmlid(self, module, name, model, res_id, noupdate=False):
@@ -291,16 +293,7 @@ class IrModelAccess(models.Model):
         if self.env.su:
             return True
         uid = self.env.uid
-        cache = self.env.registry.caches.setdefault('access', {})
-        key = (uid, model, mode)
-        allowed = cache.get(key)
-        if allowed is None:
-            group_ids = self.env['res.users']._effective_group_ids(uid)
-            self.env.cr.execute(
-                'SELECT bool_or(a.perm_%s) FROM ir_model_access a JOIN ir_model m ON m.id = a.model_id '
-                'WHERE m.model = %%s AND a.active AND (a.group_id IS NULL OR a.group_id = ANY(%%s))' % mode,
-                (model, list(group_ids)))
-            allowed = cache[key] = bool(self.env.cr.fetchone()[0])
+        allowed = self._allowed(model, mode)
         if not allowed and raise_exception:
             raise AccessError('Sorry, you are not allowed to %s this document. (Document model: %s, '
                               'Operation: %s, User: %s)' % (
@@ -308,9 +301,18 @@ class IrModelAccess(models.Model):
                                    'unlink': 'delete'}[mode], model, mode, uid))
         return allowed
 
+    @api.model
+    @ormcache('access', 'uid', 'model', 'mode')
+    def _allowed(self, model, mode):
+        group_ids = self.env['res.users']._effective_group_ids(self.env.uid)
+        self.env.cr.execute(
+            'SELECT bool_or(a.perm_%s) FROM ir_model_access a JOIN ir_model m ON m.id = a.model_id '
+            'WHERE m.model = %%s AND a.active AND (a.group_id IS NULL OR a.group_id = ANY(%%s))' % mode,
+            (model, list(group_ids)))
+        return bool(self.env.cr.fetchone()[0])
+
     def _clear_access_cache(self):
-        self.env.registry.caches.pop('access', None)
-        self.env.registry.caches.pop('rules', None)
+        self.env.registry.invalidate_cache('access', self.env.cr)
 
     def create(self, vals_list):
         self._clear_access_cache()

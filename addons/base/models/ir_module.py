@@ -154,4 +154,4 @@ class Module(models.Model):
                        'WHERE name = %s', (name,))
             _logger.info('module %s uninstalled', name)
         data._invalidate_xmlids()
-        registry.caches.clear()
+        registry.clear_caches(cr)

@@ -2,6 +2,7 @@
 
 from openerp_lite import api, expression, fields, models
 from openerp_lite.exceptions import ValidationError
+from openerp_lite.tools.cache import ormcache
 from openerp_lite.tools.safe_eval import default_eval_context, safe_eval
 
 MODES = ('read', 'write', 'create', 'unlink')
@@ -44,15 +45,12 @@ class IrRule(models.Model):
         return list(domain)
 
     @api.model
+    @ormcache('rules', 'uid', 'model_name', 'mode')
     def _compute_domain(self, model_name, mode='read'):
         """The domain restricting the current user on ``model_name``, or None (cached)."""
         if mode not in MODES:
             raise ValueError(mode)
         uid = self.env.uid
-        cache = self.env.registry.caches.setdefault('rules', {})
-        key = (uid, model_name, mode)
-        if key in cache:
-            return cache[key]
         cr = self.env.cr
         cr.execute(
             'SELECT r.id, r.domain_force, array_remove(array_agg(g.group_id), NULL) FROM ir_rule r '
@@ -75,11 +73,10 @@ class IrRule(models.Model):
             if group_domains:
                 parts.append(expression.OR(group_domains))
             result = expression.AND(parts) if parts else None
-        cache[key] = result
         return result
 
     def _clear_cache(self):
-        self.env.registry.caches.pop('rules', None)
+        self.env.registry.invalidate_cache('rules', self.env.cr)
 
     @api.model
     def create(self, vals_list):

@@ -6,6 +6,7 @@ from passlib.context import CryptContext
 
 from openerp_lite import api, fields, models
 from openerp_lite.exceptions import AccessDenied, UserError, ValidationError
+from openerp_lite.tools.cache import ormcache
 
 _logger = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ class Groups(models.Model):
 
     def _clear_caches(self):
         for kind in ('groups', 'access', 'rules'):
-            self.env.registry.caches.pop(kind, None)
+            self.env.registry.invalidate_cache(kind, self.env.cr)
 
     @api.model
     def create(self, vals_list):
@@ -127,9 +128,8 @@ class Users(models.Model):
 
     def _credentials_changed(self):
         """Drop every cached successful credential check of this registry."""
-        self.env.registry.caches.pop('credentials', None)
-        for kind in ('groups', 'access', 'rules', 'context'):
-            self.env.registry.caches.pop(kind, None)
+        for kind in ('credentials', 'groups', 'access', 'rules', 'sessions'):
+            self.env.registry.invalidate_cache(kind, self.env.cr)
 
     # -- create / write ---------------------------------------------------------------------------
     @api.model
@@ -205,27 +205,23 @@ class Users(models.Model):
 
     # -- groups -----------------------------------------------------------------------------------
     @api.model
+    @ormcache('groups', 'uid')
     def _effective_group_ids(self, uid):
         """Ids of the groups of ``uid``, implied groups included (cached per registry)."""
-        cache = self.env.registry.caches.setdefault('groups', {})
-        if uid not in cache:
-            self.env.cr.execute(
-                'WITH RECURSIVE g(id) AS (SELECT gid FROM res_groups_users_rel WHERE uid = %s '
-                'UNION SELECT r.hid FROM res_groups_implied_rel r JOIN g ON r.gid = g.id) SELECT id FROM g',
-                (uid,))
-            cache[uid] = frozenset(row[0] for row in self.env.cr.fetchall())
-        return cache[uid]
+        self.env.cr.execute(
+            'WITH RECURSIVE g(id) AS (SELECT gid FROM res_groups_users_rel WHERE uid = %s '
+            'UNION SELECT r.hid FROM res_groups_implied_rel r JOIN g ON r.gid = g.id) SELECT id FROM g',
+            (uid,))
+        return frozenset(row[0] for row in self.env.cr.fetchall())
 
     @api.model
+    @ormcache('groups', 'uid')
     def _user_group_xmlids(self, uid):
-        cache = self.env.registry.caches.setdefault('groups', {})
-        key = ('xmlids', uid)
-        if key not in cache:
-            ids = list(self._effective_group_ids(uid))
-            self.env.cr.execute("SELECT module || '.' || name FROM ir_model_data "
-                                "WHERE model = 'res.groups' AND res_id = ANY(%s)", (ids,))
-            cache[key] = frozenset(row[0] for row in self.env.cr.fetchall())
-        return cache[key]
+        """External ids (``module.name``) of the groups of ``uid``, implied ones included."""
+        ids = list(self._effective_group_ids(uid))
+        self.env.cr.execute("SELECT module || '.' || name FROM ir_model_data "
+                            "WHERE model = 'res.groups' AND res_id = ANY(%s)", (ids,))
+        return frozenset(row[0] for row in self.env.cr.fetchall())
 
     def has_group(self, group_xmlid):
         """Whether this user (or the current one) is in the group named by ``group_xmlid``."""
