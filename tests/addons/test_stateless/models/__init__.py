@@ -1,0 +1,1 @@
+from . import item  # noqa: F401
