@@ -66,10 +66,14 @@ def resolve_name(options):
     name = getattr(options, 'server', None) or 'auto'
     workers = getattr(options, 'workers', 0) or 0
     if name == 'auto':
-        return 'gunicorn' if workers >= 1 else 'threaded'
+        name = 'gunicorn' if workers >= 1 else 'threaded'
     if name in SINGLE_PROCESS and workers > 1:
         raise ValueError('--workers %d needs a prefork server: the %s server is a single process '
                          '(use --server gunicorn, or drop --workers)' % (workers, name))
+    if getattr(options, 'mode', 'stateless') == 'stateful' and name not in SINGLE_PROCESS:
+        # stateful processes never look at what the others changed: several would disagree
+        raise ValueError('--mode stateful keeps its state in one process: use it with --server '
+                         'threaded or waitress, or run %s in --mode stateless' % name)
     return name
 
 
