@@ -6,6 +6,8 @@ drives ``ir.module.module`` over XML-RPC exactly as a developer would, and check
 with plain SQL where the outcome is structural (tables, columns).
 """
 
+import subprocess
+import sys
 import textwrap
 
 import psycopg2
@@ -13,7 +15,7 @@ import pytest
 
 from tests.support import pg as pgsupport
 from tests.support.orm import RpcClient, RpcFault, drop_db
-from tests.support.server import start_server
+from tests.support.server import EXECUTABLE, ROOT, start_server
 
 ACCESS_HEADER = 'id,name,model_id:id,group_id:id,perm_read,perm_write,perm_create,perm_unlink\n'
 
@@ -400,3 +402,31 @@ def test_missing_dependency_is_named(addons_dir, admin):
         '__manifest__.py': "{'name': 'Orphan', 'depends': ['xt_nowhere']}", '__init__.py': ''})
     with pytest.raises(RpcFault, match="module 'xt_nowhere' is not available .required by: xt_nowhere <- xt_orphan"):
         install(admin, 'xt_orphan')
+
+
+# -- scaffold -----------------------------------------------------------------------------------
+
+def test_scaffolded_module_installs_as_is_and_serves_its_model(addons_dir, admin):
+    command = [sys.executable, EXECUTABLE, 'scaffold', 'xt_scaffolded', str(addons_dir)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert 'xt_scaffolded' in done.stdout
+    assert {'__manifest__.py', 'models', 'security', 'data', 'tests'} <= \
+        {p.name for p in (addons_dir / 'xt_scaffolded').iterdir()}
+
+    assert install(admin, 'xt_scaffolded') is True
+    assert admin.call('ir.model', 'search_count', [('model', '=', 'xt_scaffolded.item')]) == 1
+    item = admin.call('xt_scaffolded.item', 'create', {'name': 'Over XML-RPC', 'quantity': 3,
+                                                       'unit_price': 4.0})
+    assert admin.call('xt_scaffolded.item', 'read', [item], fields=['total'])[0]['total'] == 12.0
+    example = xmlid(admin, 'xt_scaffolded', 'item_example')
+    assert admin.call('xt_scaffolded.item', 'read', [example], fields=['total'])[0]['total'] == 7.5
+
+
+def test_scaffold_refuses_an_existing_folder_and_a_bad_name(addons_dir):
+    (addons_dir / 'xt_taken').mkdir()
+    for name in ('xt_taken', 'Bad-Name'):
+        done = subprocess.run([sys.executable, EXECUTABLE, 'scaffold', name, str(addons_dir)],
+                              cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 1
+        assert ('already exists' if name == 'xt_taken' else 'not a valid module name') in done.stderr

@@ -1,0 +1,158 @@
+"""``openerp-server scaffold NAME [DIR]``: write the skeleton of a new module into DIR/NAME.
+
+The skeleton installs as is: a manifest, a model ``NAME.item`` (with a stored computed field), its
+access rights, a data file with one record, and a test class for ``openerp-server test``. Put DIR
+on ``--addons-path``, call ``update_list`` and install it.
+"""
+
+import argparse
+import os
+import sys
+
+PROG = 'openerp-server scaffold'
+
+FILES = {
+    '__init__.py': '''\
+from . import models
+''',
+    '__manifest__.py': '''\
+{
+    'name': '%(title)s',
+    'version': '1.0',
+    'summary': 'Short description of %(title)s',
+    'description': """
+%(title)s
+%(underline)s
+
+What the module does, for the people who install it.
+""",
+    'author': '',
+    'license': 'LGPL-3',
+    'category': 'Uncategorized',
+    'depends': ['base'],
+    'data': [
+        'security/ir.model.access.csv',
+        'data/%(name)s_data.xml',
+    ],
+    'demo': [],
+    'installable': True,
+    'auto_install': False,
+}
+''',
+    'models/__init__.py': '''\
+from . import %(name)s
+''',
+    'models/%(name)s.py': '''\
+from openerp_lite import api, fields, models
+from openerp_lite.exceptions import ValidationError
+
+
+class %(class_name)sItem(models.Model):
+    _name = '%(model)s'
+    _description = '%(title)s item'
+    _order = 'name'
+
+    name = fields.Char(required=True)
+    description = fields.Text()
+    active = fields.Boolean(default=True)
+    quantity = fields.Integer(default=1)
+    unit_price = fields.Float(digits=(16, 2))
+    total = fields.Float(digits=(16, 2), compute='_compute_total', store=True)
+
+    @api.depends('quantity', 'unit_price')
+    def _compute_total(self):
+        for item in self:
+            item.total = item.quantity * item.unit_price
+
+    @api.constrains('quantity')
+    def _check_quantity(self):
+        for item in self:
+            if item.quantity < 0:
+                raise ValidationError('The quantity of %%s cannot be negative.' %% item.name)
+''',
+    'security/ir.model.access.csv': '''\
+id,name,model_id:id,group_id:id,perm_read,perm_write,perm_create,perm_unlink
+access_%(model_xmlid)s_user,%(model)s user,model_%(model_xmlid)s,base.group_user,1,1,1,1
+''',
+    'data/%(name)s_data.xml': '''\
+<?xml version="1.0" encoding="utf-8"?>
+<odoo>
+    <data>
+        <record id="item_example" model="%(model)s">
+            <field name="name">Example item</field>
+            <field name="quantity">3</field>
+            <field name="unit_price">2.5</field>
+        </record>
+    </data>
+</odoo>
+''',
+    'tests/__init__.py': '''\
+from . import test_%(name)s
+''',
+    'tests/test_%(name)s.py': '''\
+from openerp_lite.exceptions import ValidationError
+from openerp_lite.tests import TransactionCase
+
+
+class Test%(class_name)s(TransactionCase):
+
+    def test_total_follows_quantity_and_price(self):
+        item = self.env['%(model)s'].create({'name': 'Test', 'quantity': 4, 'unit_price': 1.25})
+        self.assertEqual(item.total, 5.0)
+        item.write({'quantity': 2})
+        self.assertEqual(item.total, 2.5)
+
+    def test_negative_quantity_refused(self):
+        with self.assertRaises(ValidationError):
+            self.env['%(model)s'].create({'name': 'Bad', 'quantity': -1})
+
+    def test_data_file_record(self):
+        self.assertEqual(self.env.ref('%(name)s.item_example').total, 7.5)
+''',
+}
+
+
+def render(name):
+    """``{relative path: text}`` of the skeleton of module ``name``."""
+    title = name.replace('_', ' ').title()
+    values = {
+        'name': name,
+        'title': title,
+        'underline': '=' * len(title),
+        'class_name': title.replace(' ', ''),
+        'model': '%s.item' % name,
+        'model_xmlid': '%s_item' % name,
+    }
+    return {path % values: text % values for path, text in FILES.items()}
+
+
+def scaffold(name, directory='.'):
+    """Write module ``name`` into ``directory``; returns its folder. Refuses an invalid name or an
+    existing folder with ``ValueError``."""
+    if not name.isidentifier() or name.startswith('_') or name != name.lower():
+        raise ValueError('%r is not a valid module name: use lowercase letters, digits and '
+                         'underscores, starting with a letter' % name)
+    target = os.path.join(os.path.abspath(os.path.expanduser(directory)), name)
+    if os.path.exists(target):
+        raise ValueError('%s already exists; not overwriting it' % target)
+    for relpath, text in render(name).items():
+        path = os.path.join(target, relpath)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, 'w', encoding='utf-8') as handle:
+            handle.write(text)
+    return target
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.strip().splitlines()[0])
+    parser.add_argument('name', help='technical name of the module (e.g. library)')
+    parser.add_argument('directory', nargs='?', default='.',
+                        help='addons folder to create it in (default: the current folder)')
+    args = parser.parse_args(argv)
+    try:
+        target = scaffold(args.name, args.directory)
+    except (ValueError, OSError) as error:
+        print('%s: %s' % (PROG, error), file=sys.stderr)
+        return 1
+    print('module %s written to %s' % (args.name, target))
+    return 0
