@@ -55,10 +55,12 @@ def initialize_databases(options):
     ``-i`` modules, upgrade ``-u`` ones, and load each registry in this process, so that forked
     workers inherit it (copy-on-write) instead of each building its own.
 
-    A failure is reported in one clear line and the server does not start.
+    A failure is reported in one clear line and the server does not start. Returns the number of
+    module tests that failed (``--test-enable``).
     """
     from .. import registry
     from ..exceptions import OpenERPLiteError
+    failed_tests = 0
     for name in [n.strip() for n in (options.db_name or '').split(',') if n.strip()]:
         try:
             db_service.check_name(name)
@@ -71,13 +73,15 @@ def initialize_databases(options):
                 db_service._create_empty(name, options.db_template or 'template0')
                 registry.create_database_schema(name, demo=not options.without_demo)
             if options.init or options.update:
-                registry.Registry.new(name, install=[m for m in options.init if m != 'base'],
-                                      upgrade=options.update, update_list=True)
+                loaded = registry.Registry.new(name, install=[m for m in options.init if m != 'base'],
+                                               upgrade=options.update, update_list=True)
+                failed_tests += getattr(loaded, 'test_failures', 0)
             else:
                 registry.Registry.get(name)
         except OpenERPLiteError as error:
             _logger.error('database %s: %s', name, error)
             raise SystemExit(1) from None
+    return failed_tests
 
 
 def save_config(options):
@@ -111,7 +115,7 @@ def main(argv):
     try:
         start_database(options, hooks)
         http.setup(options, server_kind=adapter_name)
-        initialize_databases(options)
+        failed_tests = initialize_databases(options)
     except BaseException as error:
         hooks.run('on_shutdown')
         if type(error).__name__ == 'EmbeddedPostgresError':
@@ -121,6 +125,6 @@ def main(argv):
     if options.stop_after_init:
         _logger.info('--stop-after-init: exiting')
         hooks.run('on_shutdown')
-        return 0
+        return 1 if failed_tests else 0
     adapter.serve(http.application, options, hooks)
     return 0

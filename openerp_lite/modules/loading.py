@@ -137,8 +137,29 @@ def load_modules(registry, cr, install=(), upgrade=(), uninstall=(), demo=None, 
         env['ir.model.data']._process_end(sorted(to_upgrade))
     if to_remove:
         env['ir.module.module']._remove_modules(sorted(to_remove, key=loaded.index, reverse=True))
+    if changing and _tests_enabled():
+        run_tests(registry, cr, [name for name in order if name in changing])
     env.invalidate_all()
     return order
+
+
+def _tests_enabled():
+    from .. import registry as registry_module  # imports this module: only known at run time
+    return bool(registry_module._settings.get('test_enable'))
+
+
+def run_tests(registry, cr, module_names):
+    """``--test-enable``: run the tests of the modules just installed or upgraded, inside the
+    loading transaction (each in a savepoint rolled back to). A failure is logged, not raised:
+    the install stands, and ``registry.test_failures`` counts failed and erroring tests."""
+    from .. import tests
+    failures = 0
+    for name in module_names:
+        result = tests.run_module_tests(registry, name, cr=cr)
+        if result is not None:
+            failures += len(result.failures) + len(result.errors)
+    registry.test_failures = getattr(registry, 'test_failures', 0) + failures
+    return failures
 
 
 def _run_hook(env, name, manifest, hook, mode):

@@ -1,0 +1,89 @@
+"""``openerp-server test -d DB -m MODULE[,MODULE...] [server options]``: run addons' tests.
+
+The database options are the server's (``--db_host``, ``--addons-path``, ``-c``, ...), and so are
+``-i``/``-u``: ``openerp-server test -d fresh -i sale -m sale`` creates ``fresh`` (with ``base``),
+installs ``sale`` and then runs its tests. Each test runs in a transaction that is rolled back.
+The exit status is 0 when every test passed, 1 when one failed or a module is not installed, 2 on a
+usage error.
+"""
+
+import argparse
+import logging
+import os
+import sys
+
+import server_adapters
+
+from .. import http
+from ..exceptions import ConfigError, OpenERPLiteError
+from ..tools import config, log
+from .server import initialize_databases, start_database
+
+_logger = logging.getLogger(__name__)
+
+PROG = 'openerp-server test'
+
+
+def _split_arguments(argv):
+    parser = argparse.ArgumentParser(prog=PROG, add_help=False)
+    parser.add_argument('-m', '--module', action='append', default=[])
+    parser.add_argument('--test-verbose', action='store_true')
+    known, rest = parser.parse_known_args(argv)
+    modules = [name.strip() for value in known.module for name in value.split(',') if name.strip()]
+    return modules, known.test_verbose, rest
+
+
+def main(argv):
+    if '-h' in argv or '--help' in argv:
+        print(__doc__.strip())
+        print('\n  -m, --module MODULE   module whose tests/ to run (repeatable, comma-separated)')
+        print('  --test-verbose        one line per test\n')
+        print('Server options apply as in "openerp-server --help".')
+        return 0
+    modules, verbose, rest = _split_arguments(argv)
+    try:
+        options = config.parse(rest, os.environ, prog=PROG)
+    except ConfigError as error:
+        print('%s: %s' % (PROG, error), file=sys.stderr)
+        return 2
+    databases = [name.strip() for name in (options.db_name or '').split(',') if name.strip()]
+    if len(databases) != 1 or not modules:
+        print('%s: give one database with -d DB and the modules with -m MODULE' % PROG, file=sys.stderr)
+        return 2
+    log.setup(options)
+    hooks = server_adapters.Hooks()
+    try:
+        start_database(options, hooks)
+        http.setup(options, server_kind='test')
+        initialize_databases(options)
+        return run(databases[0], modules, verbose)
+    finally:
+        hooks.run('on_shutdown')
+
+
+def run(dbname, modules, verbose=False):
+    """Run the tests of ``modules`` (installed in ``dbname``); the exit status."""
+    from .. import tests
+    from ..registry import Registry
+    from ..service import db as db_service
+    if not db_service._exists(dbname):
+        print('%s: database %s does not exist (create it with -i MODULE)' % (PROG, dbname), file=sys.stderr)
+        return 1
+    try:
+        registry = Registry.get(dbname)
+    except OpenERPLiteError as error:
+        print('%s: database %s: %s' % (PROG, dbname, error), file=sys.stderr)
+        return 1
+    missing = [name for name in modules if name not in registry.loaded_modules]
+    if missing:
+        print('%s: not installed in %s: %s (install with -i %s)'
+              % (PROG, dbname, ', '.join(missing), ','.join(missing)), file=sys.stderr)
+        return 1
+    status = 0
+    for name in modules:
+        result = tests.run_module_tests(registry, name, verbosity=2 if verbose else 1)
+        if result is None:
+            print('%s: module %s has no tests' % (PROG, name), file=sys.stderr)
+        elif not result.wasSuccessful():
+            status = 1
+    return status
