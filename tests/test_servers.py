@@ -235,7 +235,10 @@ def test_basic_rpc_calls_under_each_server(pg, kind, drop_later):
         if kind != 'gunicorn':
             assert 'per-worker limits' in running.log()
     finally:
-        running.stop()
+        started = time.monotonic()
+        status = running.stop()
+    # SIGTERM is a clean stop for every server, well before the SIGKILL fallback of stop().
+    assert status == 0 and time.monotonic() - started < 15, status
 
 
 # -- limits under gunicorn with two workers ----------------------------------------------------
@@ -329,6 +332,15 @@ def test_cpu_hog_gets_the_cpu_limit_fault_while_others_are_served(prefork, misbe
     assert other.ok >= 2 and not other.failures, (other.ok, other.failures)
     # the worker survived and serves again
     assert call(prefork, misbehave_db, 'test.misbehave', 'cpu_loop', [0.1]) >= 1
+
+
+def test_cpu_limit_rolls_the_request_transaction_back(prefork, misbehave_db):
+    marker = 'cpu-%d' % time.monotonic_ns()
+    with pytest.raises(xmlrpc.client.Fault) as caught:
+        call(prefork, misbehave_db, 'test.misbehave', 'write_then_cpu_loop', [60], name=marker)
+    assert 'CPU time limit exceeded' in caught.value.faultString
+    assert call(prefork, misbehave_db, 'test.misbehave', 'search_count',
+                [[('name', '=', marker)]]) == 0
 
 
 def test_memory_hog_gets_a_clear_error_and_the_server_keeps_serving(prefork, misbehave_db):

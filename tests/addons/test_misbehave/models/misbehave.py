@@ -58,3 +58,12 @@ class Misbehave(models.Model):
         self.env.cr.execute('SELECT 1')  # the row is written in the open transaction
         time.sleep(min(float(seconds), MAX_SECONDS))
         return record.id
+
+    @api.model
+    def write_then_cpu_loop(self, seconds, name='write_then_cpu_loop'):
+        """Create a record called ``name`` then burn CPU: a request stopped by the CPU limit
+        must leave no trace of it. Returns the new id (only if the loop ends)."""
+        record = self.create({'name': name})
+        self.env.cr.execute('SELECT 1')
+        self.cpu_loop(seconds)
+        return record.id
