@@ -140,7 +140,8 @@ class ConnectionPool:
             if conn is None:
                 conn = psycopg2.connect(connect_timeout=CONNECT_TIMEOUT,
                                         **connection_params(self.dbname))
-                conn.set_session(isolation_level='REPEATABLE READ')
+                # Cursor opens its transactions itself (see BEGIN below)
+                conn.autocommit = True
         except BaseException:
             with self._cond:
                 self._borrowed.discard(token)
@@ -171,7 +172,6 @@ class ConnectionPool:
         try:
             with conn.cursor() as cr:
                 cr.execute('SELECT 1')
-            conn.rollback()
             return True
         except psycopg2.Error:
             return False
@@ -225,11 +225,19 @@ def _detach_socket(conn):
         os.close(devnull)
 
 
+#: sent in the same round trip as the first statement of each transaction
+BEGIN = 'BEGIN ISOLATION LEVEL REPEATABLE READ; '
+
+
 class Cursor:
     """One transaction on a pooled connection.
 
     Used as a context manager it commits on success and rolls back on error. Callbacks registered
     with :meth:`after_commit` run once the transaction is durable (for cross-process signals).
+
+    The connection is in autocommit mode and the cursor sends ``BEGIN`` itself, prefixed to the
+    first statement of each transaction: psycopg2 would send it in a round trip of its own, and
+    every RPC call would pay for it.
     """
 
     def __init__(self, pool):
@@ -244,6 +252,7 @@ class Cursor:
         self._savepoint_ids = itertools.count()
         self._after_commit = []
         self.sql_count = 0
+        self._in_transaction = False
         #: True once a commit of this cursor succeeded (a retry must not run the work again)
         self.committed = False
         self.closed = False
@@ -251,11 +260,22 @@ class Cursor:
     # -- queries -----------------------------------------------------------------------------
     def execute(self, query, params=None):
         self.sql_count += 1
+        if not self._in_transaction:
+            self._in_transaction = True
+            if isinstance(query, str):
+                return self._obj.execute(BEGIN + query, params)
+            self._obj.execute(BEGIN)
         return self._obj.execute(query, params)
 
     def executemany(self, query, seq):
         self.sql_count += 1
+        self._begin()
         return self._obj.executemany(query, seq)
+
+    def _begin(self):
+        if not self._in_transaction:
+            self._in_transaction = True
+            self._obj.execute(BEGIN)
 
     def mogrify(self, query, params=None):
         return self._obj.mogrify(query, params)
@@ -298,7 +318,9 @@ class Cursor:
         transaction is durable by then, which is why :func:`run_in_transaction` never retries
         after a commit.
         """
-        self._conn.commit()
+        if self._in_transaction:
+            self._obj.execute('COMMIT')
+            self._in_transaction = False
         self.committed = True
         callbacks, self._after_commit = self._after_commit, []
         failure = None
@@ -313,12 +335,16 @@ class Cursor:
 
     def rollback(self):
         self._after_commit = []
-        self._conn.rollback()
+        if self._in_transaction or self._conn.get_transaction_status() != \
+                psycopg2.extensions.TRANSACTION_STATUS_IDLE:
+            self._in_transaction = False
+            self._obj.execute('ROLLBACK')
 
     @contextlib.contextmanager
     def savepoint(self):
         """A nested transaction: an error inside rolls back to here and propagates."""
         name = 'sp_%d' % next(self._savepoint_ids)
+        self._begin()
         self._obj.execute('SAVEPOINT "%s"' % name)
         try:
             yield
@@ -337,9 +363,9 @@ class Cursor:
         self.closed = True
         healthy = True
         try:
-            self._obj.close()
             if self._conn.get_transaction_status() != psycopg2.extensions.TRANSACTION_STATUS_IDLE:
-                self._conn.rollback()
+                self._obj.execute('ROLLBACK')
+            self._obj.close()
         except psycopg2.Error:
             healthy = False
         self._pool.give_back(self._conn, keep=keep and healthy)
