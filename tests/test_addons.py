@@ -395,6 +395,10 @@ def test_malformed_manifest_refuses_the_install_naming_the_file(addons_dir, admi
     assert '%s/__manifest__.py' % name in info.value.message and message in info.value.message, \
         info.value.message
     assert state(admin, name) == 'uninstalled'
+    # a broken module on the addons path does not block installing others
+    write_module(addons_dir, name + '_other', {'__manifest__.py': "{'name': 'Other'}", '__init__.py': ''})
+    install(admin, name + '_other')
+    assert state(admin, name + '_other') == 'installed'
 
 
 def test_missing_dependency_is_named(addons_dir, admin):

@@ -43,6 +43,18 @@ def _manifest_or_none(name):
         return None
 
 
+def _available_manifests():
+    """Manifests of the addons path, for auto_install; a malformed one is skipped (with a
+    warning), not allowed to block changes to unrelated modules."""
+    available = {}
+    for name in module.get_modules():
+        try:
+            available[name] = module.load_manifest(name)
+        except module.ManifestError as error:
+            _logger.warning('module %s skipped: %s', name, error)
+    return available
+
+
 def plan(states, install=(), upgrade=(), uninstall=()):
     """``(order, to_install, to_upgrade, to_remove)`` for a requested change."""
     installed = {name for name, (state, _demo) in states.items() if state in ('installed', 'to upgrade')}
@@ -56,8 +68,7 @@ def plan(states, install=(), upgrade=(), uninstall=()):
     wanted = (installed - to_remove) | set(install)
     order = graph.load_order(sorted(wanted), _manifest_or_none)
     to_install = set(order) - installed
-    available = {name: _manifest_or_none(name) for name in module.get_modules()}
-    available = {name: manifest for name, manifest in available.items() if manifest}
+    available = _available_manifests()
     auto = set(graph.auto_install_candidates(set(order), available)) - set(order)
     if auto:
         order = graph.load_order(sorted(set(order) | auto), _manifest_or_none)
