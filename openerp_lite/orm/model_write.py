@@ -89,6 +89,7 @@ class WriteMixin:
         changed = set()
         for vals in vals_list:
             changed.update(vals)
+        records._invalidate_inverse_one2many(changed)
         stored_computed = [f for f in self._fields.values() if f.compute and f.store]
         records._recompute(stored_computed)
         records._validate_constraints(changed | {f.name for f in stored_computed})
@@ -139,6 +140,20 @@ class WriteMixin:
         self.env.cr.execute(query, params)
         return self.env.cr.fetchone()[0]
 
+    def _invalidate_inverse_one2many(self, names):
+        """A many2one set here changes the one2many that mirrors it on the other model (a line
+        created for an order is one more of the order's lines): forget that one2many's cache."""
+        for name in names:
+            field = self._fields.get(name)
+            if field is None or field.type != 'many2one':
+                continue
+            comodel = self.env.registry.models.get(field.comodel_name)
+            stale = [fname for fname, other in (comodel._fields.items() if comodel else ())
+                     if other.type == 'one2many' and other.comodel_name == self._name
+                     and other.inverse_name == name]
+            if stale:
+                self.env.transaction.invalidate(field.comodel_name, None, stale)
+
     def _write_relations(self, vals, creating=False):
         for name, value in vals.items():
             field = self._fields[name]
@@ -185,6 +200,7 @@ class WriteMixin:
                 if missing:
                     raise self._missing_error(sorted(missing))
         self.env.transaction.invalidate(self._name, self._ids)
+        self._invalidate_inverse_one2many(vals)
         self._write_relations(vals)
         required_cleared = [name for name, value in columns.items()
                             if value is None and self._fields[name].required]
