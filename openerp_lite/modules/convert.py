@@ -540,7 +540,8 @@ def apply_operations(env, module, operations, mode, filename='<data>'):
         except DataFileError:
             raise
         except Exception as exc:
-            cause = exc.message if isinstance(exc, UserError) else str(exc)
+            # an unexpected error keeps its type: a bare KeyError would read as just "1"
+            cause = exc.message if isinstance(exc, UserError) else '%s: %s' % (type(exc).__name__, exc)
             raise DataFileError(filename, op.line, '%s: %s' % (_describe(op), cause)) from exc
 
 
