@@ -119,12 +119,15 @@ class Module(models.Model):
         cr = self.env.cr
         data = self.env['ir.model.data']
         registry = self.env.registry
+        # records of the removed modules' own models go with their tables: deleting them one by
+        # one would only run business rules (a confirmed order refusing deletion) for nothing
+        dropped = {m for m, cls in registry.models.items() if cls._original_module in names}
         for name in names:
             cr.execute("SELECT id, model, res_id, name FROM ir_model_data WHERE module = %s "
                        "AND model NOT IN ('ir.model', 'ir.model.fields', 'ir.module.module') "
                        'ORDER BY id DESC', (name,))
             for data_id, model, res_id, _xmlid in cr.fetchall():
-                if model in registry.models:
+                if model in registry.models and model not in dropped:
                     with cr.savepoint():
                         self.env[model].browse(res_id).exists().unlink()
                 cr.execute('DELETE FROM ir_model_data WHERE id = %s', (data_id,))
