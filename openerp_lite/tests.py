@@ -16,6 +16,7 @@ cursor of its own), or right after a module is installed or upgraded with ``--te
 (each test inside a savepoint of the loading transaction, which is rolled back to).
 """
 
+import contextlib
 import importlib
 import logging
 import pkgutil
@@ -42,7 +43,8 @@ class TransactionCase(unittest.TestCase):
 
     Attributes ready in every test: ``self.registry``, ``self.cr`` (``commit()`` is refused),
     ``self.uid`` (the superuser) and ``self.env``, a superuser environment on that cursor; use
-    ``self.env(user=...)`` to act as another user.
+    ``self.env(user=...)`` to act as another user. ``assertRaises`` runs its block in a savepoint,
+    so a refused write leaves nothing behind.
     """
 
     def setUp(self):
@@ -62,6 +64,25 @@ class TransactionCase(unittest.TestCase):
         self.addCleanup(self.registry.clear_caches)
         self.uid = SUPERUSER_ID
         self.env = Environment(self.cr, SUPERUSER_ID, {}, self.registry)
+
+    def assertRaises(self, exception, *args, **kwargs):
+        """As ``unittest``'s, inside a savepoint: what the failing code wrote before raising (a
+        record created and then refused by a constraint) is undone, and the test goes on."""
+        if args:
+            callable_, *args = args
+            with self.assertRaises(exception):
+                callable_(*args, **kwargs)
+            return None
+        return self._raises_in_savepoint(exception, kwargs.get('msg'))
+
+    @contextlib.contextmanager
+    def _raises_in_savepoint(self, exception, msg):
+        with super().assertRaises(exception, msg=msg) as context:
+            try:
+                with self.cr.savepoint():
+                    yield context
+            finally:
+                self.env.invalidate_all()
 
     def _enter_savepoint(self, cr):
         # The loading transaction's own ORM state (record cache, external ids seen) is put aside
