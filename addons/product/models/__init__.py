@@ -1,0 +1,1 @@
+from . import product_uom, product_category, product
