@@ -13,7 +13,7 @@ PROG = 'openerp-server scaffold'
 
 FILES = {
     '__init__.py': '''\
-from . import models
+from . import models  # noqa: F401
 ''',
     '__manifest__.py': '''\
 {
@@ -40,7 +40,7 @@ What the module does, for the people who install it.
 }
 ''',
     'models/__init__.py': '''\
-from . import %(name)s
+from . import %(name)s  # noqa: F401
 ''',
     'models/%(name)s.py': '''\
 from openerp_lite import api, fields, models
@@ -87,7 +87,7 @@ access_%(model_xmlid)s_user,%(model)s user,model_%(model_xmlid)s,base.group_user
 </odoo>
 ''',
     'tests/__init__.py': '''\
-from . import test_%(name)s
+from . import test_%(name)s  # noqa: F401
 ''',
     'tests/test_%(name)s.py': '''\
 from openerp_lite.exceptions import ValidationError

@@ -1,1 +1,1 @@
-from . import product_uom, product_category, product
+from . import product, product_category, product_uom  # noqa: F401
