@@ -7,7 +7,7 @@ model from every declaration of the installed modules, in load order (see ``orm.
 import collections
 import logging
 
-from .. import fields
+from . import fields_basic, fields_relational
 from .model_group import GroupMixin
 from .model_read import ReadMixin
 from .model_schema import SchemaMixin
@@ -145,10 +145,12 @@ class TransientModel(Model):
 def magic_fields():
     """Fields every stored model gets: id and the log-access columns."""
     return {
-        'id': fields.Integer('ID', readonly=True),
-        'create_uid': fields.Many2one('res.users', 'Created by', readonly=True, ondelete='set null'),
-        'create_date': fields.Datetime('Created on', readonly=True),
-        'write_uid': fields.Many2one('res.users', 'Last Updated by', readonly=True, ondelete='set null'),
-        'write_date': fields.Datetime('Last Updated on', readonly=True),
-        'display_name': fields.Char('Display Name', compute='_compute_display_name'),
+        'id': fields_basic.Integer('ID', readonly=True),
+        'create_uid': fields_relational.Many2one('res.users', 'Created by', readonly=True,
+                                                 ondelete='set null'),
+        'create_date': fields_basic.Datetime('Created on', readonly=True),
+        'write_uid': fields_relational.Many2one('res.users', 'Last Updated by', readonly=True,
+                                                ondelete='set null'),
+        'write_date': fields_basic.Datetime('Last Updated on', readonly=True),
+        'display_name': fields_basic.Char('Display Name', compute='_compute_display_name'),
     }
