@@ -1,0 +1,1 @@
+from . import sale_confirm_wizard  # noqa: F401
