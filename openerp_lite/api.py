@@ -1,5 +1,7 @@
 """Public face for addons: ``from openerp_lite import api``."""
 
-from .orm.api import (constrains, depends, model, model_create_multi, multi, onchange, one,  # noqa: F401
-                      private, returns)
-from .orm.environment import Environment  # noqa: F401
+from .orm.api import constrains, depends, model, model_create_multi, multi, onchange, one, private, returns
+from .orm.environment import Environment
+
+__all__ = ['Environment', 'constrains', 'depends', 'model', 'model_create_multi', 'multi', 'onchange', 'one',
+           'private', 'returns']
