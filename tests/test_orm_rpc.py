@@ -467,3 +467,14 @@ def test_legacy_execute_positional_forms(orm_server, orm_db, series):
     with pytest.raises(xmlrpc.client.Fault) as info:
         proxy.execute(*args, 'unlink', [999999])
     assert info.value.faultCode.startswith('warning -- ')
+
+
+
+def test_wrong_arguments_to_an_addon_method_are_a_clean_client_error(rpc):
+    """A call whose arguments do not fit the method is refused before it runs, without a
+    server traceback."""
+    counter = rpc.call('test.orm.counter', 'create', {'name': uniq('c')})
+    with pytest.raises(RpcFault) as info:
+        rpc.call('test.orm.counter', 'increment', [counter], 'one', 'two', 'three')
+    assert 'Invalid arguments for test.orm.counter.increment' in info.value.message
+    assert 'Traceback' not in info.value.message

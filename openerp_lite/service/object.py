@@ -8,6 +8,7 @@ Positional arguments are accepted in the OpenERP 7 forms (context in any trailin
 the Odoo 8+ forms, and ``None``/``False`` mean "not given" for limits, orders and field lists.
 """
 
+import functools
 import inspect
 import logging
 
@@ -170,6 +171,8 @@ def _call(env, model_name, method, args, kwargs):
         if not isinstance(context, dict) or not all(isinstance(k, str) for k in context):
             raise UserError('The context must be a dict with string keys')
         records = records.with_context(context)
+    if method not in SIGNATURES:
+        _check_arguments(model_name, method, function, records, args, kwargs)
     result = getattr(records, method)(*args, **kwargs)
     if method == 'read' and single:
         return result[0] if result else False
@@ -180,6 +183,26 @@ def _call(env, model_name, method, args, kwargs):
     if method == 'write' or method == 'unlink':
         return True
     return result
+
+
+def _check_arguments(model_name, method, function, records, args, kwargs):
+    """Refuse a call whose arguments do not fit the method, before running it: a TypeError
+    raised inside the method is a server bug, one raised here is the caller's mistake."""
+    signature = _signature(function)
+    if signature is None:
+        return
+    try:
+        signature.bind(records, *args, **kwargs)
+    except TypeError as error:
+        raise ProtocolError('Invalid arguments for %s.%s: %s' % (model_name, method, error), -32602)
+
+
+@functools.lru_cache(maxsize=4096)
+def _signature(function):
+    try:
+        return inspect.signature(function)
+    except (TypeError, ValueError):
+        return None
 
 
 def _max_positional(function):
