@@ -1,1 +1,1 @@
-from . import item  # noqa: F401
+from . import item, probe  # noqa: F401
