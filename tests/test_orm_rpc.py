@@ -478,3 +478,14 @@ def test_wrong_arguments_to_an_addon_method_are_a_clean_client_error(rpc):
         rpc.call('test.orm.counter', 'increment', [counter], 'one', 'two', 'three')
     assert 'Invalid arguments for test.orm.counter.increment' in info.value.message
     assert 'Traceback' not in info.value.message
+
+
+def test_one_method_computing_two_stored_fields_keeps_both_up_to_date(rpc):
+    rid = rpc.call(REC, 'create', {'name': uniq(), 'line_ids': [(0, 0, {'name': 'a', 'amount': 2.0}),
+                                                                 (0, 0, {'name': 'b', 'amount': 5.0})]})
+    row = rpc.call(REC, 'read', [rid], ['line_max', 'line_min', 'line_ids'])[0]
+    assert (row['line_max'], row['line_min']) == (5.0, 2.0)
+    rpc.call(LINE, 'write', [row['line_ids'][0]], {'amount': 9.0})
+    row = rpc.call(REC, 'read', [rid], ['line_max', 'line_min'])[0]
+    assert (row['line_max'], row['line_min']) == (9.0, 5.0)
+    assert rpc.call(REC, 'search', [('line_max', '=', 9.0), ('id', '=', rid)]) == [rid]

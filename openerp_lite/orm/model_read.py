@@ -222,21 +222,34 @@ class ReadMixin:
                 result[owner].append(target)
         self._cache_set(field.name, {rid: tuple(values) for rid, values in result.items()})
 
+    def _compute_siblings(self, field):
+        """The fields computed by the same method as ``field`` (itself included): one run of the
+        method assigns them all."""
+        if not isinstance(field.compute, str):
+            return [field]
+        return [f for f in self._fields.values() if f.compute == field.compute]
+
     def _compute_into_cache(self, field):
-        """Run the compute method of a non-stored (or not yet stored) field on these records."""
+        """Run the compute method of a non-stored (or not yet stored) field on these records; the
+        values of every field that method computes land in the cache."""
         transaction = self.env.transaction
-        key = (self._name, field.name)
+        siblings = self._compute_siblings(field)
+        keys = {(self._name, f.name) for f in siblings}
         computing = transaction.__dict__.setdefault('computing', set())
-        computing.add(key)
+        keys -= computing      # a method reading another field it computes: keep the outer run's
+        computing |= keys
         try:
-            self._cache_set(field.name, {rid: field.convert_to_cache(False) for rid in self._ids})
+            for sibling in siblings:
+                if (self._name, sibling.name) in keys:
+                    self._cache_set(sibling.name, {rid: sibling.convert_to_cache(False)
+                                                   for rid in self._ids})
             method = field.compute
             if isinstance(method, str):
                 getattr(self, method)()
             else:
                 method(self)
         finally:
-            computing.discard(key)
+            computing -= keys
 
     # -- read ------------------------------------------------------------------------------------
     def _readable_fields(self, fields):

@@ -283,15 +283,22 @@ class WriteMixin:
         records = self.sudo().exists()
         if not records:
             return
+        done = set()
         for field in fields:
-            self.env.transaction.invalidate(self._name, records._ids, [field.name])
+            if field.name in done:
+                continue
+            siblings = [f for f in records._compute_siblings(field) if f.store]
+            done.update(f.name for f in siblings)
+            self.env.transaction.invalidate(self._name, records._ids, [f.name for f in siblings])
             records._compute_into_cache(field)
-            values = self.env.cache[(self._name, field.name)]
-            if field.column:
-                rows = [(field.convert_to_column(values[rid], records), rid) for rid in records._ids]
+            for computed in siblings:
+                if not computed.column:
+                    continue
+                values = self.env.cache[(self._name, computed.name)]
+                rows = [(computed.convert_to_column(values[rid], records), rid) for rid in records._ids]
                 self.env.cr.executemany('UPDATE "%s" SET "%s" = %%s WHERE id = %%s'
-                                        % (self._table, field.name), rows)
-        records._modified({f.name for f in fields}, depth + 1)
+                                        % (self._table, computed.name), rows)
+        records._modified(done, depth + 1)
 
     def _dependents_of(self, names):
         """``[(records, [fields])]`` of stored computed fields that depend on ``names`` here."""

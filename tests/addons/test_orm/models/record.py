@@ -44,6 +44,8 @@ class Record(models.Model):
     tag_ids = fields.Many2many('test.orm.tag', string='Tags')
     total = fields.Float(compute='_compute_total', store=True, digits=(12, 3))
     line_count = fields.Integer(compute='_compute_line_count')
+    line_max = fields.Float(compute='_compute_line_range', store=True, digits=(12, 3))
+    line_min = fields.Float(compute='_compute_line_range', store=True, digits=(12, 3))
     partner_email = fields.Char(related='partner_id.email')
     reference = fields.Char(default=_default_reference)
     locked_note = fields.Char(readonly=True, default='fixed')
@@ -55,6 +57,14 @@ class Record(models.Model):
     def _compute_total(self):
         for record in self:
             record.total = sum(line.amount for line in record.line_ids)
+
+    @api.depends('line_ids.amount')
+    def _compute_line_range(self):
+        """One method computing two stored fields."""
+        for record in self:
+            amounts = record.line_ids.mapped('amount')
+            record.line_max = max(amounts) if amounts else 0.0
+            record.line_min = min(amounts) if amounts else 0.0
 
     def _compute_line_count(self):
         for record in self:
