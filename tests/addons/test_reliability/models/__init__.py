@@ -1,0 +1,1 @@
+from . import faults, teams  # noqa: F401
