@@ -8,10 +8,12 @@ Settings come from the openerp-lite configuration, not from this file: the INI f
 They are turned into Gunicorn settings by the same function as ``openerp-server --workers N``
 (:func:`server_adapters.gunicorn.settings`), so both ways get the same hooks and limits:
 preloaded application, pools closed before each fork, the per-request CPU and memory limits,
-``timeout`` = ``--limit-time-real``, ``max_requests`` = ``--limit-request`` with jitter. Gunicorn
-command-line flags still override what is set here.
+``timeout`` = ``--limit-time-real``, ``max_requests`` = ``--limit-request`` with jitter, and the
+same ``--max-cron-threads`` cron processes supervised by the master. Gunicorn command-line flags
+still override what is set here.
 """
 
+import functools
 import os
 import sys
 
@@ -19,26 +21,33 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import server_adapters  # noqa: E402
 from openerp_lite import http, sql_db  # noqa: E402
-from openerp_lite.cli.server import start_database  # noqa: E402
+from openerp_lite.cli import server as _server  # noqa: E402
 from openerp_lite.tools import config as _config  # noqa: E402
 from openerp_lite.tools import log as _log  # noqa: E402
 from server_adapters import gunicorn as _adapter  # noqa: E402
 
 _options = _config.parse([], os.environ)
+# Gunicorn reads this file again on SIGHUP: the limits follow the new reading, while what the
+# master started once (database server, cron processes, process board) stays with the hooks of
+# the process (see openerp_lite.cli.server.process_hooks).
+_master = _server.process_hooks()
 _hooks = server_adapters.Hooks(pre_fork=lambda *_worker: sql_db.close_all())
+for _name in ('on_ready', 'post_fork', 'post_request'):
+    _hooks.add(_name, functools.partial(_master.run, _name))
 
 # bind, workers, worker_class, preload_app, timeout, graceful_timeout, max_requests(_jitter),
-# proc_name and the pre_fork/post_fork/pre_request/post_request/worker_exit hooks.
+# proc_name and the when_ready/pre_fork/post_fork/pre_request/post_request/worker_exit hooks.
 globals().update(_adapter.settings(_options, _hooks))
 
 
 def on_starting(server):
-    """In the master, before the application is loaded: logging, database, HTTP settings."""
+    """In the master, before the application is loaded: logging, database, HTTP settings, cron."""
     _log.setup(_options)
-    start_database(_options, _hooks)
+    _server.start_database(_options, _master)
     http.setup(_options, server_kind='gunicorn')
+    _server.add_process_hooks(_options, _master, 'gunicorn')
 
 
 def on_exit(server):
-    """In the master, when it stops: the shutdown hooks (the embedded PostgreSQL, if any)."""
-    _hooks.run('on_shutdown')
+    """In the master, when it stops: cron processes, then the embedded PostgreSQL, if any."""
+    _master.run('on_shutdown')

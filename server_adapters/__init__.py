@@ -7,13 +7,17 @@ ORM (DESIGN §1), so the process model stays separate from the application.
 
 import importlib
 import logging
+import threading
 
 _logger = logging.getLogger(__name__)
 
 #: adapter name -> module under ``server_adapters``
 ADAPTERS = {'threaded': 'threaded', 'waitress': 'waitress', 'gunicorn': 'gunicorn'}
 
-HOOK_NAMES = ('pre_fork', 'post_fork', 'pre_request', 'post_request', 'worker_exit', 'on_shutdown')
+#: ``on_ready`` runs once in the main (master) process when the server accepts connections:
+#: background work such as cron starts there, and ``on_shutdown`` stops it
+HOOK_NAMES = ('on_ready', 'pre_fork', 'post_fork', 'pre_request', 'post_request', 'worker_exit',
+              'on_shutdown')
 
 
 class Hooks:
@@ -90,3 +94,66 @@ def get_adapter(name):
             raise
         raise ValueError('server %r is not available in this installation (%s is missing)'
                          % (name, full_name)) from None
+
+
+#: seconds in-flight requests get to finish on SIGTERM/SIGINT when --limit-time-real is 0
+DEFAULT_GRACEFUL_TIMEOUT = 120
+
+
+def graceful_timeout(options):
+    """Seconds a stopping server waits for its in-flight requests: ``--limit-time-real`` (a
+    request is never expected to last longer), or :data:`DEFAULT_GRACEFUL_TIMEOUT` when it is 0."""
+    return getattr(options, 'limit_time_real', 0) or DEFAULT_GRACEFUL_TIMEOUT
+
+
+class InFlight:
+    """WSGI middleware counting the requests being served, for a graceful stop of a one-process
+    server: a request counts until the server closes its response iterable (after writing it)."""
+
+    def __init__(self, application):
+        self.application = application
+        self._count = 0
+        self._changed = threading.Condition()
+
+    @property
+    def count(self):
+        return self._count
+
+    def __call__(self, environ, start_response):
+        with self._changed:
+            self._count += 1
+        try:
+            result = self.application(environ, start_response)
+        except BaseException:
+            self._done()
+            raise
+        return _ClosingIterable(result, self._done)
+
+    def _done(self):
+        with self._changed:
+            self._count -= 1
+            self._changed.notify_all()
+
+    def wait_idle(self, timeout):
+        """Wait until no request is in flight, at most ``timeout`` seconds; True when idle."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._count <= 0, timeout)
+
+
+class _ClosingIterable:
+    def __init__(self, iterable, on_close):
+        self._iterable = iterable
+        self._on_close = on_close
+
+    def __iter__(self):
+        return iter(self._iterable)
+
+    def close(self):
+        on_close, self._on_close = self._on_close, None
+        try:
+            close = getattr(self._iterable, 'close', None)
+            if close is not None:
+                close()
+        finally:
+            if on_close is not None:
+                on_close()

@@ -44,6 +44,7 @@ def settings(options, hooks):
         'max_requests': limit_request,
         'max_requests_jitter': limits.max_requests_jitter(limit_request),
         'proc_name': 'openerp-lite',
+        'when_ready': lambda server: hooks.run('on_ready', server),
         'pre_fork': lambda server, worker: hooks.run('pre_fork', worker),
         'post_fork': lambda server, worker: hooks.run('post_fork', worker),
         'pre_request': lambda worker, req: hooks.run('pre_request', worker),

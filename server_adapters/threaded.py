@@ -1,8 +1,10 @@
 """The built-in threaded server (werkzeug's ``make_server``): one process, a thread per request.
 
 Stateful mode's natural home and the quick-start default. SIGTERM and SIGINT only set an event;
-the main thread then shuts the listener down, waits for it, and runs the shutdown hooks (which stop
-the embedded PostgreSQL), so a signal never runs cleanup code in the middle of a request.
+the main thread then stops accepting connections, lets the requests in flight finish (up to
+:func:`server_adapters.graceful_timeout` seconds), and runs the shutdown hooks (which stop the cron
+threads and the embedded PostgreSQL), so a signal never runs cleanup code in the middle of a
+request.
 """
 
 import logging
@@ -11,7 +13,7 @@ import threading
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from . import limits
+from . import InFlight, graceful_timeout, limits
 
 _logger = logging.getLogger(__name__)
 
@@ -27,7 +29,8 @@ def serve(application, options, hooks):
     """Serve ``application`` on ``options.http_interface``:``options.http_port`` until a signal."""
     host = options.http_interface or '127.0.0.1'
     limits.report_not_applied('threaded', options)
-    server = make_server(host, options.http_port, application, threaded=True,
+    in_flight = InFlight(application)
+    server = make_server(host, options.http_port, in_flight, threaded=True,
                          request_handler=_QuietHandler)
     server.daemon_threads = True
     stop = threading.Event()
@@ -44,14 +47,21 @@ def serve(application, options, hooks):
         thread.start()
         shown = '127.0.0.1' if host in ('0.0.0.0', '') else host
         _logger.info('HTTP service (threaded) running on http://%s:%s/', shown, server.server_port)
+        hooks.run('on_ready')
         while not stop.wait(1.0):
             if not thread.is_alive():
                 _logger.error('the HTTP server thread stopped unexpectedly')
                 break
     finally:
         if thread.ident is not None:  # shutdown() would wait forever for a loop that never ran
-            server.shutdown()
+            server.shutdown()  # no new connection is accepted from here on
             thread.join(timeout=10)
+        timeout = graceful_timeout(options)
+        if in_flight.count:
+            _logger.info('waiting up to %ss for %d request(s) in flight', timeout, in_flight.count)
+        if not in_flight.wait_idle(timeout):
+            _logger.warning('%d request(s) still running after %ss: stopping anyway',
+                            in_flight.count, timeout)
         server.server_close()
         for signum, handler in previous.items():
             signal.signal(signum, handler)

@@ -1,26 +1,29 @@
-"""The waitress adapter: one process, ``--threads`` worker threads, through ``waitress.serve``.
+"""The waitress adapter: one process, ``--threads`` worker threads, through waitress's own API.
 
 A pure-Python production server for platforms without fork (or operators who want one process).
 The per-worker limits cannot apply to a shared process; they are reported at startup.
 
-SIGTERM and SIGINT raise KeyboardInterrupt in the main thread, which ``waitress`` handles by
-shutting its task threads down (in-flight requests get a few seconds) and returning from
-``serve``; the shutdown hooks then run in this frame, never inside a signal handler.
+Graceful stop: the first SIGTERM or SIGINT stops accepting connections and starts a thread that
+waits for the requests in flight (up to :func:`server_adapters.graceful_timeout` seconds, plus a
+moment for waitress's loop to send the last responses); it then signals the main thread again,
+whose handler raises KeyboardInterrupt: ``waitress`` handles that by shutting its task threads down
+and returning from ``run``. A second signal from the operator stops at once. The shutdown hooks
+run in this frame afterwards, never inside a signal handler.
 """
 
 import logging
 import signal
+import threading
+import time
 
 import waitress
 
-from . import limits
+from . import InFlight, graceful_timeout, limits
 
 _logger = logging.getLogger(__name__)
 
-
-def _interrupt(signum, _frame):
-    _logger.info('received %s, stopping', signal.Signals(signum).name)
-    raise KeyboardInterrupt
+#: seconds left to waitress's loop to send the last responses once no request is in flight
+FLUSH_GRACE = 0.5
 
 
 def serve(application, options, hooks):
@@ -28,17 +31,45 @@ def serve(application, options, hooks):
     host = options.http_interface or '127.0.0.1'
     threads = options.threads or 1
     limits.report_not_applied('waitress', options)
-    previous = {signum: signal.signal(signum, _interrupt)
+    in_flight = InFlight(application)
+    server = waitress.create_server(in_flight, host=host, port=options.http_port,
+                                    threads=threads, ident='openerp-lite')
+    main_thread = threading.get_ident()
+    state = {'draining': False, 'drained': False}
+
+    def drain():
+        timeout = graceful_timeout(options)
+        if not in_flight.wait_idle(timeout):
+            _logger.warning('%d request(s) still running after %ss: stopping anyway',
+                            in_flight.count, timeout)
+        time.sleep(FLUSH_GRACE)
+        state['drained'] = True
+        signal.pthread_kill(main_thread, signal.SIGTERM)
+
+    def on_signal(signum, _frame):
+        if state['draining'] or state['drained']:
+            raise KeyboardInterrupt
+        _logger.info('received %s, stopping (%d request(s) in flight)',
+                     signal.Signals(signum).name, in_flight.count)
+        state['draining'] = True
+        server.accepting = False  # waitress's listener stops accepting new connections
+        threading.Thread(target=drain, name='waitress-drain', daemon=True).start()
+
+    previous = {signum: signal.signal(signum, on_signal)
                 for signum in (signal.SIGTERM, signal.SIGINT)}
     try:
         _logger.info('HTTP service (waitress, %d threads) running on http://%s:%s/', threads,
                      '127.0.0.1' if host in ('0.0.0.0', '') else host, options.http_port)
-        waitress.serve(application, host=host, port=options.http_port, threads=threads,
-                       ident='openerp-lite')
+        hooks.run('on_ready')
+        server.run()
     except KeyboardInterrupt:
         pass  # a signal before waitress's loop started
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+        try:
+            server.close()
+        except OSError:
+            pass
         hooks.run('on_shutdown')
         _logger.info('HTTP service stopped')

@@ -410,7 +410,9 @@ def test_gunicorn_conf_py_serves_with_the_same_limits(pg, misbehave_db):
     env.update({'OPENERP_LITE_DB_HOST': str(pg['host']), 'OPENERP_LITE_HTTP_PORT': str(port),
                 'OPENERP_LITE_HTTP_INTERFACE': '127.0.0.1', 'OPENERP_LITE_WORKERS': '2',
                 'OPENERP_LITE_ADDONS_PATH': TEST_ADDONS,
-                'OPENERP_LITE_LIMIT_TIME_CPU': str(LIMIT_TIME_CPU)})
+                'OPENERP_LITE_LIMIT_TIME_CPU': str(LIMIT_TIME_CPU),
+                # no cron processes: without -d they would poll every database of the cluster
+                'OPENERP_LITE_MAX_CRON_THREADS': '0'})
     if pg.get('port'):
         env['OPENERP_LITE_DB_PORT'] = str(pg['port'])
     if pg.get('user'):

@@ -84,6 +84,57 @@ def initialize_databases(options):
     return failed_tests
 
 
+_process_hooks = []
+
+
+def process_hooks():
+    """Hooks owned by this process for its whole life, created on first use.
+
+    For ``gunicorn.conf.py``: gunicorn reads that file again on SIGHUP, but what was started
+    once in the master (database server, cron processes, process board) must be stopped by the
+    hooks that started it, not by those of the latest reading.
+    """
+    if not _process_hooks:
+        _process_hooks.append(server_adapters.Hooks())
+    return _process_hooks[0]
+
+
+def add_process_hooks(options, hooks, adapter_name, argv=()):
+    """Cron, process titles and the process board, on ``hooks`` for the ``adapter_name`` server.
+
+    One-process servers run ``--max-cron-threads`` cron threads; a prefork master supervises as
+    many ``openerp-server cron`` processes (started with ``argv``, this server's own options),
+    names itself and its workers, and keeps the board that ``/web/health`` reads.
+    """
+    from ..service import cron as cron_service
+    from ..tools import procboard
+    from . import cron
+    cron_service.configure(options)
+    names = cron.databases_of(options)
+    if adapter_name in server_adapters.SINGLE_PROCESS:
+        if options.max_cron_threads:
+            threads = cron_service.CronThreads(
+                options.max_cron_threads,
+                (lambda: names) if names else cron_service.loaded_databases)
+            hooks.add('on_ready', threads.start)
+            hooks.add('on_shutdown', threads.stop)
+        return
+    board = procboard.Board.create()
+    procboard.set_current(board)
+    hooks.add('on_shutdown', board.remove)
+
+    def worker_started(*_worker):
+        cron.set_title(cron.title('worker', options))
+        board.publish('worker', names or ())
+
+    hooks.add('post_fork', worker_started)
+    hooks.add('post_request', board.count_request)
+    processes = cron.CronProcesses(options.max_cron_threads, argv)
+    hooks.add('on_ready', processes.start)
+    hooks.add('on_ready', lambda *_server: cron.set_title('openerp-server: master'))
+    hooks.add('on_shutdown', processes.stop)
+
+
 def save_config(options):
     """Write the effective configuration (``-s``), the master password hashed."""
     if options.admin_passwd and not db_service.is_hashed(options.admin_passwd):
@@ -126,5 +177,6 @@ def main(argv):
         _logger.info('--stop-after-init: exiting')
         hooks.run('on_shutdown')
         return 1 if failed_tests else 0
+    add_process_hooks(options, hooks, adapter_name, argv)
     adapter.serve(http.application, options, hooks)
     return 0

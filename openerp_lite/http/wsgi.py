@@ -223,13 +223,32 @@ def _too_large(start_response, options):
 # -- operational routes ------------------------------------------------------------------------
 
 def _health(environ, start_response, options):
-    return _json(start_response, '200 OK', {
+    report = {
         'status': 'pass',
         'version': release.version,
         'server_serie': options.server_serie or release.DEFAULT_SERIE,
         'pid': os.getpid(),
         'server': _state['server_kind'] or 'unknown',
-    })
+        'mode': getattr(options, 'mode', 'stateless'),
+    }
+    report.update(_processes())
+    return _json(start_response, '200 OK', report)
+
+
+def _processes():
+    """``workers`` and ``cron`` (pid, RSS, requests, CPU seconds of each) from the process board
+    of a prefork server; this process alone for a one-process server."""
+    from ..tools import procboard
+    try:
+        board = procboard.current()
+        if board is None:
+            return {'process': procboard.process_info()}
+        entries = board.entries()
+    except Exception:  # psutil missing or a platform without it: health must still answer
+        _logger.debug('process statistics unavailable', exc_info=True)
+        return {}
+    return {'workers': [e for e in entries if e.get('role') == 'worker'],
+            'cron': [e for e in entries if e.get('role') == 'cron']}
 
 
 def _root(environ, start_response, options):

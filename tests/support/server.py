@@ -117,7 +117,10 @@ def start_server(pg, args=(), admin_passwd=ADMIN_PASSWD, config_lines=(), timeou
             handle.write(line + '\n')
     port = free_port()
     cmd = [sys.executable, EXECUTABLE, '-c', config_path, '--http-interface', '127.0.0.1',
-           '--http-port', str(port), '--db_host', str(pg['host'])]
+           '--http-port', str(port), '--db_host', str(pg['host']),
+           # no cron unless a test asks for it (a later --max-cron-threads wins): a server
+           # without -d would otherwise poll every database of the shared test cluster
+           '--max-cron-threads', '0']
     if pg.get('port'):
         cmd += ['--db_port', str(pg['port'])]
     if pg.get('user'):

@@ -67,3 +67,11 @@ class Misbehave(models.Model):
         self.env.cr.execute('SELECT 1')
         self.cpu_loop(seconds)
         return record.id
+
+    @api.model
+    def write_then_fail(self, name, message='failed on purpose'):
+        """Create a record called ``name`` then raise: the record must not survive (a failing
+        cron job is rolled back)."""
+        self.create({'name': name})
+        self.env.cr.execute('SELECT 1')
+        raise UserError(message)

@@ -1,0 +1,138 @@
+"""A process board: what each process of a prefork server is, for ``/web/health``.
+
+The master creates a private temporary folder; every worker and cron process writes a small JSON
+file named after its pid (role, databases, requests served), replaced atomically so a reader never
+sees half a file. Any process can then list its siblings: the entries whose process is gone are
+skipped (and their files removed), and RSS and CPU seconds are read live with psutil. Nothing here
+is shared memory or a socket, so a process killed with SIGKILL cannot leave the board inconsistent.
+"""
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+
+_logger = logging.getLogger(__name__)
+
+#: environment variable naming the board folder, for processes started with exec (cron)
+ENV_VAR = 'OPENERP_PROCESS_BOARD'
+
+_current = {'board': None}
+
+
+class Board:
+    """One folder of ``<pid>.json`` entries."""
+
+    def __init__(self, path):
+        self.path = path
+        self._requests = 0
+        self._entry = None
+
+    @classmethod
+    def create(cls):
+        """A new board in a fresh private temporary folder (call in the master)."""
+        return cls(tempfile.mkdtemp(prefix='openerp-lite-board-'))
+
+    def remove(self, *_args):
+        """Delete the folder (the master, on shutdown)."""
+        shutil.rmtree(self.path, ignore_errors=True)
+
+    # -- writers (each process about itself) -----------------------------------------------------
+    def publish(self, role, databases=(), **extra):
+        """Announce this process under ``role`` ('worker', 'cron')."""
+        self._requests = 0
+        self._entry = dict(extra, pid=os.getpid(), role=role, databases=list(databases),
+                           started=time.time(), requests=0)
+        self._write()
+
+    def count_request(self, *_args):
+        """One more request served by this process."""
+        if self._entry is None or self._entry['pid'] != os.getpid():
+            return
+        self._requests += 1
+        self._entry['requests'] = self._requests
+        self._write()
+
+    def _write(self):
+        name = os.path.join(self.path, '%d.json' % os.getpid())
+        temporary = name + '.tmp'
+        try:
+            with open(temporary, 'w', encoding='utf-8') as handle:
+                json.dump(self._entry, handle)
+            os.replace(temporary, name)
+        except OSError as error:  # the master removed the folder: shutting down
+            _logger.debug('process board %s: %s', self.path, error)
+
+    # -- readers ---------------------------------------------------------------------------------
+    def entries(self):
+        """The live processes on the board, each a dict with pid, role, databases, requests,
+        rss (bytes) and cpu_seconds; sorted by role then pid."""
+        import psutil
+        result = []
+        try:
+            names = os.listdir(self.path)
+        except OSError:
+            return result
+        for name in names:
+            if not name.endswith('.json'):
+                continue
+            path = os.path.join(self.path, name)
+            try:
+                with open(path, encoding='utf-8') as handle:
+                    entry = json.load(handle)
+                process = psutil.Process(entry['pid'])
+                # a recycled pid belongs to a younger process
+                if process.create_time() > entry['started'] + 1:
+                    raise psutil.NoSuchProcess(entry['pid'])
+                with process.oneshot():
+                    times = process.cpu_times()
+                    entry['rss'] = process.memory_info().rss
+                    entry['cpu_seconds'] = round(times.user + times.system, 3)
+                    if process.status() == psutil.STATUS_ZOMBIE:
+                        raise psutil.NoSuchProcess(entry['pid'])
+            except (psutil.NoSuchProcess, psutil.ZombieProcess):
+                _remove_quietly(path)
+                continue
+            except (OSError, ValueError, KeyError, psutil.Error):
+                continue
+            result.append(entry)
+        result.sort(key=lambda entry: (entry.get('role', ''), entry['pid']))
+        return result
+
+
+def _remove_quietly(path):
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
+def current():
+    """The board of this server, or None (one-process servers have none)."""
+    return _current['board']
+
+
+def set_current(board):
+    _current['board'] = board
+    if board is None:
+        os.environ.pop(ENV_VAR, None)
+    else:
+        os.environ[ENV_VAR] = board.path
+
+
+def from_environ(environ=None):
+    """The board named by :data:`ENV_VAR` (a process started by the master), or None."""
+    path = (environ if environ is not None else os.environ).get(ENV_VAR)
+    return Board(path) if path and os.path.isdir(path) else None
+
+
+def process_info(pid=None):
+    """pid, rss and cpu_seconds of one process (this one by default)."""
+    import psutil
+    process = psutil.Process(pid)
+    with process.oneshot():
+        times = process.cpu_times()
+        return {'pid': process.pid, 'rss': process.memory_info().rss,
+                'cpu_seconds': round(times.user + times.system, 3)}
