@@ -68,6 +68,13 @@ class ConcurrencyError(OpenERPLiteError):
     kind = 'concurrency'
 
 
+class DatabaseUnavailable(OpenERPLiteError):
+    """The connection to PostgreSQL was lost during the call (a restart, a terminated session).
+
+    A server error, but one with a message that says what happened instead of a driver traceback.
+    """
+
+
 class TooBusy(OpenERPLiteError):
     """No database connection became free within the pool's wait timeout."""
 

@@ -15,7 +15,8 @@ import logging
 import psycopg2
 
 from .. import sql_db
-from ..exceptions import AccessError, ProtocolError, UserError, ValidationError
+from ..exceptions import (AccessError, DatabaseUnavailable, ProtocolError, UserError,
+                          ValidationError)
 from ..orm.environment import Environment
 from ..orm.models import BaseModel
 from ..registry import Registry
@@ -120,11 +121,28 @@ def _execute(info, db, uid, password, model, method, args, kwargs, session=None)
     except psycopg2.IntegrityError as error:
         raise _integrity_error(registry, error) from None
     except psycopg2.Error as error:
+        if _connection_lost(error):
+            raise DatabaseUnavailable(
+                'The connection to database %r was lost during the call (%s); its changes were '
+                'rolled back, unless the connection broke while they were being committed. The '
+                'server reconnects by itself: try again.'
+                % (db, str(error).strip().splitlines()[0] if str(error).strip() else
+                   type(error).__name__)) from None
         if isinstance(error, (psycopg2.OperationalError, psycopg2.InterfaceError)):
             raise
         raise UserError('The database refused the operation: %s'
                         % (error.pgerror or str(error)).strip().splitlines()[0]) from None
     return result
+
+
+def _connection_lost(error):
+    """True for a driver error saying the session went away: no SQLSTATE at all (the socket
+    closed), a connection exception (08...) or an operator intervention (57..., e.g. a terminated
+    backend or a server shutting down)."""
+    if not isinstance(error, (psycopg2.OperationalError, psycopg2.InterfaceError)):
+        return False
+    code = getattr(error, 'pgcode', None)
+    return code is None or code[:2] in ('08', '57')
 
 
 def _check_exposed(model_cls, method):

@@ -43,6 +43,7 @@ def prefork(pg, rel_db, start_server_module):
                                    '--workers', str(WORKERS), '--max-cron-threads', '0',
                                    '--limit-time-real', '60'])
     client = Client(running, rel_db['name'])
+    assert wait_for(lambda: len(children(running.pid)) >= WORKERS, timeout=30)
     assert client('test.reliability.row', 'worker_pid') in children(running.pid)
     return running
 
@@ -225,7 +226,7 @@ def test_terminated_backends_fail_in_flight_calls_then_the_server_reconnects(pg,
     row.note('faults seen: %s' % ' / '.join(sorted(samples)))
     unexpected = [d for _b, k, d in background.results if k not in (OK, CLEAN)]
     assert recovered, 'the server did not reconnect within 10 s'
-    assert children(prefork.pid) == workers_before, 'a worker was restarted'
+    assert set(workers_before) <= set(children(prefork.pid)), 'a worker was restarted'
     assert ended >= 1
     assert row.unexpected == 0, unexpected[:3]
     assert row.lost == row.duplicated == 0
