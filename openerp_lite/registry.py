@@ -13,6 +13,12 @@ before) and reloads the registry or clears just the cache kinds that moved. A ni
 reads about five times faster than nine sequences; bumps run at READ COMMITTED so that two
 processes bumping at once wait briefly instead of failing. **Stateful mode**: one process, memory
 is the truth, no check and no bump.
+
+Threads of one process share the caches, so a value enters a cache only when it cannot be stale
+(:meth:`Registry.cache_store`): never from a transaction that changed that kind itself (not
+committed, maybe never), nor from a transaction whose snapshot predates a change of that kind the
+process already knows of. Versions move before caches are cleared, so a value computed from an
+old snapshot is either refused or cleared after it was stored.
 """
 
 import logging
@@ -47,6 +53,7 @@ def stateless():
 
 
 SIGNAL_TABLE = 'openerp_lite_signal'
+_NO_DATA = {}
 
 
 def ensure_signals(cr):
@@ -80,6 +87,7 @@ class Registry:
         self._caches = {}
         self.signal_versions = {}
         self._reload_lock = threading.Lock()
+        self._local_bump_lock = threading.Lock()
         self.transient_age_limit = _settings['transient_age_limit']
         self.transient_count_limit = _settings['transient_count_limit']
 
@@ -100,10 +108,37 @@ class Registry:
         return cache
 
     def invalidate_cache(self, kind, cr=None):
-        """Clear cache ``kind`` here and, once ``cr`` commits, in every other process."""
+        """Clear cache ``kind`` here and, once ``cr`` commits, in every other process; until
+        then the transaction of ``cr`` bypasses that cache (see :meth:`cache_for`)."""
         self.cache(kind).clear()
         if cr is not None:
             self._signal_after_commit(cr, kind)
+
+    def cache_for(self, cr, kind):
+        """The LRU of ``kind`` for a call running in the transaction of ``cr``, or None when that
+        transaction changed ``kind`` itself: it must read its own writes from the database, and
+        other threads' entries do not have them."""
+        pending = getattr(cr, 'transaction_data', _NO_DATA).get('pending_signals')
+        if pending is not None and kind in pending:
+            return None
+        return self.cache(kind)
+
+    def cache_store(self, cr, kind, key, value):
+        """Store ``value``, read in the transaction of ``cr``, under ``key`` in cache ``kind``,
+        unless it may be stale for later calls (module docstring)."""
+        data = getattr(cr, 'transaction_data', _NO_DATA)
+        pending = data.get('pending_signals')
+        if pending is not None and kind in pending:
+            return
+        version = self.signal_versions.get(kind)
+        seen = data.get('signals_seen')
+        if seen is not None and seen.get(kind) != version:
+            return
+        cache = self.cache(kind)
+        cache[key] = value
+        if self.signal_versions.get(kind) != version:
+            # a change arrived between the test above and the store: its clear may have run first
+            cache.pop(key)
 
     def clear_caches(self, cr=None):
         for kind in CACHE_KINDS:
@@ -114,51 +149,74 @@ class Registry:
 
     # -- signals -------------------------------------------------------------------------------
     def _signal_after_commit(self, cr, kind):
-        if not stateless():
-            return
-        pending = getattr(cr, 'pending_signals', None)
+        # per transaction: a cursor that commits and goes on must signal its next changes too
+        data = getattr(cr, 'transaction_data', None)
+        if data is None:
+            data = cr.transaction_data = {}
+        pending = data.get('pending_signals')
         if pending is None:
-            pending = cr.pending_signals = set()
+            pending = data['pending_signals'] = set()
             cr.after_commit(lambda: self.send_signals(pending))
         pending.add(kind)
 
     def send_signals(self, kinds):
-        """Bump the counters of ``kinds`` (in a short transaction of its own)."""
+        """Bump the counters of ``kinds`` (in PostgreSQL in a short transaction of its own, in
+        memory only in stateful mode), then clear those caches here: other threads may have
+        cached values read before the commit."""
         kinds = sorted(kinds)
-        if not kinds or not stateless():
+        if not kinds:
             return
-        with sql_db.cursor(self.dbname) as cr:
-            cr.execute('SET TRANSACTION ISOLATION LEVEL READ COMMITTED')
-            cr.execute('UPDATE %s SET version = version + 1 WHERE kind = ANY(%%s) RETURNING kind, version'
-                       % SIGNAL_TABLE, (kinds,))
-            bumped = dict(cr.fetchall())
-        for kind, value in bumped.items():
-            # our own change is already applied here: do not reload or clear for it again,
-            # unless another process bumped the same kind in between
-            if self.signal_versions.get(kind) == value - 1:
-                self.signal_versions[kind] = value
+        if stateless():
+            with sql_db.cursor(self.dbname) as cr:
+                cr.execute('SET TRANSACTION ISOLATION LEVEL READ COMMITTED')
+                cr.execute('UPDATE %s SET version = version + 1 WHERE kind = ANY(%%s) '
+                           'RETURNING kind, version' % SIGNAL_TABLE, (kinds,))
+                bumped = dict(cr.fetchall())
+            for kind, value in bumped.items():
+                # our own change is already applied here: do not reload or clear for it again,
+                # unless another process bumped the same kind in between
+                if self.signal_versions.get(kind) == value - 1:
+                    self.signal_versions[kind] = value
+        else:
+            with self._local_bump_lock:
+                for kind in kinds:
+                    self.signal_versions[kind] = self.signal_versions.get(kind, 0) + 1
+        for kind in kinds:
+            if kind in CACHE_KINDS:
+                self.cache(kind).clear()
         _logger.debug('signalled %s on %s', ', '.join(kinds), self.dbname)
 
     def check_signals(self, cr):
         """Bring this process up to date with the others; returns the registry to use (a new one
         when another process changed the modules)."""
         if not stateless():
+            self._remember_seen(cr, dict(self.signal_versions))
             return self
         current = read_signals(cr)
+        self._remember_seen(cr, current)
         if current['registry'] != self.signal_versions.get('registry'):
             return self._reload(current)
         for kind in CACHE_KINDS:
             if current[kind] != self.signal_versions.get(kind):
-                self.cache(kind).clear()
+                # the version first: a thread storing a value read before this change then sees
+                # it moved (cache_store), or its entry is gone with the clear below
                 self.signal_versions[kind] = current[kind]
+                self.cache(kind).clear()
         return self
+
+    @staticmethod
+    def _remember_seen(cr, versions):
+        data = getattr(cr, 'transaction_data', None)
+        if data is not None:
+            data['signals_seen'] = versions
 
     def _reload(self, seen):
         # One thread per process rebuilds; the others wait and reuse its result.
         with self._reload_lock:
             registry = Registry._registries.get(self.dbname)
+            # another thread already reloaded, for this change or a later one: counters only grow
             if registry is not None and registry is not self and \
-                    registry.signal_versions.get('registry') == seen['registry']:
+                    registry.signal_versions.get('registry', -1) >= seen['registry']:
                 return registry
             _logger.info('registry of %s changed in another process: reloading', self.dbname)
             return Registry.new(self.dbname, signals=seen)
@@ -188,8 +246,10 @@ class Registry:
                 if not loading.is_initialized(cr):
                     raise UserError('Database %s is not an openerp-lite database (base is not '
                                     'installed).' % dbname)
-                ensure_signals(cr)
-                registry.signal_versions = signals or read_signals(cr)
+                if signals is None:
+                    # not on a reload: many processes reloading at once must only read
+                    ensure_signals(cr)
+                registry.signal_versions = dict(signals) if signals else read_signals(cr)
                 loading.load_modules(registry, cr, install=install, upgrade=upgrade,
                                      uninstall=uninstall, demo=demo, update_list=update_list)
             if uninstall:

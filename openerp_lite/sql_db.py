@@ -251,6 +251,9 @@ class Cursor:
             raise
         self._savepoint_ids = itertools.count()
         self._after_commit = []
+        #: scratch space of the current transaction, emptied by commit and rollback (the
+        #: registry keeps there the signals it read and the ones it will send)
+        self.transaction_data = {}
         self.sql_count = 0
         self._in_transaction = False
         #: True once a commit of this cursor succeeded (a retry must not run the work again)
@@ -323,6 +326,7 @@ class Cursor:
             self._in_transaction = False
         self.committed = True
         callbacks, self._after_commit = self._after_commit, []
+        self.transaction_data = {}
         failure = None
         for callback in callbacks:
             try:
@@ -335,6 +339,7 @@ class Cursor:
 
     def rollback(self):
         self._after_commit = []
+        self.transaction_data = {}
         if self._in_transaction or self._conn.get_transaction_status() != \
                 psycopg2.extensions.TRANSACTION_STATUS_IDLE:
             self._in_transaction = False

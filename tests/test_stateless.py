@@ -9,7 +9,7 @@ import pytest
 from openerp_lite import sql_db
 from openerp_lite.modules import module as modules_module
 from openerp_lite.orm.environment import SUPERUSER_ID, Environment
-from openerp_lite.registry import Registry, create_database_schema
+from openerp_lite.registry import Registry, create_database_schema, read_signals
 from tests.support import pg as pgsupport
 from tests.support.server import start_server
 
@@ -264,3 +264,82 @@ def test_vacuum_removes_old_wizards_keeps_recent_ones_and_holds_the_count(local_
         env['test.stateless.wizard']._transient_vacuum(force=True)
         assert len(env['test.stateless.wizard'].search([])) == 1
         registry.transient_count_limit = 0
+
+
+# -- races between threads of one process (a threaded server) -----------------------------------
+
+def _get_param(db, key, cr=None):
+    if cr is not None:
+        return _env(cr, db)['ir.config_parameter'].get_param(key)
+    with sql_db.cursor(db) as cr:
+        Registry.get(db).check_signals(cr)
+        return _env(cr, db)['ir.config_parameter'].get_param(key)
+
+
+def _set_param(db, key, value):
+    with sql_db.cursor(db) as cr:
+        Registry.get(db).check_signals(cr)
+        _env(cr, db)['ir.config_parameter'].set_param(key, value)
+
+
+def test_a_value_read_by_the_transaction_that_changed_it_never_reaches_the_cache(local_db):
+    _set_param(local_db, 'race.uncommitted', 'old')
+    writer = sql_db.cursor(local_db)
+    try:
+        Registry.get(local_db).check_signals(writer)
+        _env(writer, local_db)['ir.config_parameter'].set_param('race.uncommitted', 'new')
+        assert _get_param(local_db, 'race.uncommitted', writer) == 'new'
+        # another thread, meanwhile: only committed values
+        assert _get_param(local_db, 'race.uncommitted') == 'old'
+        writer.rollback()
+    finally:
+        writer.close()
+    assert _get_param(local_db, 'race.uncommitted') == 'old'
+
+
+def test_a_read_from_a_snapshot_older_than_a_committed_change_is_not_cached(local_db):
+    _set_param(local_db, 'race.snapshot', 'old')
+    slow = sql_db.cursor(local_db)
+    try:
+        Registry.get(local_db).check_signals(slow)  # its snapshot starts here
+        _set_param(local_db, 'race.snapshot', 'new')  # committed and signalled by another thread
+        assert _get_param(local_db, 'race.snapshot', slow) == 'old'
+        slow.rollback()
+    finally:
+        slow.close()
+    assert _get_param(local_db, 'race.snapshot') == 'new'
+
+
+def test_a_second_transaction_on_one_cursor_signals_its_changes_too(local_db):
+    with sql_db.cursor(local_db) as cr:
+        before = read_signals(cr)['config']
+    with sql_db.cursor(local_db) as cr:
+        Registry.get(local_db).check_signals(cr)
+        _env(cr, local_db)['ir.config_parameter'].set_param('race.twice', 'one')
+        cr.commit()
+        _env(cr, local_db)['ir.config_parameter'].set_param('race.twice', 'two')
+    with sql_db.cursor(local_db) as cr:
+        assert read_signals(cr)['config'] == before + 2
+
+
+def test_threads_noticing_two_quick_registry_changes_reload_once(local_db, caplog):
+    stale = Registry.get(local_db)
+    bump = "UPDATE openerp_lite_signal SET version = version + 1 WHERE kind = 'registry'"
+    with sql_db.cursor(local_db) as cr:
+        cr.execute(bump)
+    first = sql_db.cursor(local_db)
+    try:
+        read_signals(first)  # this thread's snapshot sees the first change only
+        with sql_db.cursor(local_db) as cr:
+            cr.execute(bump)
+        caplog.set_level('INFO', logger='openerp_lite.registry')
+        with sql_db.cursor(local_db) as second:
+            newest = stale.check_signals(second)
+        assert newest is not stale
+        # the slower thread must use the newer registry, not build an older one over it
+        assert stale.check_signals(first) is newest
+        first.rollback()
+    finally:
+        first.close()
+    assert Registry.get(local_db) is newest
+    assert sum('reloading' in r.getMessage() for r in caplog.records) == 1

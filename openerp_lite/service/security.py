@@ -38,10 +38,10 @@ def login(dbname, login, password, user_agent_env=None, remote_addr=None):
         uid = env['res.users']._authenticate(login, password)
         if uid:
             _record_login(cr, uid)
+            registry.cache_store(cr, 'credentials', uid, _digest(password))
     if not uid:
         _logger.warning('login failed for %r on database %s from %s', login, dbname, remote_addr or '?')
         return False
-    registry.cache('credentials')[uid] = _digest(password)
     _logger.info('login of %r (uid %s) on %s from %s', login, uid, dbname, remote_addr or '?')
     return uid
 
@@ -64,13 +64,13 @@ def check(cr, registry, uid, password):
     """
     if not isinstance(uid, int) or isinstance(uid, bool) or not isinstance(password, str) or not password:
         raise AccessDenied()
-    cache = registry.cache('credentials')
-    known = cache.get(uid)
+    cache = registry.cache_for(cr, 'credentials')
+    known = cache.get(uid) if cache is not None else None
     digest = _digest(password)
     if known is not None and hmac.compare_digest(known, digest):
         return
     Environment(cr, SUPERUSER_ID, {}, registry)['res.users']._check_credentials(uid, password)
-    cache[uid] = digest
+    registry.cache_store(cr, 'credentials', uid, digest)
 
 
 def check_session(sid, timeout=0):

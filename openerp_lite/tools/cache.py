@@ -72,7 +72,8 @@ _MISSING = object()
 def ormcache(kind, *key_args):
     """Cache the method's result per registry under ``kind``, keyed by the model, the method and
     the values of ``key_args`` (parameter names; ``uid`` means the caller's uid when the method has
-    no such parameter). Clear with ``registry.invalidate_cache(kind, cr)``."""
+    no such parameter). Clear with ``registry.invalidate_cache(kind, cr)``; a value read in a
+    transaction that may make it stale is returned but not kept (``Registry.cache_store``)."""
     def decorate(method):
         signature = inspect.signature(method)
         params = list(signature.parameters)[1:]
@@ -88,11 +89,14 @@ def ormcache(kind, *key_args):
             key = (self._name, method.__name__) + tuple(
                 self.env.uid if name == 'uid' and name not in values else _hashable(values[name])
                 for name in key_args)
-            cache = self.env.registry.cache(kind)
+            registry, cr = self.env.registry, self.env.cr
+            cache = registry.cache_for(cr, kind)
+            if cache is None:  # this transaction changed the kind: read its own writes
+                return method(self, *args, **kwargs)
             value = cache.get(key, _MISSING)
             if value is _MISSING:
                 value = method(self, *args, **kwargs)
-                cache[key] = value
+                registry.cache_store(cr, kind, key, value)
             return value
 
         wrapper._ormcache_kind = kind
