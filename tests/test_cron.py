@@ -22,7 +22,7 @@ import pytest
 
 from openerp_lite.service import cron
 from tests.support import pg as pgsupport
-from tests.support.server import EXECUTABLE, ROOT, start_server
+from tests.support.server import EXECUTABLE, ROOT, prepare_databases, start_server
 
 TEST_ADDONS = os.path.join(ROOT, 'tests', 'addons')
 POLL = '0.2'
@@ -87,16 +87,8 @@ def test_job_arguments_are_never_evaluated_as_code():
 def cron_dbs(pg):
     """Two databases with base and test_misbehave, prepared by ``openerp-server -i``."""
     names = [pgsupport.new_db_name('oelcron'), pgsupport.new_db_name('oelcronpf')]
-    cmd = [sys.executable, EXECUTABLE, '--db_host', str(pg['host']), '--addons-path', TEST_ADDONS,
-           '-d', ','.join(names), '-i', 'test_misbehave', '--stop-after-init',
-           '--max-cron-threads', '0', '--without-demo']
-    if pg.get('port'):
-        cmd += ['--db_port', str(pg['port'])]
-    if pg.get('user'):
-        cmd += ['-r', pg['user']]
     try:
-        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=240)
-        assert proc.returncode == 0, proc.stdout + proc.stderr
+        prepare_databases(pg, names, ['test_misbehave'], TEST_ADDONS)
         for name in names:  # only the jobs of the tests: no housekeeping noise in the counts
             _sql(pg, name, 'UPDATE ir_cron SET active = false')
         yield names

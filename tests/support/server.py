@@ -151,3 +151,22 @@ def start_server(pg, args=(), admin_passwd=ADMIN_PASSWD, config_lines=(), timeou
     log = server.log()
     server.stop()
     raise RuntimeError('openerp-server did not answer /web/health within %ss:\n%s' % (timeout, log))
+
+
+def prepare_databases(pg, names, modules=(), addons_path=None, timeout=240):
+    """Create ``names`` with base (without demo data) and ``modules`` through
+    ``openerp-server -d ... -i ... --stop-after-init``, the way an operator would."""
+    cmd = [sys.executable, EXECUTABLE, '--db_host', str(pg['host']), '-d', ','.join(names),
+           '--stop-after-init', '--max-cron-threads', '0', '--without-demo',
+           '-i', ','.join(modules or ['base'])]
+    if addons_path:
+        cmd += ['--addons-path', addons_path]
+    if pg.get('port'):
+        cmd += ['--db_port', str(pg['port'])]
+    if pg.get('user'):
+        cmd += ['-r', pg['user']]
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith('OPENERP_LITE_') and k != 'OPENERP_SERVER'}
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    if proc.returncode != 0:
+        raise RuntimeError('preparing %s failed:\n%s%s' % (names, proc.stdout, proc.stderr))
