@@ -10,6 +10,8 @@ import logging
 import os
 import time
 
+from werkzeug.middleware.proxy_fix import ProxyFix
+
 from .. import release, service
 from ..exceptions import ProtocolError
 from . import jsonrpc, web_routes, xmlrpc
@@ -281,8 +283,27 @@ def _route(path):
 
 
 def application(environ, start_response):
-    """The WSGI entry point of openerp-lite (``gunicorn openerp_lite.http:application``)."""
+    """The WSGI entry point of openerp-lite (``gunicorn openerp_lite.http:application``).
+
+    With ``--proxy-mode`` the client address, scheme and host come from the ``X-Forwarded-For``,
+    ``-Proto`` and ``-Host`` headers set by the one reverse proxy in front (the last value of
+    each, so a client cannot forge them through the proxy); without it those headers are
+    ignored, since any client could send them.
+    """
     options = _options()
+    if options.proxy_mode:
+        return _behind_proxy(environ, start_response)
+    return _serve(environ, start_response, options)
+
+
+def _serve_forwarded(environ, start_response):
+    return _serve(environ, start_response, _state['options'])
+
+
+_behind_proxy = ProxyFix(_serve_forwarded, x_for=1, x_proto=1, x_host=1)
+
+
+def _serve(environ, start_response, options):
     path = environ.get('PATH_INFO') or '/'
     method = environ.get('REQUEST_METHOD', 'GET')
     kind, service_name = _route(path)
