@@ -26,14 +26,32 @@ _logger = logging.getLogger(__name__)
 FLUSH_GRACE = 0.5
 
 
+def _without_hop_by_hop(application):
+    """The application without its ``Connection`` header, which waitress refuses from a WSGI
+    application (PEP 3333) with a 500. The application adds ``Connection: close`` when it
+    answers without reading the body; waitress has always read the whole body by then, so the
+    connection may stay open."""
+
+    def wrapped(environ, start_response):
+        def filtered_start_response(status, headers, exc_info=None):
+            headers = [(name, value) for name, value in headers if name.lower() != 'connection']
+            return start_response(status, headers, exc_info)
+
+        return application(environ, filtered_start_response)
+
+    return wrapped
+
+
 def serve(application, options, hooks):
     """Serve ``application`` on ``options.http_interface``:``options.http_port`` until a signal."""
     host = options.http_interface or '127.0.0.1'
     threads = options.threads or 1
     limits.report_not_applied('waitress', options)
-    in_flight = InFlight(application)
+    in_flight = InFlight(_without_hop_by_hop(application))
+    # waitress reads a whole body before calling the application: refuse an oversized one first
     server = waitress.create_server(in_flight, host=host, port=options.http_port,
-                                    threads=threads, ident='openerp-lite')
+                                    threads=threads, ident='openerp-lite',
+                                    max_request_body_size=options.max_request_size)
     main_thread = threading.get_ident()
     state = {'draining': False, 'drained': False}
 

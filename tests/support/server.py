@@ -153,12 +153,13 @@ def start_server(pg, args=(), admin_passwd=ADMIN_PASSWD, config_lines=(), timeou
     raise RuntimeError('openerp-server did not answer /web/health within %ss:\n%s' % (timeout, log))
 
 
-def prepare_databases(pg, names, modules=(), addons_path=None, timeout=240):
-    """Create ``names`` with base (without demo data) and ``modules`` through
+def prepare_databases(pg, names, modules=(), addons_path=None, demo=False, timeout=240):
+    """Create ``names`` with base and ``modules`` (with demo data or not) through
     ``openerp-server -d ... -i ... --stop-after-init``, the way an operator would."""
     cmd = [sys.executable, EXECUTABLE, '--db_host', str(pg['host']), '-d', ','.join(names),
-           '--stop-after-init', '--max-cron-threads', '0', '--without-demo',
-           '-i', ','.join(modules or ['base'])]
+           '--stop-after-init', '--max-cron-threads', '0', '-i', ','.join(modules or ['base'])]
+    if not demo:
+        cmd.append('--without-demo')
     if addons_path:
         cmd += ['--addons-path', addons_path]
     if pg.get('port'):
