@@ -5,8 +5,9 @@ object, so each one can be called from a test or a script without a server.
 """
 
 import inspect
+import re
 
-from ..exceptions import ProtocolError
+from ..exceptions import AccessDenied, ProtocolError
 
 
 class CallInfo:
@@ -51,3 +52,26 @@ def require_str(value, what):
     if not isinstance(value, str):
         raise ProtocolError('%s must be a string, got %s' % (what, type(value).__name__), -32602)
     return value
+
+
+def dbfilter_pattern(info):
+    """``--db-filter`` for this call, ``%h`` (the Host) and ``%d`` (its first label, ``www.``
+    skipped) replaced."""
+    pattern = getattr(info.options, 'dbfilter', None) or '.*'
+    host = (info.host or '').split(':')[0]
+    first, _, rest = host.partition('.')
+    if first == 'www' and rest:
+        first = rest.partition('.')[0]
+    return pattern.replace('%h', re.escape(host)).replace('%d', re.escape(first))
+
+
+def db_allowed(info, name):
+    """True when ``--db-filter`` lets this call use database ``name``."""
+    return isinstance(name, str) and re.match(dbfilter_pattern(info), name) is not None
+
+
+def check_db_allowed(info, name):
+    """Refuse a database ``--db-filter`` hides, as if the credentials were wrong: a client must
+    not learn that a filtered database exists."""
+    if not db_allowed(info, name):
+        raise AccessDenied()

@@ -7,8 +7,8 @@ import psycopg2
 
 from .. import release, sql_db
 from ..exceptions import AccessDenied
-from . import security
-from .base import call_exposed
+from . import login_guard, security
+from .base import call_exposed, db_allowed
 
 _logger = logging.getLogger(__name__)
 
@@ -61,10 +61,24 @@ def _login(info, db, login, password, user_agent_env=None):
     if not (isinstance(db, str) and _DB_NAME.match(db)) or not isinstance(login, str) \
             or not isinstance(password, str) or not password:
         return False
-    try:
-        return security.login(db, login, password, user_agent_env, info.remote_addr)
-    except AccessDenied:
+    if not db_allowed(info, db):
+        _logger.warning('login of %r refused: database %s is outside --db-filter (from %s)',
+                        login, db, info.remote_addr or '?')
         return False
+    try:
+        wait = login_guard.remaining(db, login)
+        if wait:
+            _logger.warning('login of %r on %s from %s refused without checking: too many failed '
+                            'attempts, %.0fs left', login, db, info.remote_addr or '?', wait)
+            return False
+        try:
+            uid = security.login(db, login, password, user_agent_env, info.remote_addr)
+        except AccessDenied:
+            uid = False
+        if login_guard.record(db, login, bool(uid), info.remote_addr) >= login_guard.FREE_FAILURES:
+            _logger.warning('login %r on %s: %d consecutive failures, slowed down',
+                            login, db, login_guard.FREE_FAILURES)
+        return uid
     except psycopg2.OperationalError:
         if _database_missing(db):
             return False

@@ -21,7 +21,7 @@ from psycopg2 import sql
 from .. import sql_db
 from ..exceptions import AccessDenied, UserError
 from ..tools import config
-from .base import call_exposed, require_str
+from .base import call_exposed, dbfilter_pattern, require_str
 from .common import serie_of
 
 _logger = logging.getLogger(__name__)
@@ -147,15 +147,6 @@ def _require_present(name):
 
 # -- exposed methods ---------------------------------------------------------------------------
 
-def _host_filter(info):
-    pattern = info.options.dbfilter or '.*'
-    host = (info.host or '').split(':')[0]
-    first, _, rest = host.partition('.')
-    if first == 'www' and rest:
-        first = rest.partition('.')[0]
-    return pattern.replace('%h', re.escape(host)).replace('%d', re.escape(first))
-
-
 def list_(info, document=False):
     """Names of the databases this server may serve. ``document`` is accepted and ignored: there is
     deliberately no way to list databases over the wire when ``list_db`` is off."""
@@ -167,7 +158,7 @@ def list_(info, document=False):
         'WHERE datdba = (SELECT oid FROM pg_roles WHERE rolname = current_user) '
         'AND NOT datistemplate AND datallowconn AND datname <> ALL(%s) ORDER BY datname',
         (excluded,))
-    regex = re.compile(_host_filter(info))
+    regex = re.compile(dbfilter_pattern(info))
     return [name for (name,) in rows if regex.match(name)]
 
 

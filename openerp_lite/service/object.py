@@ -15,13 +15,12 @@ import logging
 import psycopg2
 
 from .. import sql_db
-from ..exceptions import (AccessError, DatabaseUnavailable, ProtocolError, UserError,
-                          ValidationError)
+from ..exceptions import AccessError, DatabaseUnavailable, ProtocolError, UserError, ValidationError
 from ..orm.environment import Environment
 from ..orm.models import BaseModel
 from ..registry import Registry
 from . import security
-from .base import call_exposed
+from .base import call_exposed, check_db_allowed
 
 _logger = logging.getLogger(__name__)
 
@@ -103,6 +102,7 @@ def execute_in_session(info, sid, model, method, args, kwargs):
 def _execute(info, db, uid, password, model, method, args, kwargs, session=None):
     if not isinstance(db, str) or not isinstance(model, str) or not isinstance(method, str):
         raise ProtocolError('db, model and method must be strings', -32602)
+    check_db_allowed(info, db)
     registry = Registry.get(db)
 
     def work(cr):
