@@ -14,7 +14,7 @@ from tests.support import pg as pgsupport
 from tests.support.orm import TEST_ADDONS, make_user
 from tests.support.server import start_server
 
-from .support import Client, Report, proxy
+from .support import PASSWORDS, Client, Report, proxy
 
 REPORT = Report()
 
@@ -85,7 +85,7 @@ def rel_server(pg):
 @pytest.fixture(scope='session')
 def rel_db(pg, rel_server):
     """A database with base, ``test_reliability`` and (when present) ``sale``, and the users of
-    :data:`USERS` (password = login). Yields ``{'name', 'uids'}``."""
+    :data:`USERS` (passwords in :data:`PASSWORDS`). Yields ``{'name', 'uids', 'modules'}``."""
     name = pgsupport.new_db_name('oelrel')
     proxy(rel_server, 'db', timeout=300).create_database(
         rel_server.admin_passwd, name, False, 'en_US', 'admin')
@@ -101,7 +101,8 @@ def rel_db(pg, rel_server):
         assert 'test_reliability' in modules
         from tests.support.orm import RpcClient
         rpc_admin = RpcClient(rel_server, 'xmlrpc2', name, 1, 'admin')
-        uids = {login: make_user(rpc_admin, login, groups) for login, groups in USERS.items()}
+        uids = {login: make_user(rpc_admin, login, groups, PASSWORDS[login])
+                for login, groups in USERS.items()}
         yield {'name': name, 'uids': uids, 'modules': modules}
     finally:
         pgsupport.drop_database(pg, name)

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 import psycopg2
 
+#: clear passwords of the test users (distinct from anything else, so a scan can find them)
+PASSWORDS = {'team_a': 'clear-Pw-of-team-a-7f3k', 'team_b': 'clear-Pw-of-team-b-9q2m'}
 #: seconds any single RPC call of the suite may take before it counts as hung
 CALL_TIMEOUT = 60
 
