@@ -15,7 +15,14 @@ import logging
 import psycopg2
 
 from .. import sql_db
-from ..exceptions import AccessError, DatabaseUnavailable, ProtocolError, UserError, ValidationError
+from ..exceptions import (
+    AccessDenied,
+    AccessError,
+    DatabaseUnavailable,
+    ProtocolError,
+    UserError,
+    ValidationError,
+)
 from ..orm.environment import Environment
 from ..orm.models import BaseModel
 from ..registry import Registry
@@ -103,7 +110,7 @@ def _execute(info, db, uid, password, model, method, args, kwargs, session=None)
     if not isinstance(db, str) or not isinstance(model, str) or not isinstance(method, str):
         raise ProtocolError('db, model and method must be strings', -32602)
     check_db_allowed(info, db)
-    registry = Registry.get(db)
+    registry = _registry(db)
 
     def work(cr):
         current = registry.check_signals(cr)
@@ -133,6 +140,18 @@ def _execute(info, db, uid, password, model, method, args, kwargs, session=None)
         raise UserError('The database refused the operation: %s'
                         % (error.pgerror or str(error)).strip().splitlines()[0]) from None
     return result
+
+
+def _registry(db):
+    """The registry of ``db``; a database that does not exist is refused like bad credentials
+    (as ``--db-filter`` does), not reported as a driver error."""
+    try:
+        return Registry.get(db)
+    except psycopg2.OperationalError:
+        from .common import _database_missing
+        if _database_missing(db):
+            raise AccessDenied() from None
+        raise
 
 
 def _connection_lost(error):
