@@ -122,6 +122,12 @@ def terminate_backends(pg, db):
     return rows[0][0]
 
 
+def wait_sessions_gone(pg, db, timeout=10):
+    """Wait until no session is left on ``db`` (terminated ones take a moment to go)."""
+    return wait_for(lambda: sql(pg, 'postgres', 'SELECT count(*) FROM pg_stat_activity '
+                                                'WHERE datname = %s', (db,))[0][0] == 0, timeout)
+
+
 # -- processes -------------------------------------------------------------------------------
 
 def children(pid):

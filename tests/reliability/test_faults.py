@@ -29,6 +29,7 @@ from .support import (
     sql,
     terminate_backends,
     wait_for,
+    wait_sessions_gone,
 )
 
 ROWS_PER_CALL = 40
@@ -283,6 +284,7 @@ def test_read_only_database_refuses_writes_clearly_and_serves_reads(pg, rel_db, 
     sql(pg, 'postgres', 'ALTER DATABASE "%s" SET default_transaction_read_only = on' % db)
     try:
         terminate_backends(pg, db)  # sessions pick the setting up when they reconnect
+        wait_sessions_gone(pg, db)
         for _ in range(5):
             kind, detail = outcome(lambda: client('test.reliability.row', 'write_rows', batch, 3, 0),
                                    clean=r'read-only')
@@ -295,6 +297,7 @@ def test_read_only_database_refuses_writes_clearly_and_serves_reads(pg, rel_db, 
     finally:
         sql(pg, 'postgres', 'ALTER DATABASE "%s" RESET default_transaction_read_only' % db)
         terminate_backends(pg, db)
+        wait_sessions_gone(pg, db)
     row.duplicated += _batch_rows(pg, db, batch)[0]
     # writable again once the sessions reconnect
     assert wait_for(lambda: outcome(lambda: client('test.reliability.row', 'write_rows',
