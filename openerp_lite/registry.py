@@ -90,6 +90,8 @@ class Registry:
         self._local_bump_lock = threading.Lock()
         self.transient_age_limit = _settings['transient_age_limit']
         self.transient_count_limit = _settings['transient_count_limit']
+        #: --test-enable: the loader runs the tests of the modules it installs or upgrades
+        self.test_enable = _settings['test_enable']
 
     def __getitem__(self, model_name):
         return self.models[model_name]

@@ -148,15 +148,10 @@ def load_modules(registry, cr, install=(), upgrade=(), uninstall=(), demo=None, 
         env['ir.model.data']._process_end(sorted(to_upgrade))
     if to_remove:
         env['ir.module.module']._remove_modules(sorted(to_remove, key=loaded.index, reverse=True))
-    if changing and _tests_enabled():
+    if changing and getattr(registry, 'test_enable', False):
         run_tests(registry, cr, [name for name in order if name in changing])
     env.invalidate_all()
     return order
-
-
-def _tests_enabled():
-    from .. import registry as registry_module  # imports this module: only known at run time
-    return bool(registry_module._settings.get('test_enable'))
 
 
 def run_tests(registry, cr, module_names):
