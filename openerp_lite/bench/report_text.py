@@ -3,6 +3,8 @@
 from . import targets
 
 MB = 1024.0 * 1024.0
+#: seconds of grace before SIGKILL (the runner's value, repeated here to avoid an import cycle)
+STOP_TIMEOUT = 10
 
 
 def _mb(sizes):
@@ -99,4 +101,8 @@ def render(report):
     for entry in report['configurations']:
         if entry.get('error'):
             parts.append('%s did not start: %s' % (entry['name'], entry['error'][-500:]))
+        elif entry.get('exit_status') not in (0, None):
+            parts.append('%s: exit status %s when stopped (a negative status is the signal that '
+                         'ended it: -9 means it did not stop within %ss of SIGTERM; see logs/)'
+                         % (entry['name'], entry['exit_status'], STOP_TIMEOUT))
     return '\n\n'.join(parts)

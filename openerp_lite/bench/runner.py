@@ -22,6 +22,8 @@ from .protocol import Credentials
 CELL_OVERHEAD = 1.5
 #: seconds to start, warm and stop one configuration beyond its cells
 CONFIG_OVERHEAD = 8.0
+#: seconds a server under test gets to stop on SIGTERM before it is killed
+STOP_TIMEOUT = report_text.STOP_TIMEOUT
 
 
 def default_configurations(cores):
@@ -184,7 +186,8 @@ def run_configuration(config, settings, data, master_password, log_dir, progress
         entry['rss_end'] = {str(pid): size for pid, size in server.rss().items()}
         entry['alive_at_end'] = server.alive()
     finally:
-        entry['exit_status'] = server.stop()
+        # a scratch server: ten seconds of grace, then SIGKILL (the exit status is reported)
+        entry['exit_status'] = server.stop(timeout=STOP_TIMEOUT)
     return entry, rows
 
 
