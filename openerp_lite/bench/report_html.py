@@ -94,7 +94,12 @@ def _cells_table(report):
                    'of floor'], lines, left=2)
 
 
-def _workload_charts(report):
+def charts(report):
+    """``{file name: svg}`` of the per-workload charts, for reports that embed one picture."""
+    return dict(_workload_svgs(report))
+
+
+def _workload_svgs(report):
     cells = [r for r in report['rows'] if r['key'] not in ('isolation', 'memory')]
     keys = []
     for row in cells:
@@ -103,7 +108,6 @@ def _workload_charts(report):
     level = max(r['concurrency'] for r in cells) if cells else None
     if cells and any(r['concurrency'] == targets.TARGET_CONCURRENCY for r in cells):
         level = targets.TARGET_CONCURRENCY
-    out = []
     for key in keys:
         rows = [r for r in cells if r['key'] == key and r['concurrency'] == level]
         names = [r['config'] for r in rows]
@@ -114,7 +118,18 @@ def _workload_charts(report):
                                 [('p50', [r['p50_ms'] for r in rows]),
                                  ('p95', [r['p95_ms'] for r in rows]),
                                  ('p99', [r['p99_ms'] for r in rows])], 'ms')
-        out.append('<h3>%s</h3><div class="charts">%s%s</div>' % (escape(key), rate, latency))
+        slug = key.replace(' ', '-')
+        yield '%s-throughput.svg' % slug, rate
+        yield '%s-latency.svg' % slug, latency
+
+
+def _workload_charts(report):
+    svgs = list(_workload_svgs(report))
+    out = []
+    for index in range(0, len(svgs), 2):
+        key = svgs[index][0].rsplit('-', 1)[0]
+        out.append('<h3>%s</h3><div class="charts">%s%s</div>'
+                   % (escape(key), svgs[index][1], svgs[index + 1][1]))
     return '\n'.join(out)
 
 

@@ -229,10 +229,15 @@ def run(settings, out=None):
 
 
 def write(report, folder):
-    """Write ``report.json``, ``report.html`` and ``report.txt`` into ``folder``."""
+    """Write ``report.json``, ``report.html``, ``report.txt`` and ``charts/*.svg`` into ``folder``."""
     with open(os.path.join(folder, 'report.json'), 'w', encoding='utf-8') as handle:
         json.dump(report, handle, indent=1, sort_keys=True, default=str)
     with open(os.path.join(folder, 'report.html'), 'w', encoding='utf-8') as handle:
         handle.write(report_html.render(report))
     with open(os.path.join(folder, 'report.txt'), 'w', encoding='utf-8') as handle:
         handle.write(report_text.render(report) + '\n')
+    chart_dir = os.path.join(folder, 'charts')
+    os.makedirs(chart_dir, exist_ok=True)
+    for name, picture in report_html.charts(report).items():
+        with open(os.path.join(chart_dir, name), 'w', encoding='utf-8') as handle:
+            handle.write(picture)
