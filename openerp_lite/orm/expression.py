@@ -274,6 +274,8 @@ class Compiler:
     def _hierarchy_leaf(self, field, name, operator, value):
         model = self.model
         parent = model._parent_name
+        if field is not None and not getattr(field, 'comodel_name', None):
+            raise DomainError('%s applies to id and relational fields, not to %r' % (operator, name))
         target = model.env[field.comodel_name] if field is not None else model
         if parent not in target._fields:
             raise DomainError('Model %s has no %r field for %s' % (target._name, parent, operator))
@@ -281,7 +283,10 @@ class Compiler:
             ids = [r[0] for r in target._name_search_ids(value)]
         else:
             ids = list(value) if isinstance(value, (list, tuple)) else [value]
-        ids = [int(i) for i in ids if i]
+        try:
+            ids = [int(i) for i in ids if i]
+        except (TypeError, ValueError):
+            raise DomainError('Invalid value %r for %s: expected record ids or a name' % (value, operator))
         table = target._table
         if operator == 'child_of':
             walk = ('WITH RECURSIVE t(id) AS (SELECT id FROM "%s" WHERE id = ANY(%%s) UNION '
