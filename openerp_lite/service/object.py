@@ -208,8 +208,8 @@ def _call(env, model_name, method, args, kwargs):
         if not isinstance(context, dict) or not all(isinstance(k, str) for k in context):
             raise UserError('The context must be a dict with string keys')
         records = records.with_context(context)
-    if method not in SIGNATURES:
-        _check_arguments(model_name, method, function, records, args, kwargs)
+    # ORM methods too: read_group without its groupby is the caller's mistake, not a server error
+    _check_arguments(model_name, method, function, records, args, kwargs)
     result = getattr(records, method)(*args, **kwargs)
     if method == 'read' and single:
         return result[0] if result else False
