@@ -49,7 +49,9 @@ def _machine(report):
         ['System', '%s, Python %s' % (escape(m['os']), escape(m['python']))],
         ['Load generator', escape(m['wrk'] or 'Python processes') +
          ' (Python processes for sale_flow and the memory probe)'],
-        ['Load average at start', ' '.join('%.2f' % v for v in m['load_average_at_start'])],
+        ['Load average (1, 5, 15 min)', 'at start %s; at end %s' % (
+            ' '.join('%.2f' % v for v in m['load_average_at_start']),
+            ' '.join('%.2f' % v for v in m.get('load_average_at_end', [])) or '-')],
         ['Data', '%s partners, %s products, %s sale orders' % (
             d.get('partners'), d.get('products'), d.get('orders'))],
         ['Cells', '%s s each, concurrency %s, warm-up %s s' % (
@@ -112,8 +114,13 @@ def _workload_svgs(report):
         rows = [r for r in cells if r['key'] == key and r['concurrency'] == level]
         names = [r['config'] for r in rows]
         unit = '%s/s' % rows[0]['unit']
-        rate = svg.bar_chart('%s: throughput (concurrency %s)' % (key, level), names,
-                             [('throughput', [r['rate'] for r in rows])], unit)
+        floor = [r['config'].startswith('floor-') for r in rows]
+        series = [('openerp-lite', [None if f else r['rate'] for r, f in zip(rows, floor)])]
+        if any(floor):
+            series.append(('floor (bare WSGI)', [r['rate'] if f else None
+                                                 for r, f in zip(rows, floor)]))
+        rate = svg.bar_chart('%s: throughput (concurrency %s)' % (key, level), names, series,
+                             unit, stack=True)
         latency = svg.bar_chart('%s: latency percentiles' % key, names,
                                 [('p50', [r['p50_ms'] for r in rows]),
                                  ('p95', [r['p95_ms'] for r in rows]),

@@ -220,6 +220,7 @@ def run(settings, out=None):
         if created and not settings.keep_database:
             _drop_database(settings.pg, data.creds.db)
     report['finished'] = datetime.datetime.now().isoformat(timespec='seconds')
+    report['machine']['load_average_at_end'] = list(os.getloadavg())
     report['targets'] = targets.evaluate(report)
     write(report, settings.output)
     out.write('\n' + report_text.render(report) + '\n')

@@ -25,14 +25,18 @@ def _fmt(value):
     return '%.2f' % value
 
 
-def bar_chart(title, categories, series, unit, log=False, width=660, label_width=190):
+def bar_chart(title, categories, series, unit, log=False, width=660, label_width=190,
+              stack=False):
     """A horizontal grouped bar chart.
 
     ``categories``: row labels; ``series``: ``[(name, [value or None per category]), ...]``,
-    one colour each; ``log``: a logarithmic axis (for values spanning orders of magnitude).
+    one colour each; ``log``: a logarithmic axis (for values spanning orders of magnitude);
+    ``stack``: the series never share a row, so their bars take the same place (one bar a row,
+    coloured by series).
     """
     bar, gap = 12, 8
-    group = bar * len(series) + gap
+    slots = 1 if stack else len(series)
+    group = bar * slots + gap
     top, legend = 34, 22
     height = top + legend + group * len(categories) + 26
     plot = width - label_width - 70
@@ -84,7 +88,7 @@ def bar_chart(title, categories, series, unit, log=False, width=660, label_width
             if value is None:
                 continue
             length = max(1.0, scale(value))
-            by = y + index * bar
+            by = y + (0 if stack else index) * bar
             out.append('<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"><title>%s: %s %s'
                        '</title></rect>' % (x0, by, length, bar - 2, PALETTE[index % len(PALETTE)],
                                             escape(label), _fmt(value), escape(unit)))
