@@ -479,3 +479,12 @@ def test_malformed_domain_raises_domain_error(dataset, domain, message):
     with pytest.raises(DomainError, match=message) as info:
         _search(dataset, domain)
     assert isinstance(info.value, UserError)
+
+
+def test_a_long_implicit_and_is_normalised_in_linear_time_and_a_huge_domain_is_refused():
+    from openerp_lite.orm import expression
+    leaves = [('name', '=', str(i)) for i in range(50000)]
+    normalized = expression.normalize(leaves)
+    assert normalized[:49999] == ['&'] * 49999 and normalized[49999:] == leaves
+    with pytest.raises(expression.DomainError, match='too large'):
+        expression.normalize([('name', '=', 'x')] * (expression.MAX_TERMS + 1))

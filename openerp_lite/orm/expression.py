@@ -19,7 +19,8 @@ OPERATORS = ('=', '!=', '<>', '<=', '<', '>', '>=', '=?', '=like', '=ilike', 'li
              'ilike', 'not ilike', 'in', 'not in', 'child_of', 'parent_of')
 NEGATIVE = ('!=', 'not like', 'not ilike', 'not in')
 SCALAR_TYPES = (str, int, float, bool, type(None))
-MAX_DEPTH = 64
+#: most terms (operators and leaves) a domain may have
+MAX_TERMS = 100000
 
 
 class DomainError(UserError):
@@ -32,16 +33,24 @@ def _is_leaf(term):
 
 
 def normalize(domain):
-    """Make every ``&`` explicit and check the arity; returns a new list."""
+    """Make every ``&`` explicit and check the arity; returns a new list.
+
+    Refuses domains of more than :data:`MAX_TERMS` terms: the request size limit already bounds
+    them, this keeps the work per call bounded whatever that limit is set to.
+    """
     if domain is None or domain is False:
         return []
     if not isinstance(domain, (list, tuple)):
         raise DomainError('A domain must be a list, got %r' % (domain,))
-    result = []
+    if len(domain) > MAX_TERMS:
+        raise DomainError('Domain too large: %d terms (at most %d)' % (len(domain), MAX_TERMS))
+    terms = []
+    implicit_ands = 0
     expected = 1
     for term in domain:
         if expected == 0:
-            result.insert(0, AND)
+            # consecutive expressions are and-ed: the '&' they need all go in front
+            implicit_ands += 1
             expected = 1
         if isinstance(term, str) and term in (AND, OR):
             expected += 1
@@ -52,10 +61,10 @@ def normalize(domain):
             term = tuple(term)
         else:
             raise DomainError('Invalid domain term %r' % (term,))
-        result.append(term)
-    if expected > 0 and result:
-        raise DomainError('Domain %r has an operator without enough operands' % (domain,))
-    return result
+        terms.append(term)
+    if expected > 0 and terms:
+        raise DomainError('Domain %r has an operator without enough operands' % (domain[:20],))
+    return [AND] * implicit_ands + terms
 
 
 def _check_value(value, depth=0):
