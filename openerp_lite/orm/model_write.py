@@ -79,6 +79,7 @@ class WriteMixin:
         if not isinstance(vals_list, (list, tuple)) or not all(isinstance(v, dict) for v in vals_list):
             raise UserError('create expects a dict of values or a list of them')
         self.check_access_rights('create')
+        self._invalidate_declared_caches()
         if self._transient:
             self._transient_vacuum()
         vals_list = [self._add_missing_defaults(self._check_field_names(vals)) for vals in vals_list]
@@ -179,6 +180,7 @@ class WriteMixin:
             return True
         self.check_access_rights('write')
         self._check_field_names(vals)
+        self._invalidate_declared_caches()
         if not self._ids:
             return True
         self.check_access_rule('write')
@@ -226,6 +228,7 @@ class WriteMixin:
         self.check_access_rights('unlink')
         if not self._ids:
             return True
+        self._invalidate_declared_caches()
         self.check_access_rule('unlink')
         existing = self.exists()
         if len(existing) < len(set(self._ids)):
@@ -235,6 +238,8 @@ class WriteMixin:
         if 'ir.model.data' in self.env.registry.models and self._name != 'ir.model.data':
             self.env.cr.execute('DELETE FROM ir_model_data WHERE model = %s AND res_id = ANY(%s)',
                                 (self._name, list(self._ids)))
+            if self.env.cr.rowcount:
+                self.env.registry.invalidate_cache('xmlid', self.env.cr)
         self.env.transaction.invalidate()
         for records, fields in dependents:
             records.exists()._recompute(fields)
@@ -272,6 +277,10 @@ class WriteMixin:
             raise UserError('copy expects a dict of default values')
         self.ensure_one()
         return self.create(self.copy_data(default)[0])
+
+    def _invalidate_declared_caches(self):
+        for kind in self._invalidates:
+            self.env.registry.invalidate_cache(kind, self.env.cr)
 
     # -- computed fields, triggers, constraints ----------------------------------------------------
     def _recompute(self, fields, depth=0):

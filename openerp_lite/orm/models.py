@@ -55,6 +55,9 @@ class BaseModel(RecordSetMixin, ReadMixin, GroupMixin, WriteMixin, SchemaMixin, 
     _transient = False
     _log_access = True
     _parent_name = 'parent_id'
+    #: cache kinds (``registry.CACHE_KINDS``) that any create, write or unlink of this model
+    #: clears, here and, once the transaction commits, in every other process
+    _invalidates = ()
     _module = None
     _original_module = None
 

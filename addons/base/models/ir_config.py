@@ -10,6 +10,7 @@ class ConfigParameter(models.Model):
     _description = 'System Parameter'
     _rec_name = 'key'
     _order = 'key'
+    _invalidates = ('config',)
 
     key = fields.Char(required=True, index=True)
     value = fields.Text(required=True)
@@ -42,21 +43,6 @@ class ConfigParameter(models.Model):
             self.sudo().create({'key': key, 'value': str(value)})
         return old
 
-    def _clear(self):
-        self.env.registry.invalidate_cache('config', self.env.cr)
-
-    @api.model
-    def create(self, vals_list):
-        self._clear()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self._clear()
-        return super().write(vals)
-
-    def unlink(self):
-        self._clear()
-        return super().unlink()
 
 
 class DecimalPrecision(models.Model):
@@ -65,6 +51,7 @@ class DecimalPrecision(models.Model):
     _name = 'decimal.precision'
     _description = 'Decimal Precision'
     _order = 'name'
+    _invalidates = ('precision',)
 
     name = fields.Char('Usage', required=True, index=True)
     digits = fields.Integer('Digits', required=True, default=2)
@@ -79,18 +66,3 @@ class DecimalPrecision(models.Model):
         row = self.env.cr.fetchone()
         return row[0] if row else 2
 
-    def _clear(self):
-        self.env.registry.invalidate_cache('precision', self.env.cr)
-
-    @api.model
-    def create(self, vals_list):
-        self._clear()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self._clear()
-        return super().write(vals)
-
-    def unlink(self):
-        self._clear()
-        return super().unlink()

@@ -118,6 +118,7 @@ class IrModelData(models.Model):
     _name = 'ir.model.data'
     _description = 'External Identifiers'
     _order = 'module, model, name'
+    _invalidates = ('xmlid',)
 
     name = fields.Char('External Identifier', required=True, index=True)
     module = fields.Char(required=True, index=True)
@@ -257,13 +258,6 @@ class IrModelData(models.Model):
             self.env.cr.execute('DELETE FROM ir_model_data WHERE id = %s', (data_id,))
         self._invalidate_xmlids()
 
-    def write(self, vals):
-        self._invalidate_xmlids()
-        return super().write(vals)
-
-    def unlink(self):
-        self._invalidate_xmlids()
-        return super().unlink()
 
 
 class IrModelAccess(models.Model):
@@ -272,6 +266,7 @@ class IrModelAccess(models.Model):
     _name = 'ir.model.access'
     _description = 'Model Access'
     _order = 'model_id, group_id, name'
+    _invalidates = ('access',)
 
     name = fields.Char(required=True, index=True)
     active = fields.Boolean(default=True)
@@ -311,17 +306,3 @@ class IrModelAccess(models.Model):
             (model, list(group_ids)))
         return bool(self.env.cr.fetchone()[0])
 
-    def _clear_access_cache(self):
-        self.env.registry.invalidate_cache('access', self.env.cr)
-
-    def create(self, vals_list):
-        self._clear_access_cache()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self._clear_access_cache()
-        return super().write(vals)
-
-    def unlink(self):
-        self._clear_access_cache()
-        return super().unlink()

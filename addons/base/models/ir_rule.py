@@ -15,6 +15,7 @@ class IrRule(models.Model):
     _name = 'ir.rule'
     _description = 'Record Rule'
     _order = 'model_id, name'
+    _invalidates = ('rules',)
 
     name = fields.Char(index=True)
     active = fields.Boolean(default=True)
@@ -75,19 +76,4 @@ class IrRule(models.Model):
             result = expression.AND(parts) if parts else None
         return result
 
-    def _clear_cache(self):
-        self.env.registry.invalidate_cache('rules', self.env.cr)
-
-    @api.model
-    def create(self, vals_list):
-        self._clear_cache()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self._clear_cache()
-        return super().write(vals)
-
-    def unlink(self):
-        self._clear_cache()
-        return super().unlink()
 

@@ -42,6 +42,7 @@ class Groups(models.Model):
     _name = 'res.groups'
     _description = 'Access Groups'
     _order = 'name'
+    _invalidates = ('groups', 'access', 'rules')
 
     name = fields.Char(required=True)
     full_name = fields.Char(compute='_compute_full_name')
@@ -60,22 +61,6 @@ class Groups(models.Model):
         for group in self:
             group.full_name = '%s / %s' % (group.category, group.name) if group.category else group.name
 
-    def _clear_caches(self):
-        for kind in ('groups', 'access', 'rules'):
-            self.env.registry.invalidate_cache(kind, self.env.cr)
-
-    @api.model
-    def create(self, vals_list):
-        self._clear_caches()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self._clear_caches()
-        return super().write(vals)
-
-    def unlink(self):
-        self._clear_caches()
-        return super().unlink()
 
 
 class Users(models.Model):
