@@ -317,3 +317,22 @@ def test_version_info_and_database_list_routes_and_head_root(server, db):
     assert db in client.result('/web/database/list')
     status, _, _ = server.request('HEAD', '/')
     assert 200 <= status < 400
+
+
+def test_a_password_change_ends_the_users_sessions_on_every_process(server, start_server, db):
+    """The session credential is bound to the password hash: after a change on one process, the
+    session opened before it is refused on another."""
+    models = server.xmlrpc('object')
+    uid = models.execute_kw(db, 1, 'admin', 'res.users', 'create', [{
+        'name': 'Session User', 'login': 'session_user_%s' % uuid.uuid4().hex[:6], 'password': 'first',
+        'groups_id': [(6, 0, [models.execute_kw(db, 1, 'admin', 'ir.model.data', 'xmlid_to_res_id',
+                                                ['base.group_user'])])]}])
+    login = models.execute_kw(db, 1, 'admin', 'res.users', 'read', [[uid], ['login']])[0]['login']
+    client = WebClient(server)
+    sid = client.result('/web/session/authenticate', {'db': db, 'login': login, 'password': 'first'})[
+        'session_id']
+    other = start_server()
+    assert _call_with_sid(other, sid, 'context_get', ())['result']['uid'] == uid
+    models.execute_kw(db, 1, 'admin', 'res.users', 'write', [[uid], {'password': 'second'}])
+    assert _call_with_sid(other, sid, 'context_get', ())['error']['code'] == 100
+    assert _call_with_sid(server, sid, 'context_get', ())['error']['code'] == 100
