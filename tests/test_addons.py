@@ -434,3 +434,50 @@ def test_scaffold_refuses_an_existing_folder_and_a_bad_name(addons_dir):
                               cwd=ROOT, capture_output=True, text=True, timeout=60)
         assert done.returncode == 1
         assert ('already exists' if name == 'xt_taken' else 'not a valid module name') in done.stderr
+
+
+def _measure_files(prefix, field_type):
+    return {
+        '__manifest__.py': "{'name': 'Measures', 'depends': ['base'], 'data': ['security/ir.model.access.csv']}\n",
+        '__init__.py': '''
+            from openerp_lite import fields, models
+
+
+            class Measure(models.Model):
+                _name = '%s.measure'
+                name = fields.Char()
+                qty = fields.%s()
+        ''' % (prefix, field_type),
+        'security/ir.model.access.csv': ACCESS_HEADER +
+        'access_measure,measure,model_%s_measure,base.group_user,1,1,1,1\n' % prefix,
+    }
+
+
+def test_a_type_change_postgresql_can_cast_is_applied_on_upgrade(addons_dir, admin, sql):
+    prefix = 'castok'
+    write_module(addons_dir, prefix, _measure_files(prefix, 'Char'))
+    install(admin, prefix)
+    admin.call('%s.measure' % prefix, 'create', [{'name': 'a', 'qty': '12'}, {'name': 'b', 'qty': '34'}])
+    write_module(addons_dir, prefix, _measure_files(prefix, 'Integer'))
+    upgrade(admin, prefix)
+    assert sql("SELECT data_type FROM information_schema.columns WHERE table_name = %s AND "
+               "column_name = 'qty'", ('%s_measure' % prefix,)) == [('integer',)]
+    rows = admin.call('%s.measure' % prefix, 'search_read', [], fields=['qty'], order='qty')
+    assert [row['qty'] for row in rows] == [12, 34]
+
+
+def test_a_type_change_postgresql_cannot_cast_is_refused_clearly_and_changes_nothing(
+        addons_dir, admin, sql):
+    prefix = 'castko'
+    write_module(addons_dir, prefix, _measure_files(prefix, 'Char'))
+    install(admin, prefix)
+    admin.call('%s.measure' % prefix, 'create', {'name': 'a', 'qty': 'twelve'})
+    write_module(addons_dir, prefix, _measure_files(prefix, 'Integer'))
+    with pytest.raises(RpcFault) as info:
+        upgrade(admin, prefix)
+    assert 'Cannot change column %s_measure.qty' % prefix in info.value.message
+    assert 'twelve' in info.value.message or 'integer' in info.value.message
+    assert sql("SELECT data_type FROM information_schema.columns WHERE table_name = %s AND "
+               "column_name = 'qty'", ('%s_measure' % prefix,)) == [('character varying',)]
+    # the previous registry still serves the old definition
+    assert admin.call('%s.measure' % prefix, 'search_read', [], fields=['qty'])[0]['qty'] == 'twelve'
