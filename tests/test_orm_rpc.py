@@ -489,3 +489,15 @@ def test_one_method_computing_two_stored_fields_keeps_both_up_to_date(rpc):
     row = rpc.call(REC, 'read', [rid], ['line_max', 'line_min'])[0]
     assert (row['line_max'], row['line_min']) == (9.0, 5.0)
     assert rpc.call(REC, 'search', [('line_max', '=', 9.0), ('id', '=', rid)]) == [rid]
+
+
+def test_external_id_lookups_the_client_libraries_use(rpc):
+    assert rpc.call('ir.model.data', 'xmlid_to_res_model_res_id', 'base.main_company') == ['res.company', 1]
+    assert rpc.call('ir.model.data', 'check_object_reference', 'base', 'main_company') == ['res.company', 1]
+    assert rpc.call('ir.model.data', 'xmlid_to_res_model_res_id', 'base.no_such_id') == [False, False]
+    with pytest.raises(RpcFault) as info:
+        rpc.call('ir.model.data', 'check_object_reference', 'base', 'no_such_id')
+    assert 'base.no_such_id' in info.value.message
+    assert rpc.call('ir.model.access', 'check', 'res.partner', 'read') is True
+    assert 'name' in rpc.call('res.partner', 'fields_get_keys')
+    assert rpc.call('res.users', 'context_get')['uid'] == 1
