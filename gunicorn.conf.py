@@ -32,11 +32,16 @@ _options = _config.parse([], os.environ)
 # the process (see openerp_lite.cli.server.process_hooks).
 _master = _server.process_hooks()
 _hooks = server_adapters.Hooks(pre_fork=lambda *_worker: sql_db.close_all())
-for _name in ('on_ready', 'post_fork', 'post_request'):
+for _name in ('on_ready', 'post_fork', 'post_request', 'on_reload'):
     _hooks.add(_name, functools.partial(_master.run, _name))
 
 # bind, workers, worker_class, preload_app, timeout, graceful_timeout, max_requests(_jitter),
-# proc_name and the when_ready/pre_fork/post_fork/pre_request/post_request/worker_exit hooks.
+# proc_name and the when_ready/pre_fork/post_fork/pre_request/post_request/worker_exit/on_reload
+# hooks. On SIGHUP gunicorn reads this file again, then runs on_reload in the master: the
+# registries it holds are rebuilt and its cron processes replaced, so the new workers (forked
+# next) and cron run the code now on disk. SIGINT keeps gunicorn's meaning here, a quick stop:
+# gunicorn's command builds its own arbiter, which only ``openerp-server --workers N`` replaces
+# (server_adapters.gunicorn.Arbiter); use SIGTERM for a graceful stop.
 globals().update(_adapter.settings(_options, _hooks))
 
 

@@ -15,9 +15,11 @@ _logger = logging.getLogger(__name__)
 ADAPTERS = {'threaded': 'threaded', 'waitress': 'waitress', 'gunicorn': 'gunicorn'}
 
 #: ``on_ready`` runs once in the main (master) process when the server accepts connections:
-#: background work such as cron starts there, and ``on_shutdown`` stops it
+#: background work such as cron starts there, and ``on_shutdown`` stops it. ``on_reload`` runs in
+#: a prefork master asked to reload (gunicorn: SIGHUP), before it forks the new workers: what the
+#: master preloaded is rebuilt there, so the new workers start from the code now on disk
 HOOK_NAMES = ('on_ready', 'pre_fork', 'post_fork', 'pre_request', 'post_request', 'worker_exit',
-              'on_shutdown')
+              'on_reload', 'on_shutdown')
 
 
 class Hooks:
@@ -110,10 +112,12 @@ class InFlight:
     """WSGI middleware counting the requests being served, for a graceful stop of a one-process
     server: a request counts until the server closes its response iterable (after writing it)."""
 
-    def __init__(self, application):
+    def __init__(self, application, per_thread=False):
         self.application = application
         self._count = 0
         self._changed = threading.Condition()
+        #: with ``per_thread``, each thread remembers its response for finish_thread_request()
+        self._local = threading.local() if per_thread else None
 
     @property
     def count(self):
@@ -127,7 +131,20 @@ class InFlight:
         except BaseException:
             self._done()
             raise
-        return _ClosingIterable(result, self._done)
+        response = _ClosingIterable(result, self._done)
+        if self._local is not None:
+            self._local.response = response
+        return response
+
+    def finish_thread_request(self):
+        """Close the response of the request this thread served, if the server did not: for a
+        server that may skip ``close()`` (werkzeug does when the client resets the connection
+        before it was closed), so that the request stops counting. Call it once the server is done
+        with the request, in the thread that served it (``per_thread`` only)."""
+        response = getattr(self._local, 'response', None)
+        self._local.response = None
+        if response is not None:
+            response.close()
 
     def _done(self):
         with self._changed:
@@ -150,10 +167,11 @@ class _ClosingIterable:
 
     def close(self):
         on_close, self._on_close = self._on_close, None
+        if on_close is None:
+            return  # closed already
         try:
             close = getattr(self._iterable, 'close', None)
             if close is not None:
                 close()
         finally:
-            if on_close is not None:
-                on_close()
+            on_close()

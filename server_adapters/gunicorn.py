@@ -8,13 +8,24 @@ The application is preloaded in the master (``preload_app``) so code and configu
 copy-on-write; the ``pre_fork`` hooks (the CLI passes ``sql_db.close_all``) run before each fork
 so no worker inherits a connection. Sync workers are what make the per-request limits meaningful
 (see :mod:`server_adapters.limits`).
+
+Signals are gunicorn's, with two changes. SIGHUP runs the ``on_reload`` hooks in the master before
+the new workers fork: the CLI rebuilds the preloaded registries there, so an addon edited on disk
+is served by the new workers (without it they would fork from the master's old code). SIGINT
+stops as gracefully as SIGTERM (gunicorn's is a quick stop, like SIGQUIT): in the master through
+:class:`Arbiter`, in the workers through :class:`SyncWorker`, since Ctrl-C in a terminal signals
+the whole process group.
 """
 
 import logging
 import os
+import signal
+import sys
 
+from gunicorn import arbiter
 from gunicorn.app.base import BaseApplication
 from gunicorn.config import KNOWN_SETTINGS
+from gunicorn.workers import sync
 
 from . import limits
 
@@ -35,7 +46,8 @@ def settings(options, hooks):
     config = {
         'bind': '%s:%d' % (host, options.http_port),
         'workers': max(options.workers or 0, 1),
-        'worker_class': 'sync',
+        # gunicorn's sync worker, with SIGINT graceful as SIGTERM (see SyncWorker)
+        'worker_class': '%s.SyncWorker' % __name__,
         'preload_app': True,
         # gunicorn kills a sync worker that has not checked in for `timeout` seconds: that is
         # exactly the wall-clock limit of one request (0 disables it, as --limit-time-real 0).
@@ -50,12 +62,44 @@ def settings(options, hooks):
         'pre_request': lambda worker, req: hooks.run('pre_request', worker),
         'post_request': lambda worker, req, environ, resp: hooks.run('post_request', worker),
         'worker_exit': lambda server, worker: hooks.run('worker_exit', worker),
+        # in the master on SIGHUP, after the settings are read again, before the new workers fork
+        'on_reload': lambda server: hooks.run('on_reload', server),
     }
     if any(setting.name == 'control_socket_disable' for setting in KNOWN_SETTINGS):
         # gunicorn >= 25.1 opens one control socket per user by default: several servers on one
         # machine (tests, several databases) would fight over it; operators use signals instead.
         config['control_socket_disable'] = True
     return config
+
+
+class Arbiter(arbiter.Arbiter):
+    """gunicorn's master, with SIGINT handled as SIGTERM.
+
+    gunicorn stops quickly on SIGINT (workers get SIGQUIT and drop their requests); openerp-lite
+    promises the same graceful stop for INT as for TERM under every server. gunicorn dispatches
+    each queued signal to the ``handle_<name>`` method of its arbiter, and
+    ``BaseApplication.run()`` is where an embedding application chooses its arbiter: overriding
+    both is the supported way to change a signal's meaning (``gunicorn -c gunicorn.conf.py``
+    builds gunicorn's own arbiter, so INT keeps gunicorn's meaning there).
+    """
+
+    def handle_int(self):
+        """SIGINT: stop gracefully, as on SIGTERM (the main loop's StopIteration runs halt())."""
+        self.log.info('Handling signal: int (graceful, as term)')
+        self.handle_term()
+
+
+class SyncWorker(sync.SyncWorker):
+    """gunicorn's sync worker, finishing its request on SIGINT as on SIGTERM.
+
+    gunicorn's worker exits at once on SIGINT, from inside the request it is serving. A worker
+    gets SIGINT from a Ctrl-C in the terminal (the whole process group), not from its master.
+    """
+
+    def init_signals(self):
+        super().init_signals()
+        signal.signal(signal.SIGINT, self.handle_exit)
+        signal.siginterrupt(signal.SIGINT, False)
 
 
 class _Application(BaseApplication):
@@ -72,6 +116,15 @@ class _Application(BaseApplication):
 
     def load(self):
         return self._wsgi
+
+    def run(self):
+        # BaseApplication.run() with our arbiter (SIGINT graceful), same error handling
+        try:
+            Arbiter(self).run()
+        except RuntimeError as error:
+            print('\nError: %s\n' % error, file=sys.stderr)
+            sys.stderr.flush()
+            sys.exit(1)
 
 
 def serve(application, options, hooks):

@@ -24,15 +24,25 @@ class _QuietHandler(WSGIRequestHandler):
     def log_request(self, code='-', size='-'):
         pass
 
+    def run_wsgi(self):
+        try:
+            super().run_wsgi()
+        finally:
+            # werkzeug skips the response's close() when reading what is left of a connection
+            # the client reset raises (a client that closed without reading the reply): the
+            # request would count as in flight for ever and a stop would wait its whole timeout
+            self.server.in_flight.finish_thread_request()
+
 
 def serve(application, options, hooks):
     """Serve ``application`` on ``options.http_interface``:``options.http_port`` until a signal."""
     host = options.http_interface or '127.0.0.1'
     limits.report_not_applied('threaded', options)
-    in_flight = InFlight(application)
+    in_flight = InFlight(application, per_thread=True)
     server = make_server(host, options.http_port, in_flight, threaded=True,
                          request_handler=_QuietHandler)
     server.daemon_threads = True
+    server.in_flight = in_flight
     stop = threading.Event()
     previous = {}
 

@@ -1,13 +1,15 @@
 """Process lifecycle of the three servers, and ``/web/health``.
 
-SIGTERM lets a request in flight finish under every server; under gunicorn, SIGHUP replaces the
-workers while a client calls in a loop without one failure, TTIN/TTOU add and remove a worker;
-process titles name the role and the database. Each server is a real subprocess; every call has a
+SIGTERM and SIGINT let a request in flight finish under every server (under gunicorn also a Ctrl-C
+that signals every process); under gunicorn, SIGHUP replaces the workers while a client calls in a
+loop without one failure, and the new workers (and cron processes) run an addon's code edited on
+disk; TTIN/TTOU add and remove a worker; process titles name the role and the database. Each server is a real subprocess; every call has a
 socket timeout and every wait a deadline.
 """
 
 import json
 import os
+import shutil
 import signal
 import threading
 import time
@@ -73,13 +75,27 @@ def _server_args(kind, db, *extra):
     return args + list(extra)
 
 
-# -- SIGTERM ---------------------------------------------------------------------------------------
+# -- SIGTERM, SIGINT -------------------------------------------------------------------------------
 
+STOP_SIGNALS = {'TERM': signal.SIGTERM, 'INT': signal.SIGINT}
+
+
+@pytest.mark.parametrize('signame', sorted(STOP_SIGNALS))
 @pytest.mark.parametrize('kind', SERVERS)
-def test_sigterm_during_a_slow_request_lets_it_finish(pg, db, kind):
+def test_sigterm_or_sigint_during_a_slow_request_lets_it_finish(pg, db, kind, signame):
+    _stop_during_a_slow_request(pg, db, kind, STOP_SIGNALS[signame], to_workers=False)
+
+
+def test_ctrl_c_under_gunicorn_lets_a_slow_request_finish(pg, db):
+    """A Ctrl-C in a terminal sends SIGINT to the whole process group: master and workers."""
+    _stop_during_a_slow_request(pg, db, 'gunicorn', signal.SIGINT, to_workers=True)
+
+
+def _stop_during_a_slow_request(pg, db, kind, signum, to_workers):
     server = start_server(pg, _server_args(kind, db))
     try:
         call(server, db, 'res.partner', 'search_count', [[]])  # registries loaded
+        workers = _worker_pids(server) if to_workers else []
         outcome = {}
 
         def slow():
@@ -92,7 +108,8 @@ def test_sigterm_during_a_slow_request_lets_it_finish(pg, db, kind):
         caller.start()
         time.sleep(1.0)  # the call is in its sleep now
         started = time.monotonic()
-        os.kill(server.pid, signal.SIGTERM)
+        for pid in [server.pid] + workers:
+            os.kill(pid, signum)
         caller.join(30)
         assert outcome == {'result': True}, (outcome, server.log()[-3000:])
         server.proc.wait(30)
@@ -200,3 +217,88 @@ def test_health_of_a_one_process_server_reports_that_process(pg, kind):
     assert report['server'] == kind and report['mode'] == 'stateful'
     assert report['process']['pid'] == server.pid and report['process']['rss'] > 0
     assert 'workers' not in report
+
+
+# -- gunicorn: SIGHUP runs the code now on disk ----------------------------------------------------
+
+#: the body of test.misbehave.sleep() after the edit: which worker answered, and with what code
+EDITED_RETURN = "return [__import__('os').getpid(), 'edited on disk']"
+
+
+def test_sighup_runs_an_addon_edited_on_disk_in_every_new_worker(pg, tmp_path):
+    addons = tmp_path / 'addons'
+    shutil.copytree(os.path.join(TEST_ADDONS, 'test_misbehave'), str(addons / 'test_misbehave'),
+                    ignore=shutil.ignore_patterns('__pycache__'))
+    source = addons / 'test_misbehave' / 'models' / 'misbehave.py'
+    name = pgsupport.new_db_name('oelhup')
+    server = None
+    try:
+        prepare_databases(pg, [name], ['test_misbehave'], str(addons))
+        server = start_server(pg, ['--workers', '2', '-d', name, '--addons-path', str(addons),
+                                   '--max-cron-threads', '1'])
+        wait_for(lambda: len(health(server)['workers']) == 2 and health(server)['cron'], 30,
+                 'two workers and a cron process on the board')
+        report = health(server)
+        old_workers = {entry['pid'] for entry in report['workers']}
+        old_cron = {entry['pid'] for entry in report['cron']}
+        assert call(server, name, 'test.misbehave', 'sleep', [0]) is True
+
+        code = source.read_text()
+        old_return = '        time.sleep(min(float(seconds), MAX_SECONDS))\n        return True\n'
+        assert code.count(old_return) == 1
+        source.write_text(code.replace(old_return, old_return.replace('return True',
+                                                                      EDITED_RETURN)))
+        answered_new, answers_after_old_gone = set(), []
+
+        def ask():
+            # two calls at once go to two workers: a sync worker serves one at a time
+            results = [None, None]
+
+            def one(index):
+                try:
+                    results[index] = call(server, name, 'test.misbehave', 'sleep', [0.3])
+                except Exception as error:  # noqa: BLE001 - a failed call is a finding
+                    results[index] = ('failed', repr(error))
+
+            threads = [threading.Thread(target=one, args=(index,)) for index in range(2)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(40)
+            return results
+
+        def every_worker_answers_the_new_code():
+            old_gone = not any(psutil.pid_exists(pid) and
+                               psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+                               for pid in old_workers)
+            for result in ask():
+                assert result is True or (isinstance(result, list) and
+                                          result[1] == 'edited on disk'), result
+                if isinstance(result, list):
+                    answered_new.add(result[0])
+                if old_gone:
+                    answers_after_old_gone.append(result)
+            current = set(_worker_pids(server))
+            return old_gone and len(current) == 2 and not current & old_workers and \
+                current <= answered_new
+
+        with _Caller(server, name) as client:
+            time.sleep(0.5)
+            os.kill(server.pid, signal.SIGHUP)
+            wait_for(every_worker_answers_the_new_code, 60,
+                     'both new workers answering the code edited on disk')
+            time.sleep(0.5)
+        # once the old workers are gone, no answer comes from the old code
+        assert all(isinstance(result, list) for result in answers_after_old_gone), \
+            answers_after_old_gone
+        assert client.ok > 5 and not client.failures, (client.ok, client.failures[:3])
+        # the cron processes are replaced too: they import the new code when they start
+        wait_for(lambda: (lambda pids: len(pids) == 1 and not pids & old_cron)(
+            {entry['pid'] for entry in health(server)['cron']}), 30, 'a new cron process')
+        log = server.log()
+        assert 'code changed on disk, importing it again' in log, log[-3000:]
+        assert server.alive()
+    finally:
+        status = server.stop() if server is not None else None
+        pgsupport.drop_database(pg, name)
+    assert status == 0, status

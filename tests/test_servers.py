@@ -97,7 +97,8 @@ def test_gunicorn_settings_map_the_limits():
     config = gunicorn_adapter.settings(
         _Options(workers=3, http_port=9999, limit_time_real=45, limit_request=1000), hooks)
     assert config['bind'] == '127.0.0.1:9999'
-    assert config['workers'] == 3 and config['worker_class'] == 'sync'
+    assert config['workers'] == 3
+    assert config['worker_class'] == 'server_adapters.gunicorn.SyncWorker'
     assert config['preload_app'] is True
     assert config['timeout'] == 45 and config['graceful_timeout'] == 45
     assert config['max_requests'] == 1000 and config['max_requests_jitter'] == 100
@@ -123,6 +124,41 @@ def test_one_process_servers_report_the_limits_they_do_not_apply(caplog):
     assert 'not applied' in warnings[0]
     infos = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
     assert any('--limit-request' in message for message in infos)
+
+
+def test_gunicorn_settings_run_on_reload_hooks_in_the_master():
+    calls = []
+    hooks = server_adapters.Hooks(on_reload=lambda server: calls.append(server))
+    config = gunicorn_adapter.settings(_Options(workers=1), hooks)
+    config['on_reload']('arbiter')
+    assert calls == ['arbiter']
+
+
+def test_gunicorn_arbiter_stops_gracefully_on_sigint():
+    """INT as TERM: StopIteration for the main loop (which then stops gracefully), no quick stop."""
+    stops = []
+
+    class Arbiter(gunicorn_adapter.Arbiter):
+        def __init__(self):  # no application: only the signal handling is under test
+            self.log = logging.getLogger('test')
+
+        def stop(self, graceful=True):
+            stops.append(graceful)
+
+    with pytest.raises(StopIteration):
+        Arbiter().handle_int()
+    assert stops == []
+
+
+def test_in_flight_request_not_closed_by_the_server_is_finished_by_its_thread():
+    in_flight = server_adapters.InFlight(lambda environ, start_response: [b'ok'], per_thread=True)
+    response = in_flight({}, None)
+    assert in_flight.count == 1
+    in_flight.finish_thread_request()  # the server skipped close(): its thread finishes it
+    assert in_flight.count == 0 and in_flight.wait_idle(0)
+    response.close()  # a late close does not count twice
+    in_flight.finish_thread_request()
+    assert in_flight.count == 0
 
 
 def test_soft_memory_limit_retires_the_worker_after_its_request():

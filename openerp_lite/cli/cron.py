@@ -131,6 +131,8 @@ class CronProcesses:
         self._stop = threading.Event()
         self._thread = None
         self._master_title = None
+        #: pids asked to stop by recycle(): their exit is expected
+        self._recycled = set()
 
     def command(self):
         """The command line of one cron process: this server's options, the database the master
@@ -186,11 +188,30 @@ class CronProcesses:
             # poll() also returns when another part of the master (gunicorn's waitpid(-1))
             # already reaped the child: it is gone either way.
             if process.poll() is not None:
-                _logger.warning('cron process %d exited (%s): starting another', process.pid,
-                                process.returncode)
+                if process.pid in self._recycled:
+                    self._recycled.discard(process.pid)
+                    _logger.info('cron process %d recycled: starting another', process.pid)
+                else:
+                    _logger.warning('cron process %d exited (%s): starting another',
+                                    process.pid, process.returncode)
                 self.processes[index] = self._spawn()
                 restarted += 1
         return restarted
+
+    def recycle(self, *_args):
+        """Ask every cron process to stop after its running job (SIGTERM); the supervisor
+        starts fresh ones, which import the code now on disk. Returns how many were asked."""
+        if self._stop.is_set():
+            return 0
+        asked = 0
+        for process in list(self.processes):
+            if process.poll() is None:
+                self._recycled.add(process.pid)
+                process.send_signal(signal.SIGTERM)
+                asked += 1
+        if asked:
+            _logger.info('reload: %d cron process(es) replaced after their running job', asked)
+        return asked
 
     def stop(self, *_args, grace=STOP_GRACE):
         """SIGTERM every cron process, wait up to ``grace`` seconds, then SIGKILL the rest."""

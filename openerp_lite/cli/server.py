@@ -84,6 +84,31 @@ def initialize_databases(options):
     return failed_tests
 
 
+def reload_registries(*_server):
+    """Rebuild every registry this process holds, re-importing the addon code changed on disk.
+
+    The ``on_reload`` hook of a prefork master (gunicorn: SIGHUP): the new workers fork from these
+    registries, so they serve the code now on disk. A registry that fails to build (an addon with
+    a syntax error, a database gone) is logged and the previous one stays. Returns the names of
+    the databases rebuilt.
+    """
+    from .. import registry
+    rebuilt = []
+    for name in sorted(registry.Registry._registries):
+        try:
+            registry.Registry.new(name)
+        except Exception:
+            _logger.exception('reload: the registry of %s could not be rebuilt; the new workers '
+                              'keep the previous one', name)
+        else:
+            rebuilt.append(name)
+    # the workers about to fork must not inherit these connections (pre_fork closes them too)
+    sql_db.close_all()
+    _logger.info('reload: registries rebuilt from the code on disk: %s',
+                 ', '.join(rebuilt) or 'none loaded')
+    return rebuilt
+
+
 _process_hooks = []
 
 
@@ -104,7 +129,9 @@ def add_process_hooks(options, hooks, adapter_name, argv=()):
 
     One-process servers run ``--max-cron-threads`` cron threads; a prefork master supervises as
     many ``openerp-server cron`` processes (started with ``argv``, this server's own options),
-    names itself and its workers, and keeps the board that ``/web/health`` reads.
+    names itself and its workers, and keeps the board that ``/web/health`` reads. On a reload
+    (gunicorn: SIGHUP) the master rebuilds its registries before the new workers fork, and
+    replaces its cron processes once their running job ends, so all of them run the new code.
     """
     from ..service import cron as cron_service
     from ..tools import procboard
@@ -132,6 +159,8 @@ def add_process_hooks(options, hooks, adapter_name, argv=()):
     processes = cron.CronProcesses(options.max_cron_threads, argv)
     hooks.add('on_ready', processes.start)
     hooks.add('on_ready', lambda *_server: cron.set_title('openerp-server: master'))
+    hooks.add('on_reload', reload_registries)
+    hooks.add('on_reload', processes.recycle)
     hooks.add('on_shutdown', processes.stop)
 
 
