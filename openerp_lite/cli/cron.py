@@ -75,7 +75,7 @@ def main(argv):
 
     from .. import http
     from ..service import cron
-    from .server import start_database
+    from .database import start_database
     log.setup(options)
     set_title(title('cron', options))
     hooks = server_adapters.Hooks()

@@ -15,39 +15,9 @@ from .. import http, release, sql_db
 from ..exceptions import ConfigError
 from ..service import db as db_service
 from ..tools import config, log
+from .database import start_database
 
 _logger = logging.getLogger(__name__)
-
-
-def _use_embedded(options, environ):
-    """True when no server is configured: no ``db_host``/``db_port`` and no ``PGHOST``."""
-    return not options.db_host and not options.db_port and not environ.get('PGHOST')
-
-
-def start_database(options, hooks, environ=None):
-    """Configure :mod:`sql_db` for the configured PostgreSQL, or start the embedded one.
-
-    The embedded server is stopped by the ``on_shutdown`` hook.
-    """
-    environ = os.environ if environ is None else environ
-    if _use_embedded(options, environ):
-        from .. import embedded_pg
-        data_dir = options.data_dir or embedded_pg.default_data_dir()
-        server = embedded_pg.EmbeddedPostgres(data_dir)
-        params = server.start()
-        hooks.add('on_shutdown', server.stop)
-        _logger.info('using the embedded PostgreSQL (data in %s)', data_dir)
-        sql_db.configure(host=params['host'], port=params.get('port'), user=params.get('user'),
-                         password=params.get('password'), maxconn=options.db_maxconn)
-        return params
-    sql_db.configure(host=options.db_host, port=options.db_port, user=options.db_user,
-                     password=options.db_password, maxconn=options.db_maxconn)
-    shown = sql_db.connection_params('postgres')
-    _logger.info('using PostgreSQL at %s:%s as %s',
-                 shown.get('host') or environ.get('PGHOST') or 'local socket',
-                 shown.get('port') or environ.get('PGPORT') or 5432,
-                 shown.get('user') or environ.get('PGUSER') or 'the current user')
-    return shown
 
 
 def initialize_databases(options):

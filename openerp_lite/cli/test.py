@@ -17,7 +17,8 @@ import server_adapters
 from .. import http
 from ..exceptions import ConfigError, OpenERPLiteError
 from ..tools import config, log
-from .server import initialize_databases, start_database
+from .database import start_database
+from .server import initialize_databases
 
 _logger = logging.getLogger(__name__)
 
