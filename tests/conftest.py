@@ -87,10 +87,7 @@ def server(pg):
     running.stop()
 
 
-@pytest.fixture
-def start_server(pg):
-    """A factory ``start_server(args=(), **kw)`` for servers with special options; all stopped
-    after the test."""
+def _server_factory(pg):
     from tests.support import server as server_support
     started = []
 
@@ -102,6 +99,19 @@ def start_server(pg):
     yield start
     for running in started:
         running.stop()
+
+
+@pytest.fixture
+def start_server(pg):
+    """A factory ``start_server(args=(), **kw)`` for servers with special options; all stopped
+    after the test."""
+    yield from _server_factory(pg)
+
+
+@pytest.fixture(scope='module')
+def start_server_module(pg):
+    """The same factory, for servers shared by the tests of one module."""
+    yield from _server_factory(pg)
 
 
 # -- the ORM tests' server: the test addons on its addons path (tests/support/orm.py) ----------

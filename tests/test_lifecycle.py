@@ -13,33 +13,16 @@ import shutil
 import signal
 import threading
 import time
-import xmlrpc.client
 
 import psutil
 import pytest
 
 from tests.support import pg as pgsupport
+from tests.support.rpc import BackgroundCalls, call
 from tests.support.server import ROOT, prepare_databases, start_server
 
 TEST_ADDONS = os.path.join(ROOT, 'tests', 'addons')
 SERVERS = ('threaded', 'waitress', 'gunicorn')
-
-
-class _TimeoutTransport(xmlrpc.client.Transport):
-    def __init__(self, timeout):
-        super().__init__()
-        self._timeout = timeout
-
-    def make_connection(self, host):
-        conn = super().make_connection(host)
-        conn.timeout = self._timeout
-        return conn
-
-
-def call(server, db, model, method, args, timeout=30):
-    proxy = xmlrpc.client.ServerProxy('%s/xmlrpc/2/object' % server.url, allow_none=True,
-                                      transport=_TimeoutTransport(timeout))
-    return proxy.execute_kw(db, 1, 'admin', model, method, args)
 
 
 def health(server):
@@ -134,36 +117,9 @@ def _worker_pids(server):
     return sorted(entry['pid'] for entry in health(server)['workers'])
 
 
-class _Caller:
-    """Calls in a loop from another thread, recording each outcome."""
-
-    def __init__(self, server, db):
-        self.server, self.db = server, db
-        self.ok, self.failures = 0, []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        deadline = time.monotonic() + 120
-        while not self._stop.is_set() and time.monotonic() < deadline:
-            try:
-                call(self.server, self.db, 'res.partner', 'search_count', [[]], timeout=20)
-                self.ok += 1
-            except Exception as error:  # noqa: BLE001 - every failure is a finding
-                self.failures.append(repr(error))
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join(30)
-
-
 def test_sighup_replaces_the_workers_without_a_failed_request(prefork, db):
     before = _worker_pids(prefork)
-    with _Caller(prefork, db) as client:
+    with BackgroundCalls(prefork, db) as client:
         time.sleep(0.5)
         os.kill(prefork.pid, signal.SIGHUP)
         after = wait_for(lambda: (lambda pids: len(pids) == 2 and not set(pids) & set(before)
@@ -282,7 +238,7 @@ def test_sighup_runs_an_addon_edited_on_disk_in_every_new_worker(pg, tmp_path):
             return old_gone and len(current) == 2 and not current & old_workers and \
                 current <= answered_new
 
-        with _Caller(server, name) as client:
+        with BackgroundCalls(server, name) as client:
             time.sleep(0.5)
             os.kill(server.pid, signal.SIGHUP)
             wait_for(every_worker_answers_the_new_code, 60,

@@ -13,7 +13,6 @@ import socket
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 import xmlrpc.client
 
@@ -24,28 +23,12 @@ import server_adapters
 from server_adapters import gunicorn as gunicorn_adapter
 from server_adapters import limits
 from tests.support import pg as pgsupport
+from tests.support.rpc import BackgroundCalls, call, proxy
 from tests.support.server import EXECUTABLE, ROOT, RunningServer, free_port, start_server
 
 TEST_ADDONS = os.path.join(ROOT, 'tests', 'addons')
 SERVERS = ('threaded', 'waitress', 'gunicorn')
 MB = 1024 * 1024
-
-
-class _TimeoutTransport(xmlrpc.client.Transport):
-    def __init__(self, timeout):
-        super().__init__()
-        self._timeout = timeout
-
-    def make_connection(self, host):
-        conn = super().make_connection(host)
-        conn.timeout = self._timeout
-        return conn
-
-
-def proxy(server, service, timeout=60):
-    """A ``/xmlrpc/2/<service>`` proxy whose calls give up after ``timeout`` seconds."""
-    return xmlrpc.client.ServerProxy('%s/xmlrpc/2/%s' % (server.url, service), allow_none=True,
-                                     transport=_TimeoutTransport(timeout))
 
 
 class _Options:
@@ -324,41 +307,8 @@ def prefork(pg, misbehave_db):
     running.stop()
 
 
-def call(running, db, model, method, args, timeout=60, **kwargs):
-    return proxy(running, 'object', timeout=timeout).execute_kw(db, 1, 'admin', model, method,
-                                                                args, kwargs)
-
-
-class _Background:
-    """Well-behaved calls in a loop on another connection; records each outcome."""
-
-    def __init__(self, running, db):
-        self.running, self.db = running, db
-        self.ok, self.failures = 0, []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        deadline = time.monotonic() + 120
-        while not self._stop.is_set() and time.monotonic() < deadline:
-            try:
-                call(self.running, self.db, 'res.partner', 'search_count', [[]], timeout=20)
-                self.ok += 1
-            except Exception as error:  # noqa: BLE001 - every failure is a test finding
-                self.failures.append(repr(error))
-            self._stop.wait(0.2)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join(30)
-
-
 def test_cpu_hog_gets_the_cpu_limit_fault_while_others_are_served(prefork, misbehave_db):
-    with _Background(prefork, misbehave_db) as other:
+    with BackgroundCalls(prefork, misbehave_db, pause=0.2) as other:
         started = time.monotonic()
         with pytest.raises(xmlrpc.client.Fault) as caught:
             call(prefork, misbehave_db, 'test.misbehave', 'cpu_loop', [60], timeout=60)
@@ -391,7 +341,7 @@ def test_memory_hog_gets_a_clear_error_and_the_server_keeps_serving(prefork, mis
 def test_sleeper_past_the_real_time_limit_is_killed_and_its_write_rolled_back(
         pg, prefork, misbehave_db):
     marker = 'killed-%d' % time.monotonic_ns()
-    with _Background(prefork, misbehave_db) as other:
+    with BackgroundCalls(prefork, misbehave_db, pause=0.2) as other:
         started = time.monotonic()
         with pytest.raises((xmlrpc.client.Fault, xmlrpc.client.ProtocolError, OSError,
                             socket.timeout)):

@@ -17,33 +17,18 @@ from dataclasses import dataclass, field
 
 import psycopg2
 
+from tests.support import rpc
+
 #: clear passwords of the test users (distinct from anything else, so a scan can find them)
 PASSWORDS = {'team_a': 'clear-Pw-of-team-a-7f3k', 'team_b': 'clear-Pw-of-team-b-9q2m'}
 #: seconds any single RPC call of the suite may take before it counts as hung
 CALL_TIMEOUT = 60
 
 
-class _Transport(xmlrpc.client.Transport):
-    def __init__(self, timeout):
-        super().__init__()
-        self._timeout = timeout
-
-    def make_connection(self, host):
-        conn = super().make_connection(host)
-        conn.timeout = self._timeout
-        return conn
-
-    def request(self, host, handler, request_body, verbose=False):
-        # xmlrpc.client sends a request again when the server hung up without answering: a call
-        # whose worker was killed would silently run twice. Here it fails, once, as it should.
-        return self.single_request(host, handler, request_body, verbose)
-
-
 def proxy(server, service, timeout=CALL_TIMEOUT, legacy=False):
-    """A ``/xmlrpc/2/<service>`` (or ``/xmlrpc/<service>``) proxy with a socket timeout."""
-    path = '/xmlrpc/%s' % service if legacy else '/xmlrpc/2/%s' % service
-    return xmlrpc.client.ServerProxy(server.url + path, allow_none=True,
-                                     transport=_Transport(timeout))
+    """A proxy with a socket timeout whose requests are never sent twice (see
+    :class:`tests.support.rpc.TimeoutTransport`)."""
+    return rpc.proxy(server, service, timeout, legacy, resend=False)
 
 
 class Client:

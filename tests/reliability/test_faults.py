@@ -49,21 +49,6 @@ def prefork(pg, rel_db, start_server_module):
     return running
 
 
-@pytest.fixture(scope='module')
-def start_server_module(pg):
-    from tests.support import server as server_support
-    started = []
-
-    def start(args=(), **kwargs):
-        running = server_support.start_server(pg, args, **kwargs)
-        started.append(running)
-        return running
-
-    yield start
-    for running in started:
-        running.stop()
-
-
 def _batch_rows(pg, db, batch):
     return sql(pg, db, 'SELECT count(*), count(DISTINCT position) FROM test_reliability_row '
                        'WHERE batch = %s', (batch,))[0]
