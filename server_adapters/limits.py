@@ -147,10 +147,18 @@ def _cpu_seconds():
     return usage.ru_utime + usage.ru_stime
 
 
+_process = {}
+
+
 def _rss():
     """Resident set size of this process in bytes, or None without psutil."""
     try:
         import psutil
     except ImportError:
         return None
-    return psutil.Process().memory_info().rss
+    process = _process.get(os.getpid())
+    if process is None:
+        # one Process object per worker: building one per request showed in profiles
+        _process.clear()
+        process = _process[os.getpid()] = psutil.Process()
+    return process.memory_info().rss

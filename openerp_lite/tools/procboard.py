@@ -1,8 +1,10 @@
 """A process board: what each process of a prefork server is, for ``/web/health``.
 
 The master creates a private temporary folder; every worker and cron process writes a small JSON
-file named after its pid (role, databases, requests served), replaced atomically so a reader never
-sees half a file. Any process can then list its siblings: the entries whose process is gone are
+file named after its pid (role, databases), replaced atomically so a reader never sees half a
+file, and keeps its count of requests served in a fixed-width ``<pid>.count`` file that it
+overwrites in place: one ``pwrite`` per request, since rewriting and renaming the JSON file on
+every request cost a quarter of a ``read`` call's time. Any process can then list its siblings: the entries whose process is gone are
 skipped (and their files removed), and RSS and CPU seconds are read live with psutil. Nothing here
 is shared memory or a socket, so a process killed with SIGKILL cannot leave the board inconsistent.
 """
@@ -29,6 +31,7 @@ class Board:
         self.path = path
         self._requests = 0
         self._entry = None
+        self._count_fd = None
 
     @classmethod
     def create(cls):
@@ -44,7 +47,14 @@ class Board:
         """Announce this process under ``role`` ('worker', 'cron')."""
         self._requests = 0
         self._entry = dict(extra, pid=os.getpid(), role=role, databases=list(databases),
-                           started=time.time(), requests=0)
+                           started=time.time())
+        try:
+            self._count_fd = os.open(self._path_of(os.getpid(), '.count'),
+                                     os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+        except OSError as error:
+            _logger.debug('process board %s: %s', self.path, error)
+            self._count_fd = None
+        self._write_count()
         self._write()
 
     def count_request(self, *_args):
@@ -52,8 +62,18 @@ class Board:
         if self._entry is None or self._entry['pid'] != os.getpid():
             return
         self._requests += 1
-        self._entry['requests'] = self._requests
-        self._write()
+        self._write_count()
+
+    def _path_of(self, pid, suffix):
+        return os.path.join(self.path, '%d%s' % (pid, suffix))
+
+    def _write_count(self):
+        if self._count_fd is None:
+            return
+        try:
+            os.pwrite(self._count_fd, b'%20d\n' % self._requests, 0)
+        except OSError as error:  # the master removed the folder: shutting down
+            _logger.debug('process board %s: %s', self.path, error)
 
     def _write(self):
         name = os.path.join(self.path, '%d.json' % os.getpid())
@@ -82,6 +102,7 @@ class Board:
             try:
                 with open(path, encoding='utf-8') as handle:
                     entry = json.load(handle)
+                entry['requests'] = _read_count(path[:-len('.json')] + '.count')
                 process = psutil.Process(entry['pid'])
                 # a recycled pid belongs to a younger process
                 if process.create_time() > entry['started'] + 1:
@@ -94,12 +115,21 @@ class Board:
                         raise psutil.NoSuchProcess(entry['pid'])
             except (psutil.NoSuchProcess, psutil.ZombieProcess):
                 _remove_quietly(path)
+                _remove_quietly(path[:-len('.json')] + '.count')
                 continue
             except (OSError, ValueError, KeyError, psutil.Error):
                 continue
             result.append(entry)
         result.sort(key=lambda entry: (entry.get('role', ''), entry['pid']))
         return result
+
+
+def _read_count(path):
+    try:
+        with open(path, 'rb') as handle:
+            return int(handle.read(32) or 0)
+    except (OSError, ValueError):
+        return 0
 
 
 def _remove_quietly(path):
