@@ -76,13 +76,64 @@ def encode_result(result):
     """Response bytes for a successful call; ``None`` becomes ``False`` (OpenERP's convention)."""
     if result is None:
         result = False
+    out = ["<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n"]
     try:
-        return xmlrpc.client.dumps((result,), methodresponse=True, allow_none=True,
-                                   encoding='utf-8').encode('utf-8')
-    except (TypeError, OverflowError):
-        # Rare shapes the marshaller refuses (int dict keys, dates, Decimal): convert once, retry.
+        _encode(result, out)
+    except _NotPlain:
+        # Rare shapes (int dict keys, dates, Decimal, big ints): convert once, then the stdlib.
         return xmlrpc.client.dumps((_marshallable(result),), methodresponse=True, allow_none=True,
                                    encoding='utf-8').encode('utf-8')
+    out.append('</param>\n</params>\n</methodResponse>\n')
+    return ''.join(out).encode('utf-8')
+
+
+class _NotPlain(Exception):
+    """A value :func:`_encode` leaves to the standard library's marshaller."""
+
+
+def _escape(text):
+    if '&' in text or '<' in text or '>' in text:
+        return text.replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')
+    return text
+
+
+def _encode(value, out):
+    """Append the XML-RPC ``<value>`` of ``value`` to ``out``.
+
+    The standard library's marshaller is pure Python and dispatches through a method table per
+    value; results of ``read``/``search_read`` are lists of flat dicts of strings, numbers and
+    booleans, which this writes about twice as fast. Anything else raises :class:`_NotPlain`.
+    """
+    kind = type(value)
+    if kind is str:
+        out.append('<value><string>%s</string></value>' % _escape(value))
+    elif kind is bool:
+        out.append('<value><boolean>1</boolean></value>' if value else
+                   '<value><boolean>0</boolean></value>')
+    elif kind is int:
+        if not -_MAXINT - 1 <= value <= _MAXINT:
+            raise _NotPlain()
+        out.append('<value><int>%d</int></value>' % value)
+    elif kind is float:
+        out.append('<value><double>%r</double></value>' % value)
+    elif kind is dict:
+        out.append('<value><struct>')
+        for key, item in value.items():
+            if type(key) is not str:
+                raise _NotPlain()
+            out.append('<member><name>%s</name>' % _escape(key))
+            _encode(item, out)
+            out.append('</member>')
+        out.append('</struct></value>')
+    elif kind is list or kind is tuple:
+        out.append('<value><array><data>')
+        for item in value:
+            _encode(item, out)
+        out.append('</data></array></value>')
+    elif value is None:
+        out.append('<value><nil/></value>')
+    else:
+        raise _NotPlain()
 
 
 def encode_fault(error, legacy):

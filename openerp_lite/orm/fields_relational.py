@@ -106,9 +106,13 @@ class Many2one(_Relational):
             return False
         if load == '_classic_write':
             return value
-        # the display name is shown whatever the user may read of the target, as OpenERP does
-        target = record.env[self.comodel_name].sudo().browse(value)
-        return [value, target._display_name_of(value)]
+        # the display name is shown whatever the user may read of the target, as OpenERP does;
+        # read() has fetched the names of the whole batch already
+        known = record.env.transaction.__dict__.get('display_names')
+        label = known.get((self.comodel_name, value)) if known else None
+        if label is None:
+            label = record.env[self.comodel_name].sudo().browse(value)._display_name_of(value)
+        return [value, label]
 
     def convert_to_write(self, value, record):
         return value.id if hasattr(value, '_ids') else value

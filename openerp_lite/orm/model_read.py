@@ -7,7 +7,7 @@ model.
 
 import re
 
-from ..exceptions import AccessError, UserError
+from ..exceptions import AccessError, MissingError, UserError
 from . import expression
 
 ORDER_TERM = re.compile(r'^\s*(?:"([a-z0-9_]+)"|([a-z0-9_]+))(?:\s+(asc|desc))?(?:\s+nulls\s+(first|last))?\s*$',
@@ -305,11 +305,12 @@ class ReadMixin:
         result = []
         cache = self.env.cache
         converters = [(name, self._fields[name], cache[(self._name, name)]) for name in names]
+        # conversions get the whole recordset (for its environment), not a record per row: building
+        # one recordset per row and field cost more than the conversions themselves
         for rid in records._ids:
             row = {'id': rid}
-            record = records.browse(rid)
             for name, field, values in converters:
-                row[name] = field.convert_to_read(values[rid], record, load)
+                row[name] = field.convert_to_read(values[rid], records, load)
             result.append(row)
         return result
 
@@ -329,8 +330,14 @@ class ReadMixin:
         names = self.env.transaction.__dict__.setdefault('display_names', {})
         todo = [rid for rid in self._ids if (self._name, rid) not in names]
         if todo:
-            existing = self.browse(todo).exists()
-            for rid, label in existing.name_get():
+            records = self.browse(todo)
+            try:
+                pairs = records.name_get()
+            except MissingError:
+                # a reference to a row deleted in this transaction: name what still exists (the
+                # check costs a query, so only on this rare path)
+                pairs = records.exists().name_get()
+            for rid, label in pairs:
                 names[(self._name, rid)] = label
 
     def _display_name_of(self, rid):
