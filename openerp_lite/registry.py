@@ -64,6 +64,13 @@ def ensure_signals(cr):
                % SIGNAL_TABLE, (list(SIGNAL_KINDS),))
 
 
+# Counters only grow, and a process never knows a counter above the database's: the sums are
+# equal exactly when every counter is. A mismatch casts a word to int, the SQLSTATE
+# sql_db.GUARD_FAILED, which refuses the commit.
+_GUARD_SIGNALS = ("SELECT (CASE WHEN (SELECT sum(version) FROM %s) = %%s THEN '0' "
+                  "ELSE 'stale signals' END)::int" % SIGNAL_TABLE)
+
+
 def read_signals(cr):
     """``{kind: counter}`` for every signal kind, in one round trip."""
     cr.execute('SELECT kind, version FROM %s' % SIGNAL_TABLE)
@@ -205,6 +212,31 @@ class Registry:
                 self.signal_versions[kind] = current[kind]
                 self.cache(kind).clear()
         return self
+
+    def check_signals_at_commit(self, cr):
+        """The same contract as :meth:`check_signals` without a round trip of its own.
+
+        A guard sent with the transaction's ``COMMIT`` compares the counters with the versions this
+        process knew when the call began. At REPEATABLE READ it reads them in the snapshot every
+        other statement of the call read in (taken at the first one), so it sees exactly the
+        changes signalled before the call's data was read. When another process changed
+        something, the guard fails, nothing is committed, and the caller runs the call again after
+        :meth:`check_signals` (see ``service.object``). A result computed from stale state never
+        leaves, and a call costs no extra round trip.
+        """
+        expected = dict(self.signal_versions)
+        self._remember_seen(cr, expected)
+        if not stateless():
+            return self
+        cr.guard_commit(_GUARD_SIGNALS, (sum(expected.get(kind, 0) for kind in SIGNAL_KINDS),))
+        return self
+
+    def signals_moved(self):
+        """Whether another process signalled a change this one has not applied (one query)."""
+        if not stateless():
+            return False
+        with sql_db.cursor(self.dbname) as cr:
+            return read_signals(cr) != {kind: self.signal_versions.get(kind, 0) for kind in SIGNAL_KINDS}
 
     @staticmethod
     def _remember_seen(cr, versions):

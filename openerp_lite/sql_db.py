@@ -229,6 +229,15 @@ def _detach_socket(conn):
 BEGIN = 'BEGIN ISOLATION LEVEL REPEATABLE READ; '
 
 
+#: SQLSTATE a commit guard raises to refuse the commit (invalid_text_representation: it casts a
+#: text to int), distinct from whatever COMMIT itself may report
+GUARD_FAILED = psycopg2.errorcodes.INVALID_TEXT_REPRESENTATION
+
+
+class CommitRefused(Exception):
+    """The statement guarding a commit failed: the transaction was rolled back instead."""
+
+
 class Cursor:
     """One transaction on a pooled connection.
 
@@ -256,6 +265,8 @@ class Cursor:
         self.transaction_data = {}
         self.sql_count = 0
         self._in_transaction = False
+        # per transaction: a statement sent with COMMIT, in the round trip it makes anyway
+        self._guard = None
         #: True once a commit of this cursor succeeded (a retry must not run the work again)
         self.committed = False
         self.closed = False
@@ -269,6 +280,11 @@ class Cursor:
                 return self._obj.execute(BEGIN + query, params)
             self._obj.execute(BEGIN)
         return self._obj.execute(query, params)
+
+    def guard_commit(self, statement, params=()):
+        """Run ``statement`` just before ``COMMIT``, in the same round trip; if it fails, the
+        transaction is rolled back and :class:`CommitRefused` raised instead of committing."""
+        self._guard = (statement, tuple(params))
 
     def executemany(self, query, seq):
         self.sql_count += 1
@@ -321,9 +337,12 @@ class Cursor:
         transaction is durable by then, which is why :func:`run_in_transaction` never retries
         after a commit.
         """
-        if self._in_transaction:
+        if self._guard is not None:
+            self._commit_guarded()
+        elif self._in_transaction:
             self._obj.execute('COMMIT')
             self._in_transaction = False
+        self._guard = None
         self.committed = True
         callbacks, self._after_commit = self._after_commit, []
         self.transaction_data = {}
@@ -337,9 +356,25 @@ class Cursor:
         if failure is not None:
             raise failure
 
+    def _commit_guarded(self):
+        statement, params = self._guard
+        self._guard = None
+        prefix = '' if self._in_transaction else BEGIN
+        self._in_transaction = True
+        try:
+            self._obj.execute(prefix + statement + '; COMMIT', params)
+        except psycopg2.Error as error:
+            with contextlib.suppress(psycopg2.Error):
+                self.rollback()
+            if getattr(error, 'pgcode', None) != GUARD_FAILED:
+                raise
+            raise CommitRefused(str(error).strip()) from error
+        self._in_transaction = False
+
     def rollback(self):
         self._after_commit = []
         self.transaction_data = {}
+        self._guard = None
         if self._in_transaction or self._conn.get_transaction_status() != \
                 psycopg2.extensions.TRANSACTION_STATUS_IDLE:
             self._in_transaction = False

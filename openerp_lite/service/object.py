@@ -112,8 +112,11 @@ def _execute(info, db, uid, password, model, method, args, kwargs, session=None)
     check_db_allowed(info, db)
     registry = _registry(db)
 
-    def work(cr):
-        current = registry.check_signals(cr)
+    def work(cr, optimistic):
+        if optimistic:
+            current = registry.check_signals_at_commit(cr)
+        else:
+            current = registry.check_signals(cr)
         if session is None:  # a web session was checked by execute_in_session
             security.check(cr, current, uid, password)
         model_cls = current.models.get(model)
@@ -124,7 +127,7 @@ def _execute(info, db, uid, password, model, method, args, kwargs, session=None)
         return _to_wire(result)
 
     try:
-        result = sql_db.run_in_transaction(db, work, attempts=SERIALIZATION_ATTEMPTS)
+        result = _run_checked(db, registry, work)
     except psycopg2.IntegrityError as error:
         raise _integrity_error(registry, error) from None
     except psycopg2.Error as error:
@@ -162,6 +165,26 @@ def _connection_lost(error):
         return False
     code = getattr(error, 'pgcode', None)
     return code is None or code[:2] in ('08', '57')
+
+
+def _run_checked(db, registry, work):
+    """Run ``work`` checking the other processes' signals at commit (no extra round trip); when
+    they moved — the commit guard refused, or the call failed and the signals say why it may
+    have — run it again after bringing this process up to date first."""
+    try:
+        return sql_db.run_in_transaction(db, functools.partial(work, optimistic=True),
+                                         attempts=SERIALIZATION_ATTEMPTS)
+    except sql_db.CommitRefused:
+        pass
+    except Exception:
+        try:
+            moved = registry.signals_moved()
+        except psycopg2.Error:
+            moved = False
+        if not moved:
+            raise
+    return sql_db.run_in_transaction(db, functools.partial(work, optimistic=False),
+                                     attempts=SERIALIZATION_ATTEMPTS)
 
 
 def _check_exposed(model_cls, method):
