@@ -7,11 +7,14 @@ half-loaded registry; a failed install leaves the old registry serving.
 **Stateless mode** (the default; DESIGN §4): PostgreSQL is the truth. Each database has a small
 table with one counter per signal kind — ``registry`` plus one per cache kind
 (:data:`CACHE_KINDS`). A process that changed shared state bumps the kinds it touched after its
-transaction commits and before its response leaves; every call starts by reading all the counters
-in one query (the first of its transaction, so its snapshot includes every change signalled
-before) and reloads the registry or clears just the cache kinds that moved. A nine-row table
-reads about five times faster than nine sequences; bumps run at READ COMMITTED so that two
-processes bumping at once wait briefly instead of failing. **Stateful mode**: one process, memory
+transaction commits and before its response leaves. A process compares the counters with the
+versions it knows, in the snapshot its call reads its data in, and reloads the registry or clears
+just the cache kinds that moved: RPC calls do it with a guard sent with their ``COMMIT``
+(:meth:`Registry.check_signals_at_commit`, no statement of its own; on a mismatch the call runs
+again once the process caught up), other work (login, cron) with one query first
+(:meth:`Registry.check_signals`). A nine-row table reads about five times faster than nine
+sequences; bumps run at READ COMMITTED so that two processes bumping at once wait briefly instead
+of failing. **Stateful mode**: one process, memory
 is the truth, no check and no bump.
 
 Threads of one process share the caches, so a value enters a cache only when it cannot be stale
