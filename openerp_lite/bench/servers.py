@@ -8,7 +8,6 @@ the two floors are ``floor-hello`` and ``floor-read`` (see :mod:`.floor`).
 import os
 import shlex
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -18,6 +17,8 @@ import urllib.error
 import urllib.request
 
 import psutil
+
+from ..tools.process import terminate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HOST = '127.0.0.1'
@@ -178,13 +179,7 @@ class RunningServer:
 
     def stop(self, timeout=30):
         """SIGTERM, wait, then SIGKILL, all by the pid this object started."""
-        if self.proc.poll() is None:
-            os.kill(self.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.kill(self.pid, signal.SIGKILL)
-                self.proc.wait(10)
+        terminate(self.proc, timeout)
         if self._log_handle:
             self._log_handle.close()
         shutil.rmtree(self._workdir, ignore_errors=True)

@@ -8,7 +8,6 @@ import http.client
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -17,6 +16,8 @@ import time
 import urllib.error
 import urllib.request
 import xmlrpc.client
+
+from openerp_lite.tools.process import terminate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EXECUTABLE = os.path.join(ROOT, 'openerp-server')
@@ -95,13 +96,7 @@ class RunningServer:
 
     def stop(self, timeout=20):
         """SIGTERM, wait, then SIGKILL; removes the config and log files; returns the exit status."""
-        if self.proc.poll() is None:
-            os.kill(self.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.kill(self.pid, signal.SIGKILL)
-                self.proc.wait(10)
+        terminate(self.proc, timeout)
         self._log_handle.close()
         shutil.rmtree(self.workdir, ignore_errors=True)
         return self.proc.returncode
