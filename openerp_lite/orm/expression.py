@@ -233,10 +233,6 @@ class Compiler:
 
     @staticmethod
     def _convert(field, value):
-        if field.type in ('integer', 'many2one'):
-            if isinstance(value, str):
-                return value
-            return value
         if field.type in ('date', 'datetime') and value:
             return field.convert_to_column(value)
         return value

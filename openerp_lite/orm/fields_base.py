@@ -12,7 +12,7 @@ import itertools
 _creation_counter = itertools.count()
 
 #: Attributes reported by ``fields_get`` when truthy (plus ``type`` always).
-DESCRIPTION_ATTRS = ('string', 'help', 'required', 'readonly', 'store', 'sortable', 'size',
+DESCRIPTION_ATTRS = ('string', 'help', 'required', 'readonly', 'store', 'size',
                      'digits', 'selection', 'relation', 'relation_field', 'groups', 'translate',
                      'depends', 'related', 'index', 'company_dependent', 'currency_field')
 
@@ -145,8 +145,6 @@ class Field:
         """The ``fields_get`` entry of this field."""
         desc = {'type': self.type, 'sortable': self.column or self.name == 'id'}
         for attr in DESCRIPTION_ATTRS:
-            if attr == 'sortable':
-                continue
             value = getattr(self, attr, None)
             if attr == 'relation':
                 value = getattr(self, 'comodel_name', None)

@@ -107,20 +107,20 @@ class WriteMixin:
                 raise AccessError('You do not have access to field %r of model %s' % (name, self._name))
         return vals
 
-    def _column_values(self, vals, creating):
+    def _column_values(self, vals):
+        """Column values of ``vals``: stored fields the caller may set (a computed field without
+        an inverse is written by its recomputation only)."""
         columns = {}
         for name, value in vals.items():
             field = self._fields[name]
             if name == 'id' or name in LOG_ACCESS_COLUMNS:
                 continue
-            if field.column and not (field.compute and not field.inverse and not creating):
-                if field.compute and not field.inverse:
-                    continue
+            if field.column and not (field.compute and not field.inverse):
                 columns[name] = field.convert_to_column(value, self)
         return columns
 
     def _insert_row(self, vals):
-        columns = self._column_values(vals, creating=True)
+        columns = self._column_values(vals)
         for name, field in self._fields.items():
             if field.required and field.column and not field.compute and columns.get(name) is None \
                     and field.type != 'boolean':
@@ -188,7 +188,7 @@ class WriteMixin:
         # line) must be recomputed too: after the write they are no longer found from here
         relinked = [name for name in vals if self._fields[name].type == 'many2one']
         previous = self._dependents_of(relinked) if relinked else []
-        columns = self._column_values(vals, creating=False)
+        columns = self._column_values(vals)
         sets = ['"%s" = %%s' % name for name in columns]
         params = list(columns.values())
         if self._log_access:
