@@ -49,6 +49,7 @@ def on_starting(server):
     """In the master, before the application is loaded: logging, database, HTTP settings, cron."""
     _log.setup(_options)
     _server.start_database(_options, _master)
+    _server.prepare_db_service(_options)
     http.setup(_options, server_kind='gunicorn')
     _server.add_process_hooks(_options, _master, 'gunicorn')
 

@@ -2,6 +2,7 @@
 
 from .orm.api import constrains, depends, model, model_create_multi, multi, onchange, one, private, returns
 from .orm.environment import Environment
+from .orm.rpc import rpc
 
 __all__ = ['Environment', 'constrains', 'depends', 'model', 'model_create_multi', 'multi', 'onchange', 'one',
-           'private', 'returns']
+           'private', 'returns', 'rpc']

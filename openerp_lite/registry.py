@@ -27,7 +27,7 @@ old snapshot is either refused or cleared after it was stored.
 import logging
 import threading
 
-from . import sql_db
+from . import catalog, server_tables, sql_db
 from .exceptions import UserError
 from .modules import loading
 from .tools.cache import LRU
@@ -55,16 +55,8 @@ def stateless():
     return _settings['mode'] != 'stateful'
 
 
-SIGNAL_TABLE = 'openerp_lite_signal'
+SIGNAL_TABLE = server_tables.SIGNAL_TABLE
 _NO_DATA = {}
-
-
-def ensure_signals(cr):
-    """Create the signal table of the database of ``cr`` (and its rows) if missing."""
-    cr.execute('CREATE TABLE IF NOT EXISTS %s (kind varchar PRIMARY KEY, version bigint NOT NULL '
-               'DEFAULT 0)' % SIGNAL_TABLE)
-    cr.execute('INSERT INTO %s (kind) SELECT unnest(%%s::varchar[]) ON CONFLICT DO NOTHING'
-               % SIGNAL_TABLE, (list(SIGNAL_KINDS),))
 
 
 # Counters only grow, and a process never knows a counter above the database's: the sums are
@@ -284,8 +276,9 @@ class Registry:
                     raise UserError('Database %s is not an openerp-lite database (base is not '
                                     'installed).' % dbname)
                 if signals is None:
-                    # not on a reload: many processes reloading at once must only read
-                    ensure_signals(cr)
+                    # a database of an earlier version gets the server tables it lacks; only
+                    # reads when they are there (many processes loading at once)
+                    server_tables.ensure(cr, SIGNAL_KINDS)
                 registry.signal_versions = dict(signals) if signals else read_signals(cr)
                 loading.load_modules(registry, cr, install=install, upgrade=upgrade,
                                      uninstall=uninstall, demo=demo, update_list=update_list)
@@ -323,13 +316,15 @@ class Registry:
 
 def create_database_schema(dbname, demo=False, lang='en_US', login='admin', password='admin',
                            country_code=None):
-    """Install ``base`` into a new empty database and set up its admin user."""
+    """Install ``base`` into a new empty database, set up its admin user and the server's own
+    tables, and mark the database as openerp-lite's (``catalog``)."""
     with Registry._lock:
         registry = Registry(dbname)
         with sql_db.cursor(dbname) as cr:
-            ensure_signals(cr)
+            server_tables.ensure(cr, SIGNAL_KINDS)
             registry.signal_versions = read_signals(cr)
             loading.init_database(registry, cr, demo=demo, lang=lang, login=login,
                                   password=password, country_code=country_code)
+        catalog.mark(dbname)
         Registry._registries[dbname] = registry
     return True

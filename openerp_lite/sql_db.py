@@ -227,6 +227,8 @@ def _detach_socket(conn):
 
 #: sent in the same round trip as the first statement of each transaction
 BEGIN = 'BEGIN ISOLATION LEVEL REPEATABLE READ; '
+#: the same for a transaction that must not write (calls declared read-only)
+BEGIN_READ_ONLY = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; '
 
 
 #: SQLSTATE a commit guard raises to refuse the commit (invalid_text_representation: it casts a
@@ -249,8 +251,11 @@ class Cursor:
     every RPC call would pay for it.
     """
 
-    def __init__(self, pool):
+    def __init__(self, pool, readonly=False):
         self._pool = pool
+        #: True: every transaction of this cursor is READ ONLY (PostgreSQL refuses any write)
+        self.readonly = readonly
+        self._begin_sql = BEGIN_READ_ONLY if readonly else BEGIN
         self.dbname = pool.dbname
         self._conn = pool.borrow()
         try:
@@ -277,8 +282,8 @@ class Cursor:
         if not self._in_transaction:
             self._in_transaction = True
             if isinstance(query, str):
-                return self._obj.execute(BEGIN + query, params)
-            self._obj.execute(BEGIN)
+                return self._obj.execute(self._begin_sql + query, params)
+            self._obj.execute(self._begin_sql)
         return self._obj.execute(query, params)
 
     def guard_commit(self, statement, params=()):
@@ -294,7 +299,7 @@ class Cursor:
     def _begin(self):
         if not self._in_transaction:
             self._in_transaction = True
-            self._obj.execute(BEGIN)
+            self._obj.execute(self._begin_sql)
 
     def mogrify(self, query, params=None):
         return self._obj.mogrify(query, params)
@@ -359,7 +364,7 @@ class Cursor:
     def _commit_guarded(self):
         statement, params = self._guard
         self._guard = None
-        prefix = '' if self._in_transaction else BEGIN
+        prefix = '' if self._in_transaction else self._begin_sql
         self._in_transaction = True
         try:
             self._obj.execute(prefix + statement + '; COMMIT', params)
@@ -436,9 +441,10 @@ def pool_for(dbname):
     return pool
 
 
-def cursor(dbname):
-    """A new :class:`Cursor` on ``dbname``; use it in a ``with`` block."""
-    return Cursor(pool_for(dbname))
+def cursor(dbname, readonly=False):
+    """A new :class:`Cursor` on ``dbname``; use it in a ``with`` block. ``readonly``: its
+    transactions are ``READ ONLY``."""
+    return Cursor(pool_for(dbname), readonly)
 
 
 def close_db(dbname):
@@ -458,11 +464,27 @@ def close_all():
         pool.close()
 
 
+#: the maintenance database: where CREATE/DROP DATABASE and catalog queries are sent
+MAINTENANCE_DB = 'postgres'
+
+
 def admin_connection():
-    """An autocommit connection to the ``postgres`` maintenance database (CREATE/DROP DATABASE)."""
-    conn = psycopg2.connect(**connection_params('postgres'))
+    """An autocommit connection to the maintenance database (CREATE/DROP DATABASE, the cluster
+    catalog), with the same connect timeout as pooled connections."""
+    conn = psycopg2.connect(connect_timeout=CONNECT_TIMEOUT, **connection_params(MAINTENANCE_DB))
     conn.autocommit = True
     return conn
+
+
+def admin_query(query, params=()):
+    """Rows of ``query`` (or None for a statement) on a fresh maintenance connection."""
+    conn = admin_connection()
+    try:
+        with conn.cursor() as cr:
+            cr.execute(query, params)
+            return cr.fetchall() if cr.description else None
+    finally:
+        conn.close()
 
 
 class RetryStats:
@@ -472,8 +494,9 @@ class RetryStats:
     exhausted = 0
 
 
-def run_in_transaction(dbname, work, attempts=5, max_backoff=1.0):
-    """Call ``work(cr)`` in a fresh transaction, committing on success.
+def run_in_transaction(dbname, work, attempts=5, max_backoff=1.0, readonly=False):
+    """Call ``work(cr)`` in a fresh transaction (``READ ONLY`` with ``readonly``), committing on
+    success.
 
     A serialization failure, deadlock or lock timeout rolls back and runs ``work`` again from
     scratch after a randomised back-off, at most ``attempts`` times; after that the caller gets a
@@ -482,7 +505,7 @@ def run_in_transaction(dbname, work, attempts=5, max_backoff=1.0):
     for attempt in range(1, attempts + 1):
         cr = None
         try:
-            cr = cursor(dbname)
+            cr = cursor(dbname, readonly)
             with cr:
                 return work(cr)
         except psycopg2.Error as error:

@@ -12,6 +12,7 @@ import psycopg2
 import pytest
 
 from tests.support import pg as pgsupport
+from tests.support import rpc
 from tests.support.server import JsonRpcError, start_server
 
 
@@ -110,6 +111,8 @@ def test_create_refuses_an_existing_name(dbserver, names):
 
 
 def test_wrong_master_password_changes_nothing(dbserver, pgkind, names):
+    # the guesses come from 127.0.0.2, so they slow down nobody else's master password
+    guesser = rpc.proxy(dbserver, 'db', legacy=True, source='127.0.0.2')
     legacy = dbserver.xmlrpc('db', route='')
     pwd = dbserver.admin_passwd
     kept, other = names(), names()
@@ -124,11 +127,16 @@ def test_wrong_master_password_changes_nothing(dbserver, pgkind, names):
     ]
     for method, args in calls:
         with pytest.raises(xmlrpc.client.Fault) as info:
-            getattr(legacy, method)(*args)
+            getattr(guesser, method)(*args)
         assert info.value.faultCode == 'AccessDenied', method
     assert _exists(pgkind, kept)
     assert not _exists(pgkind, other)
-    # the master password did not change either
+    # six failures from 127.0.0.2: the right password is refused from there for a while...
+    with pytest.raises(xmlrpc.client.Fault) as info:
+        guesser.drop(pwd, kept)
+    assert info.value.faultCode == 'AccessDenied'
+    assert _exists(pgkind, kept)
+    # ...but not from another address, and it did not change
     assert legacy.drop(pwd, kept) is True
 
 
@@ -239,14 +247,22 @@ def test_save_writes_the_master_password_hashed(pgkind):
 
 def test_db_filter_limits_the_list(pgkind, names):
     kept = pgsupport.new_db_name('oeltkeep')
+    foreign = pgsupport.new_db_name('oeltkeep')
     hidden = names()
-    pgsupport.create_database(pgkind, kept)
-    pgsupport.create_database(pgkind, hidden)
+    for name in (kept, foreign, hidden):
+        pgsupport.create_database(pgkind, name)
+    # openerp-lite databases carry the catalog mark; the foreign one (someone else's) does not
+    for name in (kept, hidden):
+        pgsupport.mark_database(pgkind, name)
     running = start_server(pgkind, ['--db-filter', '^oeltkeep_.*'])
     try:
         listed = running.xmlrpc('db').list()
-        assert kept in listed and hidden not in listed
+        assert kept in listed and hidden not in listed and foreign not in listed
         assert all(name.startswith('oeltkeep_') for name in listed)
+        db = running.xmlrpc('db')
+        assert db.exist(kept) is True
+        assert db.exist(hidden) is False and db.exist(foreign) is False
     finally:
         running.stop()
         pgsupport.drop_database(pgkind, kept)
+        pgsupport.drop_database(pgkind, foreign)

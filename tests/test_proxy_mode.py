@@ -17,9 +17,10 @@ CLIENT = '203.0.113.7'
 
 @pytest.fixture(scope='module')
 def database(pg):
-    # an empty database is enough: db.list only filters names
+    # an empty database with the openerp-lite mark is enough: db.list only looks at the catalog
     name = pgsupport.new_db_name('oelt_px')
     pgsupport.create_database(pg, name)
+    pgsupport.mark_database(pg, name)
     yield name
     pgsupport.drop_database(pg, name)
 

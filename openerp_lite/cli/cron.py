@@ -108,7 +108,7 @@ def main(argv):
 
         if board is not None:
             board.publish('cron', names or ())
-        loop = cron.CronLoop((lambda: names) if names else cron.all_databases, stop,
+        loop = cron.CronLoop((lambda: cron.served(names)) if names else cron.all_databases, stop,
                              on_pass=on_pass)
         _logger.info('cron process %d polling %s every %ss', os.getpid(),
                      ', '.join(names) if names else 'every database', cron.setting('interval'))

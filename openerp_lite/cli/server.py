@@ -48,10 +48,20 @@ def initialize_databases(options):
                 failed_tests += getattr(loaded, 'test_failures', 0)
             else:
                 registry.Registry.get(name)
+            adopt(name)
         except OpenERPLiteError as error:
             _logger.error('database %s: %s', name, error)
             raise SystemExit(1) from None
     return failed_tests
+
+
+def adopt(name):
+    """Mark ``-d`` database ``name`` as openerp-lite's when it is not yet (one made by an earlier
+    version): the operator named it, and its registry just loaded, so it is one."""
+    from .. import catalog
+    if not catalog.is_marked(name):
+        catalog.mark(name)
+        _logger.info('database %s marked as an openerp-lite database', name)
 
 
 def reload_registries(*_server):
@@ -112,7 +122,7 @@ def add_process_hooks(options, hooks, adapter_name, argv=()):
         if options.max_cron_threads:
             threads = cron_service.CronThreads(
                 options.max_cron_threads,
-                (lambda: names) if names else cron_service.loaded_databases)
+                (lambda: cron_service.served(names)) if names else cron_service.loaded_databases)
             hooks.add('on_ready', threads.start)
             hooks.add('on_shutdown', threads.stop)
         return
@@ -132,6 +142,14 @@ def add_process_hooks(options, hooks, adapter_name, argv=()):
     hooks.add('on_reload', reload_registries)
     hooks.add('on_reload', processes.recycle)
     hooks.add('on_shutdown', processes.stop)
+
+
+def prepare_db_service(options):
+    """What the db service needs before serving: the master password's back-off table, and a
+    word in the log while the master password is the default one."""
+    from ..service import login_guard
+    login_guard.ensure_master_table()
+    db_service.warn_if_default_master(options)
 
 
 def save_config(options):
@@ -164,6 +182,7 @@ def main(argv):
     hooks = server_adapters.Hooks(pre_fork=lambda *_worker: sql_db.close_all())
     try:
         start_database(options, hooks)
+        prepare_db_service(options)
         http.setup(options, server_kind=adapter_name)
         failed_tests = initialize_databases(options)
     except BaseException as error:

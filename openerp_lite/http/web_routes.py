@@ -58,7 +58,7 @@ def _cookie(sid, options, secure):
         value = '%s=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax' % COOKIE
     else:
         value = '%s=%s; Path=/; HttpOnly; SameSite=Lax' % (COOKIE, sid)
-        timeout = getattr(options, 'session_timeout', 0)
+        timeout = options.session_timeout
         if timeout:
             value += '; Max-Age=%d' % timeout
     if secure:
@@ -114,8 +114,8 @@ def authenticate(request):
                              {'load': '_classic_write'}], info)
     from ..service import session
     if request.sid:
-        session.destroy(request.sid)  # a login never keeps a session id the client came with
-    sid = session.create(db, uid, login, context, getattr(info.options, 'session_timeout', 0))
+        session.destroy(info, request.sid)  # a login never keeps a session id the client came with
+    sid = session.create(db, uid, login, context, info.options.session_timeout)
     result = _session_info(info, db, uid, login, context, sid, rows[0] if rows else None)
     return result, (_cookie(sid, info.options, request.secure),)
 
@@ -124,7 +124,7 @@ def _checked_session(request):
     from ..service import security
     if not request.sid:
         raise SessionExpired('No session: log in first.')
-    return security.check_session(request.sid, getattr(request.info.options, 'session_timeout', 0))
+    return security.check_session(request.info, request.sid)
 
 
 def get_session_info(request):
@@ -141,7 +141,7 @@ def destroy(request):
     """Log out: the session row is deleted, so every process refuses the id from now on."""
     from ..service import session
     if request.sid:
-        session.destroy(request.sid)
+        session.destroy(request.info, request.sid)
     return None, (_cookie(None, request.info.options, request.secure),)
 
 

@@ -8,6 +8,7 @@ an extension are merged: the later declaration's keyword arguments update the ea
 from ..exceptions import UserError
 from .fields_base import Field
 from .models import magic_fields
+from .rpc import surface
 
 
 def _as_list(value):
@@ -88,6 +89,7 @@ def setup_model(model_cls):
                 seen.add(attr)
                 constraints.append((attr, names))
     model_cls._constraint_methods = tuple(constraints)
+    model_cls._rpc_methods = surface(model_cls)
 
 
 def _related_compute(field):

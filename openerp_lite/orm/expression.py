@@ -9,7 +9,7 @@ model with its own record rules and ``active_test``, so a dotted domain never re
 user could not search directly.
 """
 
-from ..exceptions import UserError
+from ..exceptions import AccessError, UserError
 
 AND, OR, NOT = '&', '|', '!'
 TRUE_LEAF, FALSE_LEAF = (1, '=', 1), (0, '=', 1)
@@ -137,6 +137,10 @@ class Compiler:
             field = model._fields.get(name)
             if field is None or field.internal:
                 raise DomainError('Invalid field %r in domain of model %s' % (name, model._name))
+            if not model._field_allowed(field):
+                # searching a field is reading it, one comparison at a time
+                raise AccessError('You do not have access to field %r of model %s'
+                                  % (name, model._name))
         if rest:
             return self._path_leaf(field, name, rest, operator, value)
         if operator in ('child_of', 'parent_of'):

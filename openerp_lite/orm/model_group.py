@@ -7,7 +7,9 @@ aggregate names are checked against the model and a fixed list of functions befo
 import datetime
 import re
 
-from ..exceptions import UserError
+from ..exceptions import AccessError, UserError
+from . import api
+from .rpc import rpc
 
 AGGREGATES = ('sum', 'avg', 'min', 'max', 'count', 'count_distinct', 'bool_and', 'bool_or', 'array_agg')
 INTERVALS = {'day': ('day', '%d %b %Y'), 'week': ('week', 'W%W %Y'), 'month': ('month', '%B %Y'),
@@ -25,8 +27,10 @@ class GroupMixin:
             raise UserError('Invalid groupby %r' % (spec,))
         name, interval = match.groups()
         field = self._fields.get(name)
-        if field is None or not field.column:
+        if field is None or not field.column or field.internal:
             raise UserError('Cannot group %s by %r: not a stored field' % (self._name, name))
+        if not self._field_allowed(field):
+            raise AccessError('You do not have access to field %r of model %s' % (name, self._name))
         if field.type in ('date', 'datetime'):
             interval = interval or 'month'
             if interval not in INTERVALS:
@@ -49,7 +53,7 @@ class GroupMixin:
             if field is None:
                 raise UserError('Invalid field %r on model %r' % (name, self._name))
             if not self._field_allowed(field):
-                raise UserError('You do not have access to field %r' % name)
+                raise AccessError('You do not have access to field %r of model %s' % (name, self._name))
             if not field.column:
                 continue
             func = func or field.group_operator or (field.type in NUMERIC and 'sum') or None
@@ -60,6 +64,8 @@ class GroupMixin:
             result.append((alias, name, func))
         return result
 
+    @api.model
+    @rpc('read', rules=False, params=('domain', 'fields', 'groupby', 'offset', 'limit', 'orderby', 'lazy'))
     def read_group(self, domain, fields, groupby, offset=0, limit=None, orderby=False, lazy=True):
         """Rows of ``{group values, <group>_count or __count, aggregates, __domain}``."""
         self.check_access_rights('read')

@@ -8,7 +8,8 @@ model.
 import re
 
 from ..exceptions import AccessError, MissingError, UserError
-from . import expression
+from . import api, expression
+from .rpc import rpc
 
 ORDER_TERM = re.compile(r'^\s*(?:"([a-z0-9_]+)"|([a-z0-9_]+))(?:\s+(asc|desc))?(?:\s+nulls\s+(first|last))?\s*$',
                         re.I)
@@ -90,9 +91,13 @@ class ReadMixin:
             if field is None or field.internal:
                 raise AccessError('Invalid "order" specified: field %r does not exist on model %s'
                                   % (name, self._name))
+            if not self._field_allowed(field):
+                raise AccessError('You do not have access to field %r of model %s' % (name, self._name))
             if field.type == 'many2one' and field.column:
                 comodel = self.env[field.comodel_name]
                 rec = comodel._rec_name_field()
+                if rec in comodel._fields and not comodel._field_allowed(comodel._fields[rec]):
+                    rec = 'id'     # sorting by a name the caller may not read would reveal it
                 join_alias = '%s__%s' % (alias, name)
                 joins.append('LEFT JOIN "%s" AS "%s" ON "%s"."%s" = "%s".id' % (
                     comodel._table, join_alias, alias, name, join_alias))
@@ -121,6 +126,8 @@ class ReadMixin:
         self.env.cr.execute(query, params)
         return [row[0] for row in self.env.cr.fetchall()]
 
+    @api.model
+    @rpc('read', rules=False, params=('domain', 'offset', 'limit', 'order', 'count'))
     def search(self, domain=None, offset=0, limit=None, order=None, count=False):
         """Records matching ``domain`` (or their number with ``count=True``)."""
         for name, value in (('offset', offset), ('limit', limit)):
@@ -132,9 +139,13 @@ class ReadMixin:
             return result
         return self.browse(result)
 
+    @api.model
+    @rpc('read', rules=False, params=('domain',))
     def search_count(self, domain=None):
         return self._search(domain or [], count=True)
 
+    @api.model
+    @rpc('read', rules=False, params=('domain', 'fields', 'offset', 'limit', 'order'))
     def search_read(self, domain=None, fields=None, offset=0, limit=None, order=None):
         records = self.search(domain or [], offset=offset, limit=limit, order=order)
         if not records:
@@ -279,6 +290,7 @@ class ReadMixin:
         user_groups = self.env['res.users']._user_group_xmlids(self.env.uid)
         return any(group.strip() in user_groups for group in field.groups.split(','))
 
+    @rpc('read', rules=False, params=('fields', 'load'), result='read')
     def read(self, fields=None, load=DEFAULT_LOAD):
         """A list of dicts, one per record, each with ``id``; many2one as ``[id, name]``
         (a bare id with ``load='_classic_write'``), x2many as lists of ids, empty as ``False``."""
@@ -355,6 +367,7 @@ class ReadMixin:
                 return candidate
         return 'id'
 
+    @rpc('read', rules=False, params=())
     def name_get(self):
         """``[(id, display name), ...]`` from the ``_rec_name`` field."""
         name = self._rec_name_field()
@@ -373,17 +386,23 @@ class ReadMixin:
         for rid, label in self.name_get():
             self._cache_set('display_name', {rid: label})
 
+    @api.model
+    @rpc('read', rules=False, params=('name', 'args', 'operator', 'limit'))
     def name_search(self, name='', args=None, operator='ilike', limit=100):
         domain = list(args or [])
         if name:
             domain = domain + [(self._rec_name_field(), operator, name)]
         return self.search(domain, limit=limit).name_get()
 
+    @api.model
+    @rpc('create', rules=False, params=('name',))
     def name_create(self, name):
         record = self.create({self._rec_name_field(): name})
         return record.name_get()[0]
 
     # -- reflection ------------------------------------------------------------------------------
+    @api.model
+    @rpc('read', rules=False, params=('allfields', 'attributes'))
     def fields_get(self, allfields=None, attributes=None):
         """Descriptions of the fields the user may see: ``{name: {type, string, ...}}``."""
         if allfields and not isinstance(allfields, (list, tuple)):
@@ -406,5 +425,8 @@ class ReadMixin:
             result[name] = desc
         return result
 
+    @api.model
+    @rpc('read', rules=False, params=())
     def fields_get_keys(self):
-        return list(self._fields)
+        """Names of the fields the caller may see (as ``fields_get``)."""
+        return [name for name, field in self._fields.items() if self._field_allowed(field)]

@@ -6,7 +6,8 @@ operation. All of it happens in the caller's transaction, so a failure anywhere 
 """
 
 from ..exceptions import AccessError, UserError, ValidationError
-from . import expression
+from . import api, expression
+from .rpc import rpc
 
 LOG_ACCESS_COLUMNS = ('create_uid', 'create_date', 'write_uid', 'write_date')
 MAX_RECOMPUTE_DEPTH = 16
@@ -15,6 +16,8 @@ MAX_RECOMPUTE_DEPTH = 16
 class WriteMixin:
 
     # -- access ----------------------------------------------------------------------------------
+    @api.model
+    @rpc(None, readonly=True, params=('operation', 'raise_exception'))
     def check_access_rights(self, operation, raise_exception=True):
         """Whether the user's groups grant ``operation`` on this model (``ir.model.access``)."""
         if operation not in ('read', 'write', 'create', 'unlink'):
@@ -23,6 +26,7 @@ class WriteMixin:
             return True
         return self.env['ir.model.access'].check(self._name, operation, raise_exception)
 
+    @rpc('read', rules=False, params=('operation',))
     def check_access_rule(self, operation):
         """Raise AccessError unless every record passes the ``operation`` record rules."""
         if self.env.su or not self._ids:
@@ -44,17 +48,24 @@ class WriteMixin:
                               'Records: %s)' % (self._name, operation, denied[:10]))
 
     # -- defaults ----------------------------------------------------------------------------------
+    @api.model
+    @rpc('create', readonly=True, params=('fields_list',))
     def default_get(self, fields_list):
-        """Default values: ``context['default_<field>']``, then the field's ``default``."""
+        """Default values: ``context['default_<field>']``, then the field's ``default``.
+
+        The context comes from the wire, so a ``default_<field>`` key only sets a field the
+        caller could set in ``create`` itself: one it may access, that has a column or an inverse,
+        and that is not ``readonly`` (a life-cycle ``state``, a reference numbered by the server).
+        """
         if not isinstance(fields_list, (list, tuple)):
             raise UserError('default_get expects a list of field names')
         result = {}
         context = self.env.context
         for name in fields_list:
             field = self._fields.get(name)
-            if field is None:
+            if field is None or not self._field_allowed(field):
                 continue
-            if 'default_' + name in context:
+            if 'default_' + name in context and self._default_from_context_allowed(field):
                 result[name] = context['default_' + name]
             elif field.default is not None:
                 value = field.default(self) if callable(field.default) else field.default
@@ -62,6 +73,13 @@ class WriteMixin:
                     value = value.id if field.type == 'many2one' else [(6, 0, value.ids)]
                 result[name] = value
         return result
+
+    @staticmethod
+    def _default_from_context_allowed(field):
+        if field.readonly or field.name == 'id' or field.name in LOG_ACCESS_COLUMNS:
+            return False
+        return bool(field.column or field.inverse or field.type in ('one2many', 'many2many')) \
+            and not (field.compute and not field.inverse)
 
     def _add_missing_defaults(self, vals):
         missing = [name for name, field in self._fields.items()
@@ -71,6 +89,8 @@ class WriteMixin:
         return dict(defaults, **vals)
 
     # -- create ------------------------------------------------------------------------------------
+    @api.model
+    @rpc('create', rules=False, params=('vals_list',), result='create')
     def create(self, vals_list):
         """Create one record from a dict, or several from a list of dicts; returns the records."""
         single = isinstance(vals_list, dict)
@@ -167,6 +187,7 @@ class WriteMixin:
                 getattr(self, field.inverse)()
 
     # -- write -------------------------------------------------------------------------------------
+    @rpc('write', rules=False, params=('vals',), result='true')
     def write(self, vals):
         """Set ``vals`` on every record; returns True."""
         if not isinstance(vals, dict):
@@ -223,6 +244,7 @@ class WriteMixin:
         return [path.split('.')[0] for path in field.depends]
 
     # -- unlink ------------------------------------------------------------------------------------
+    @rpc('unlink', rules=False, params=(), result='true')
     def unlink(self):
         """Delete the records; many2one references follow their ``ondelete``."""
         self.check_access_rights('unlink')
@@ -253,6 +275,8 @@ class WriteMixin:
         for name, field in self._fields.items():
             if name in default or name == 'id' or name in LOG_ACCESS_COLUMNS or not field.copy:
                 continue
+            if not self._field_allowed(field):
+                continue    # the copy leaves out what the caller may not see
             if field.compute and not field.inverse:
                 continue
             value = self[name]
@@ -271,6 +295,7 @@ class WriteMixin:
         vals.update(default)
         return [vals]
 
+    @rpc('create', rules=False, params=('default',), result='id')
     def copy(self, default=None):
         """A new record with the values of this one, ``default`` overriding; returns it."""
         if default is not None and not isinstance(default, dict):

@@ -39,8 +39,8 @@ class MetaModel(type):
 
 
 class BaseModel(RecordSetMixin, ReadMixin, GroupMixin, WriteMixin, SchemaMixin, metaclass=MetaModel):
-    """Behaviour common to every model. Its methods are the ORM API; over RPC only those in
-    ``service.object``'s list (plus public methods that addons define) are reachable."""
+    """Behaviour common to every model. Its methods are the ORM API; over RPC only the methods
+    declared with ``@api.rpc`` are reachable (``orm.rpc``)."""
 
     _register = False
     _name = None
@@ -64,6 +64,8 @@ class BaseModel(RecordSetMixin, ReadMixin, GroupMixin, WriteMixin, SchemaMixin, 
     # filled by the builder on final classes
     _fields = {}
     _constraint_methods = ()
+    #: ``{name: rpc.RpcMethod}``: the methods callable over RPC and what each needs (``orm.rpc``)
+    _rpc_methods = {}
 
     @classmethod
     def _declaring_modules(cls):

@@ -1,6 +1,7 @@
 """Recordset plumbing: a model instance is an ordered set of ids of one model in one environment."""
 
 from ..exceptions import MissingError, UserError
+from .rpc import rpc
 
 
 class RecordSetMixin:
@@ -164,6 +165,7 @@ class RecordSetMixin:
             key = lambda rec: rec[name]  # noqa: E731
         return type(self)(self.env, [rec.id for rec in sorted(self, key=key, reverse=reverse)])
 
+    @rpc('read', rules=False, params=())
     def exists(self):
         """The subset of these records that still exist in the database."""
         if not self._ids:

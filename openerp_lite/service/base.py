@@ -6,7 +6,10 @@ object, so each one can be called from a test or a script without a server.
 
 import inspect
 import re
+import threading
+import time
 
+from .. import catalog, sql_db
 from ..exceptions import AccessDenied, ProtocolError
 
 
@@ -75,3 +78,49 @@ def check_db_allowed(info, name):
     not learn that a filtered database exists."""
     if not db_allowed(info, name):
         raise AccessDenied()
+
+
+#: a database name as PostgreSQL takes it unquoted-safe, and at most 63 bytes (longer ones are
+#: truncated silently by the server)
+DB_NAME = re.compile(r'^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$')
+#: seconds a positive answer of the catalog stays trusted for a database with no registry here
+SERVED_TTL = 30.0
+_served = {}
+_served_lock = threading.Lock()
+
+
+def is_served(info, name):
+    """True when this server serves database ``name``: a well-formed name that ``--db-filter``
+    lets through, of a database carrying the openerp-lite mark (``catalog``) — known without
+    opening a connection to it. A database this process holds a registry of is known."""
+    if not (isinstance(name, str) and DB_NAME.match(name) and db_allowed(info, name)):
+        return False
+    from ..registry import Registry  # lower layer; imported late to keep this module light
+    if name in Registry._registries:
+        return True
+    with _served_lock:
+        expiry = _served.get(name)
+    if expiry is not None and expiry > time.monotonic():
+        return True
+    if not catalog.is_marked(name):
+        return False
+    with _served_lock:
+        _served[name] = time.monotonic() + SERVED_TTL
+    return True
+
+
+def check_served(info, name):
+    """Refuse, as bad credentials, a database this server does not serve (see :func:`is_served`)."""
+    if not is_served(info, name):
+        raise AccessDenied()
+
+
+def forget_served(name):
+    """Drop what this process believes of ``name`` (dropped, renamed, restored)."""
+    with _served_lock:
+        _served.pop(name, None)
+
+
+def catalog_exists(name):
+    """True when a database called ``name`` exists in the cluster (a catalog query)."""
+    return bool(sql_db.admin_query('SELECT 1 FROM pg_database WHERE datname = %s', (name,)))

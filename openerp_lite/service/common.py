@@ -5,14 +5,11 @@ import re
 
 import psycopg2
 
-from .. import release, sql_db
-from ..exceptions import AccessDenied
-from . import login_guard, security
-from .base import call_exposed, db_allowed
+from .. import release
+from . import security
+from .base import call_exposed, catalog_exists, is_served
 
 _logger = logging.getLogger(__name__)
-
-_DB_NAME = re.compile(r'^[a-zA-Z0-9][a-zA-Z0-9_.-]*$')
 
 
 def serie_of(options):
@@ -45,42 +42,19 @@ def about(info, extended=False):
     return text
 
 
-def _database_missing(dbname):
-    conn = sql_db.admin_connection()
-    try:
-        with conn.cursor() as cr:
-            cr.execute('SELECT 1 FROM pg_database WHERE datname = %s', (dbname,))
-            return cr.fetchone() is None
-    finally:
-        conn.close()
-
-
 def _login(info, db, login, password, user_agent_env=None):
     # A bad login answers False whatever the reason: every client library turns False into its own
     # "wrong credentials" error, and a fault would surface as a different class.
-    if not (isinstance(db, str) and _DB_NAME.match(db)) or not isinstance(login, str) \
-            or not isinstance(password, str) or not password:
+    if not isinstance(login, str) or not isinstance(password, str) or not password:
         return False
-    if not db_allowed(info, db):
-        _logger.warning('login of %r refused: database %s is outside --db-filter (from %s)',
+    if not is_served(info, db):
+        _logger.warning('login of %r refused: %r is not a database this server serves (from %s)',
                         login, db, info.remote_addr or '?')
         return False
     try:
-        wait = login_guard.remaining(db, login)
-        if wait:
-            _logger.warning('login of %r on %s from %s refused without checking: too many failed '
-                            'attempts, %.0fs left', login, db, info.remote_addr or '?', wait)
-            return False
-        try:
-            uid = security.login(db, login, password, user_agent_env, info.remote_addr)
-        except AccessDenied:
-            uid = False
-        if login_guard.record(db, login, bool(uid), info.remote_addr) >= login_guard.FREE_FAILURES:
-            _logger.warning('login %r on %s: %d consecutive failures, slowed down',
-                            login, db, login_guard.FREE_FAILURES)
-        return uid
+        return security.login(db, login, password, user_agent_env, info.remote_addr)
     except psycopg2.OperationalError:
-        if _database_missing(db):
+        if not catalog_exists(db):
             return False
         raise
 

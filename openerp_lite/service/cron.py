@@ -26,13 +26,14 @@ import threading
 
 import psycopg2
 
-from .. import sql_db
+from .. import catalog, sql_db
 from ..orm.environment import Environment
 from ..registry import Registry
+from .base import CallInfo, db_allowed
 
 _logger = logging.getLogger(__name__)
 
-_settings = {'interval': 60.0, 'session_timeout': 7 * 24 * 3600}
+_settings = {'interval': 60.0, 'session_timeout': 7 * 24 * 3600, 'options': None}
 
 #: at most this many jobs are claimed per database and pass, so one pass always ends
 MAX_JOBS_PER_PASS = 100
@@ -45,7 +46,17 @@ _DUE = ("active AND numbercall != 0 AND nextcall <= (now() at time zone 'UTC')")
 def configure(options):
     """Runner-wide settings from the server options (called by the command line)."""
     _settings.update(interval=max(float(options.cron_interval or 60.0), 0.05),
-                     session_timeout=options.session_timeout)
+                     session_timeout=options.session_timeout, options=options)
+
+
+def served(names):
+    """The names ``--db-filter`` lets through (with no Host, ``%h``/``%d`` match nothing but an
+    empty name: give a host-based server its cron databases with ``-d``)."""
+    options = _settings['options']
+    if options is None:
+        return list(names)
+    info = CallInfo(options)
+    return [name for name in names if db_allowed(info, name)]
 
 
 def setting(key):
@@ -209,23 +220,16 @@ def _run_once(registry, job):
 # -- the polling loop ----------------------------------------------------------------------------
 
 def all_databases():
-    """The databases a poller without ``-d`` visits: those the connecting role owns, like
-    ``db.list`` shows them (templates and ``postgres`` excluded)."""
-    conn = sql_db.admin_connection()
-    try:
-        with conn.cursor() as cr:
-            cr.execute("SELECT datname FROM pg_database WHERE datdba = (SELECT oid FROM pg_roles "
-                       "WHERE rolname = current_user) AND NOT datistemplate AND datallowconn "
-                       "AND datname <> 'postgres' ORDER BY datname")
-            return [name for (name,) in cr.fetchall()]
-    finally:
-        conn.close()
+    """The databases a poller without ``-d`` visits: the openerp-lite databases (``catalog``) the
+    connecting role owns that ``--db-filter`` lets through — never a database of someone else's
+    on the same PostgreSQL."""
+    return served(catalog.marked_databases())
 
 
 def loaded_databases():
     """The databases this process has a registry for (what a server thread polls without ``-d``,
     as OpenERP's cron threads did: a database is polled once something used it)."""
-    return sorted(Registry._registries)
+    return served(sorted(Registry._registries))
 
 
 class CronLoop:

@@ -1,13 +1,19 @@
 """The ``db`` service: list, create, duplicate, rename, drop, dump and restore databases.
 
 Every method that changes something takes the master password (``admin_passwd``) first and refuses
-with AccessDenied before touching anything. Database names are checked against a strict pattern
-before they reach SQL, and are always quoted as identifiers.
+with AccessDenied before touching anything; wrong master passwords go through the login back-off
+(``login_guard``), and the default one (``admin``, no config file) is accepted only from loopback
+addresses. Database names are checked against a strict pattern before they reach SQL, and are
+always quoted as identifiers. A database this server does not serve (``--db-filter``, the
+openerp-lite mark of ``catalog``) does not exist for this service: it is not listed, ``exist``
+says False, and ``drop``, ``dump``, ``duplicate`` and ``rename`` do not reach it; a new database
+(created, restored, copied, renamed) must have a name the filter lets through.
 """
 
 import base64
 import binascii
 import hmac
+import ipaddress
 import logging
 import os
 import re
@@ -18,10 +24,11 @@ import tempfile
 from passlib.hash import pbkdf2_sha512
 from psycopg2 import sql
 
-from .. import sql_db
+from .. import catalog, sql_db
 from ..exceptions import AccessDenied, UserError
 from ..tools import config
-from .base import call_exposed, dbfilter_pattern, require_str
+from . import login_guard
+from .base import call_exposed, db_allowed, forget_served, is_served, require_str
 from .common import serie_of
 
 _logger = logging.getLogger(__name__)
@@ -62,10 +69,49 @@ def verify_master_password(password, stored):
     return hmac.compare_digest(password.encode('utf-8'), str(stored).encode('utf-8'))
 
 
+#: the master password of a server started without one in its config file
+DEFAULT_MASTER = 'admin'
+
+
+def is_default_master(stored):
+    """True while the master password is the well-known default."""
+    return stored == DEFAULT_MASTER
+
+
+def _from_loopback(remote_addr):
+    """True for a call from this machine (or from Python, with no address at all)."""
+    if remote_addr is None:
+        return True
+    try:
+        return ipaddress.ip_address(remote_addr).is_loopback
+    except ValueError:
+        return False
+
+
 def check_master(info, password):
-    if not verify_master_password(password, info.options.admin_passwd):
-        _logger.warning('db service: wrong master password from %s', info.remote_addr)
+    """Refuse (AccessDenied) unless ``password`` is the master password, checked through the
+    back-off; the default master password only from a loopback address."""
+    stored = info.options.admin_passwd
+    source = info.remote_addr or '-'
+    if is_default_master(stored) and not _from_loopback(info.remote_addr):
+        _logger.warning('db service: the default master password is refused from %s (set '
+                        'admin_passwd in the config file)', source)
         raise AccessDenied()
+    store, key = login_guard.MasterStore(), login_guard.master_key(stored)
+    if not login_guard.reserve(store, key, source):
+        raise AccessDenied()
+    if not verify_master_password(password, stored):
+        _logger.warning('db service: wrong master password from %s', source)
+        raise AccessDenied()
+    login_guard.clear(store, key, source)
+
+
+def warn_if_default_master(options):
+    """At start: say that the master password is the default one, and what that allows."""
+    if is_default_master(options.admin_passwd):
+        _logger.warning('the master password is the default "admin": the db service accepts it '
+                        'from loopback addresses only. Set admin_passwd in the config file (or '
+                        'call db.change_admin_password) to manage databases from elsewhere.')
 
 
 # -- names and catalog queries -----------------------------------------------------------------
@@ -82,18 +128,9 @@ def check_name(name):
     return name
 
 
-def _admin_query(query, params=()):
-    conn = sql_db.admin_connection()
-    try:
-        with conn.cursor() as cr:
-            cr.execute(query, params)
-            return cr.fetchall() if cr.description else None
-    finally:
-        conn.close()
-
-
 def _exists(name):
-    return bool(valid_name(name) and _admin_query(
+    """True when a database called ``name`` exists in the cluster, served or not."""
+    return bool(valid_name(name) and sql_db.admin_query(
         'SELECT 1 FROM pg_database WHERE datname = %s', (name,)))
 
 
@@ -104,11 +141,10 @@ def _terminate_sessions(cr, name):
 
 
 def _forget_database(name):
-    """Drop what this process keeps about ``name`` before it is dropped, renamed or copied.
-
-    """
+    """Drop what this process keeps about ``name`` before it is dropped, renamed or copied."""
     from ..registry import Registry
     Registry.delete(name)
+    forget_served(name)
     sql_db.close_db(name)
 
 
@@ -135,35 +171,49 @@ def _drop(name):
                terminate=[name])
 
 
-def _require_absent(name):
+def _require_absent(info, name):
+    """A new database ``name``: a name the filter lets through, and free in the cluster."""
+    if not db_allowed(info, name):
+        raise UserError('Database name %r is outside --db-filter: this server would not serve it.'
+                        % name)
     if _exists(name):
         raise UserError('Database %r already exists.' % name)
 
 
-def _require_present(name):
-    if not _exists(name):
+def _require_served(info, name):
+    if not is_served(info, name):
         raise UserError('Database %r does not exist.' % name)
+
+
+def _mark_if_initialised(name):
+    """Mark a copied or restored database as openerp-lite's when ``base`` is installed in it (a
+    database this service just made, so connecting to it touches nobody else's)."""
+    from ..modules import loading  # lower layer, imported late: it pulls in the ORM
+    try:
+        with sql_db.cursor(name, readonly=True) as cr:
+            initialised = loading.is_initialized(cr)
+    finally:
+        sql_db.close_db(name)
+    if initialised:
+        catalog.mark(name)
+    return initialised
 
 
 # -- exposed methods ---------------------------------------------------------------------------
 
 def list_(info, document=False):
-    """Names of the databases this server may serve. ``document`` is accepted and ignored: there is
+    """Names of the databases this server serves. ``document`` is accepted and ignored: there is
     deliberately no way to list databases over the wire when ``list_db`` is off."""
     if not info.options.list_db:
         raise AccessDenied('The database list is disabled on this server.')
-    excluded = ['postgres', 'template0', 'template1', info.options.db_template]
-    rows = _admin_query(
-        'SELECT datname FROM pg_database '
-        'WHERE datdba = (SELECT oid FROM pg_roles WHERE rolname = current_user) '
-        'AND NOT datistemplate AND datallowconn AND datname <> ALL(%s) ORDER BY datname',
-        (excluded,))
-    regex = re.compile(dbfilter_pattern(info))
-    return [name for (name,) in rows if regex.match(name)]
+    excluded = ('postgres', 'template0', 'template1', info.options.db_template)
+    return [name for name in catalog.marked_databases()
+            if name not in excluded and db_allowed(info, name)]
 
 
 def exist(info, db_name):
-    return _exists(db_name)
+    """Whether ``db_name`` is a database this server serves (others do not exist for it)."""
+    return is_served(info, db_name)
 
 
 def server_version(info):
@@ -182,7 +232,7 @@ def create_database(info, master_pwd, db_name, demo=False, lang='en_US', user_pa
     require_str(lang or 'en_US', 'lang')
     require_str(login, 'login')
     require_str(user_password, 'user_password')
-    _require_absent(db_name)
+    _require_absent(info, db_name)
     _create_empty(db_name, info.options.db_template or 'template0')
     _logger.info('db service: created database %s', db_name)
     from .. import registry  # lower layer, imported late: it pulls in the ORM
@@ -203,19 +253,20 @@ def duplicate_database(info, master_pwd, db_original_name, db_name):
     check_master(info, master_pwd)
     check_name(db_original_name)
     check_name(db_name)
-    _require_present(db_original_name)
-    _require_absent(db_name)
+    _require_served(info, db_original_name)
+    _require_absent(info, db_name)
     _forget_database(db_original_name)
     _run_admin([sql.SQL("CREATE DATABASE {} ENCODING 'UTF8' TEMPLATE {}").format(
         sql.Identifier(db_name), sql.Identifier(db_original_name))],
         terminate=[db_original_name])
+    catalog.mark(db_name)
     _logger.info('db service: duplicated %s to %s', db_original_name, db_name)
     return True
 
 
 def drop(info, master_pwd, db_name):
     check_master(info, master_pwd)
-    if not _exists(db_name):
+    if not is_served(info, db_name):
         return False
     _drop(db_name)
     _logger.info('db service: dropped database %s', db_name)
@@ -226,8 +277,8 @@ def rename(info, master_pwd, old_name, new_name):
     check_master(info, master_pwd)
     check_name(old_name)
     check_name(new_name)
-    _require_present(old_name)
-    _require_absent(new_name)
+    _require_served(info, old_name)
+    _require_absent(info, new_name)
     _forget_database(old_name)
     _run_admin([sql.SQL('ALTER DATABASE {} RENAME TO {}').format(
         sql.Identifier(old_name), sql.Identifier(new_name))], terminate=[old_name])
@@ -256,7 +307,7 @@ def change_admin_password(info, old_password, new_password):
 # -- dump and restore --------------------------------------------------------------------------
 
 def _server_major():
-    (version,), = _admin_query('SHOW server_version_num')
+    (version,), = sql_db.admin_query('SHOW server_version_num')
     return int(version) // 10000
 
 
@@ -318,7 +369,7 @@ def dump(info, master_pwd, db_name, format='custom'):
     if format not in ('custom', 'dump'):
         raise UserError('Unsupported dump format %r: only "custom" (pg_dump -Fc) is available.'
                         % (format,))
-    _require_present(db_name)
+    _require_served(info, db_name)
     tool = find_pg_tool('pg_dump')
     proc = subprocess.run([tool, '--format=custom', '--no-owner', db_name], capture_output=True,
                           env=_pg_env(), check=False)
@@ -347,7 +398,7 @@ def restore(info, master_pwd, db_name, data, copy=False):
     check_master(info, master_pwd)
     check_name(db_name)
     raw = _decode_dump(data)
-    _require_absent(db_name)
+    _require_absent(info, db_name)
     tool = find_pg_tool('pg_restore')
     _create_empty(db_name, 'template0')
     try:
@@ -359,6 +410,9 @@ def restore(info, master_pwd, db_name, data, copy=False):
         if proc.returncode != 0:
             raise UserError('Restore into %r failed: %s'
                             % (db_name, proc.stderr.decode('utf-8', 'replace')))
+        if not _mark_if_initialised(db_name):
+            raise UserError('The dump restored into %r is not an openerp-lite database (base is '
+                            'not installed in it).' % db_name)
     except BaseException:
         _drop(db_name)
         raise

@@ -2,8 +2,12 @@
 
 Every call carries ``(db, uid, password)``. Checking a password hash costs tens of milliseconds on
 purpose, so successful checks are remembered per process in the registry's ``credentials`` cache,
-as keyed digests (never the clear password). Changing a user's password, groups or active flag
-drops that cache.
+as keyed digests (never the clear password), per user *and client address*: an address that never
+proved the password always pays the full check, and with it the login back-off. Changing a user's
+password, groups or active flag drops that cache.
+
+Every password check that misses the cache goes through :mod:`login_guard` first — for a call,
+before its transaction opens, so a call never holds two connections at once.
 """
 
 import hashlib
@@ -17,20 +21,45 @@ from .. import sql_db
 from ..exceptions import AccessDenied
 from ..orm.environment import SUPERUSER_ID, Environment
 from ..registry import Registry
+from . import login_guard
 
 _logger = logging.getLogger(__name__)
 
-#: random per process: a digest in the cache is useless outside it
-_CACHE_KEY = os.urandom(32)
+#: random per process (made again after a fork, see below): a digest in the cache is useless
+#: outside the process
+_CACHE_KEY = [os.urandom(32)]
+
+
+def _renew_cache_key():
+    _CACHE_KEY[0] = os.urandom(32)
+
+
+if hasattr(os, 'register_at_fork'):
+    os.register_at_fork(after_in_child=_renew_cache_key)
 
 
 def _digest(password):
-    return hmac.new(_CACHE_KEY, password.encode('utf-8'), hashlib.sha256).digest()
+    return hmac.new(_CACHE_KEY[0], password.encode('utf-8'), hashlib.sha256).digest()
+
+
+def _source(remote_addr):
+    return remote_addr or '-'
+
+
+def _valid_password(password):
+    return isinstance(password, str) and bool(password)
 
 
 def login(dbname, login, password, user_agent_env=None, remote_addr=None):
-    """The uid of ``login`` when ``password`` is right, else ``False`` (never a fault)."""
-    if not isinstance(login, str) or not isinstance(password, str) or not login or not password:
+    """The uid of ``login`` when ``password`` is right, else ``False`` (never a fault).
+
+    The caller has checked that ``dbname`` is a database this server serves.
+    """
+    if not isinstance(login, str) or not login or not _valid_password(password):
+        return False
+    source = _source(remote_addr)
+    store = login_guard.Store(dbname)
+    if not login_guard.reserve(store, login, source):
         return False
     with sql_db.cursor(dbname) as cr:
         registry = Registry.get(dbname).check_signals(cr)
@@ -38,11 +67,12 @@ def login(dbname, login, password, user_agent_env=None, remote_addr=None):
         uid = env['res.users']._authenticate(login, password)
         if uid:
             _record_login(cr, uid)
-            registry.cache_store(cr, 'credentials', uid, _digest(password))
+            registry.cache_store(cr, 'credentials', (uid, source), _digest(password))
     if not uid:
-        _logger.warning('login failed for %r on database %s from %s', login, dbname, remote_addr or '?')
+        _logger.warning('login failed for %r on database %s from %s', login, dbname, source)
         return False
-    _logger.info('login of %r (uid %s) on %s from %s', login, uid, dbname, remote_addr or '?')
+    login_guard.clear(store, login, source)
+    _logger.info('login of %r (uid %s) on %s from %s', login, uid, dbname, source)
     return uid
 
 
@@ -56,29 +86,103 @@ def _record_login(cr, uid):
         pass
 
 
-def check(cr, registry, uid, password):
-    """Raise :class:`AccessDenied` unless ``password`` is the current password of ``uid``.
+class NeedsReservation(Exception):
+    """The credential cache missed inside a call that reserved no attempt: reserve, run again."""
 
-    Runs inside the caller's transaction, after ``registry.check_signals(cr)``, so a password
-    changed by another process is never accepted from a stale cache.
+
+class CallCredentials:
+    """The credentials of one call: checked inside its transaction, after the signals, so a
+    password changed by another process is never accepted from a stale cache.
+
+    :meth:`prepare` runs before the transaction: when the cache has no matching digest for this
+    user and address, it reserves an attempt with the back-off (refusing the call while the key is
+    cooling down). :meth:`check` then verifies the hash only under a reservation, and
+    :meth:`finish` clears the count once the password proved right.
     """
-    if not isinstance(uid, int) or isinstance(uid, bool) or not isinstance(password, str) or not password:
-        raise AccessDenied()
-    cache = registry.cache_for(cr, 'credentials')
-    known = cache.get(uid) if cache is not None else None
-    digest = _digest(password)
-    if known is not None and hmac.compare_digest(known, digest):
-        return
-    Environment(cr, SUPERUSER_ID, {}, registry)['res.users']._check_credentials(uid, password)
-    registry.cache_store(cr, 'credentials', uid, digest)
+
+    __slots__ = ('dbname', 'uid', 'password', 'source', 'reserved', 'verified', '_key')
+
+    def __init__(self, dbname, uid, password, remote_addr=None):
+        self.dbname, self.uid, self.password = dbname, uid, password
+        self.source = _source(remote_addr)
+        self.reserved = self.verified = False
+        self._key = None
+
+    def _well_formed(self):
+        return isinstance(self.uid, int) and not isinstance(self.uid, bool) and \
+            _valid_password(self.password)
+
+    def prepare(self, registry):
+        """Reserve an attempt unless this process already knows the password is right."""
+        if not self._well_formed():
+            raise AccessDenied()
+        known = registry.cache('credentials').get((self.uid, self.source))
+        if known is not None and hmac.compare_digest(known, _digest(self.password)):
+            return
+        self.reserve()
+
+    def reserve(self):
+        if self.reserved:
+            return
+        self._key = _guard_key(self.dbname, self.uid)
+        if not login_guard.reserve(login_guard.Store(self.dbname), self._key, self.source):
+            raise AccessDenied()
+        self.reserved = True
+
+    def check(self, cr, registry):
+        """Raise :class:`AccessDenied` unless the password is the current one of the user."""
+        if not self._well_formed():
+            raise AccessDenied()
+        cache = registry.cache_for(cr, 'credentials')
+        known = cache.get((self.uid, self.source)) if cache is not None else None
+        digest = _digest(self.password)
+        if known is not None and hmac.compare_digest(known, digest):
+            return
+        if not self.reserved:
+            raise NeedsReservation()
+        Environment(cr, SUPERUSER_ID, {}, registry)['res.users']._check_credentials(
+            self.uid, self.password)
+        self.verified = True
+        registry.cache_store(cr, 'credentials', (self.uid, self.source), digest)
+
+    def finish(self):
+        if self.reserved and self.verified:
+            login_guard.clear(login_guard.Store(self.dbname), self._key, self.source)
 
 
-def check_session(sid, timeout=0):
+def _guard_key(dbname, uid):
+    """The back-off key of ``uid``: its login, so that guesses through ``login`` and through
+    ``execute`` count together (``#<uid>`` for an id that is no user)."""
+    try:
+        with sql_db.cursor(dbname, readonly=True) as cr:
+            cr.execute('SELECT login FROM res_users WHERE id = %s', (uid,))
+            row = cr.fetchone()
+    except psycopg2.Error:
+        row = None
+    return row[0] if row else '#%d' % uid
+
+
+def check(cr, registry, uid, password, remote_addr=None):
+    """Raise :class:`AccessDenied` unless ``password`` is the current password of ``uid``, for
+    server code already inside a transaction (a cron job, a test probe): a cache miss reserves an
+    attempt with the back-off like any call."""
+    credentials = CallCredentials(cr.dbname, uid, password, remote_addr)
+    try:
+        credentials.check(cr, registry)
+    except NeedsReservation:
+        credentials.reserve()
+        credentials.check(cr, registry)
+        credentials.finish()
+
+
+def check_session(info, sid):
     """The :class:`~openerp_lite.service.session.Session` of web session ``sid``, checked.
 
     The web routes call with a session instead of ``(uid, password)``: the session row proves the
     login (its credential is bound to the user's current password hash), so no password is kept
-    anywhere. Raises :class:`~openerp_lite.exceptions.SessionExpired` when it does not hold.
+    anywhere. The database the id names is checked like any other database named by the wire
+    before anything touches it. Raises :class:`~openerp_lite.exceptions.SessionExpired` when the
+    session does not hold.
     """
     from . import session
-    return session.load(sid, timeout)
+    return session.load(info, sid)

@@ -3,8 +3,9 @@
 Why a plain table and not a model (``ir.session``) in ``base``: sessions are transport state, not
 business data. A model would be reachable over RPC (``read``/``search`` on it, ``ir.model``), would
 exist only in databases where ``base`` was upgraded since, and would put the ORM (access rules,
-prefetch, caches) on the hot path of every web call. A table that this module creates on first use
-works on every database, is invisible to the ORM, and costs one indexed query per call.
+prefetch, caches) on the hot path of every web call. The table is one of the server's own
+(``server_tables``, created with the database), invisible to the ORM, and costs one indexed query
+per call.
 
 What is stored, per database, in ``web_session``:
 
@@ -17,6 +18,8 @@ What is stored, per database, in ``web_session``:
 
 The id handed to the client is ``<secret>.<db>``: each database keeps its own sessions, so the id
 must say where to look. ``<secret>`` is ``secrets.token_urlsafe(32)`` (256 random bits, no ``.``).
+The database an id names comes from the client: it is checked (``--db-filter``, the openerp-lite
+mark) before anything connects to it, so a forged id reaches no other database of the cluster.
 A session idle for longer than ``--session-timeout`` seconds (0: never) is refused and deleted.
 """
 
@@ -31,29 +34,12 @@ import psycopg2
 
 from .. import sql_db
 from ..exceptions import SessionExpired
+from .base import DB_NAME, is_served
 
-_DB_NAME = re.compile(r'^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$')
 _SECRET = re.compile(r'^[A-Za-z0-9_-]{43}$')
 #: last_seen is refreshed at most this often, so a busy session does not write on every call
 _TOUCH_SECONDS = 60
 _EXPIRED = 'Session expired or invalid: log in again.'
-
-_DDL = """
-CREATE TABLE IF NOT EXISTS web_session (
-    sid_hash   bytea PRIMARY KEY,
-    db         varchar NOT NULL,
-    uid        integer NOT NULL,
-    login      varchar NOT NULL,
-    context    text NOT NULL DEFAULT '{}',
-    created    timestamp NOT NULL DEFAULT (now() at time zone 'UTC'),
-    last_seen  timestamp NOT NULL DEFAULT (now() at time zone 'UTC'),
-    credential bytea NOT NULL
-);
-CREATE INDEX IF NOT EXISTS web_session_last_seen_idx ON web_session (last_seen);
-"""
-
-#: databases whose table this process has already ensured
-_ready = set()
 
 
 class Session:
@@ -70,7 +56,16 @@ def split_sid(sid):
     if not isinstance(sid, str) or '.' not in sid:
         return None, None
     secret, db = sid.split('.', 1)
-    if not _SECRET.match(secret) or not _DB_NAME.match(db):
+    if not _SECRET.match(secret) or not DB_NAME.match(db):
+        return None, None
+    return secret, db
+
+
+def _served_sid(info, sid):
+    """``(secret, db)`` of a session id naming a database this server serves, else
+    ``(None, None)``: nothing is opened to a database before it passed that check."""
+    secret, db = split_sid(sid)
+    if secret is None or not is_served(info, db):
         return None, None
     return secret, db
 
@@ -84,33 +79,19 @@ def _credential(secret, password_hash):
                     hashlib.sha256).digest()
 
 
-def ensure_table(cr, dbname):
-    """Create ``web_session`` if missing; an advisory lock serialises concurrent first calls."""
-    if dbname in _ready:
-        return
-    cr.execute("SELECT pg_advisory_xact_lock(hashtext('openerp_lite.web_session'))")
-    cr.execute(_DDL)
-    _ready.add(dbname)
-
-
 def _run(dbname, work):
-    """``work(cr)`` in one transaction on ``dbname``, the table ensured. A database dropped and
-    created again under the same name lost its table: forget it and try once more."""
-    for attempt in (1, 2):
-        try:
-            with sql_db.cursor(dbname) as cr:
-                ensure_table(cr, dbname)
-                return work(cr)
-        except psycopg2.errors.UndefinedTable:
-            _ready.discard(dbname)
-            if attempt == 2:
-                raise
-        except psycopg2.OperationalError as error:
-            # An unknown database behind a well-formed id is a dead session, not a server error.
-            if 'does not exist' in str(error):
-                raise SessionExpired(_EXPIRED) from None
-            raise
-    return None
+    """``work(cr)`` in one transaction on ``dbname``. A database made before the server tables
+    existed and not loaded since has no session table: no session can be valid there."""
+    try:
+        with sql_db.cursor(dbname) as cr:
+            return work(cr)
+    except psycopg2.errors.UndefinedTable:
+        raise SessionExpired(_EXPIRED) from None
+    except psycopg2.OperationalError as error:
+        # a database dropped meanwhile behind a well-formed id is a dead session, not a server error
+        if 'does not exist' in str(error):
+            raise SessionExpired(_EXPIRED) from None
+        raise
 
 
 def _purge(cr, timeout):
@@ -138,10 +119,12 @@ def create(dbname, uid, login, context, timeout=0):
     return '%s.%s' % (secret, dbname)
 
 
-def load(sid, timeout=0):
+def load(info, sid):
     """The :class:`Session` of ``sid``; raises :class:`SessionExpired` when it is unknown, forged,
-    idle past ``timeout`` seconds, destroyed, or its user changed password or was deactivated."""
-    secret, dbname = split_sid(sid)
+    names a database this server does not serve, is idle past ``--session-timeout``, destroyed,
+    or its user changed password or was deactivated."""
+    timeout = info.options.session_timeout
+    secret, dbname = _served_sid(info, sid)
     if secret is None:
         raise SessionExpired(_EXPIRED)
     sid_hash = _hash(secret)
@@ -171,9 +154,9 @@ def load(sid, timeout=0):
     return session
 
 
-def destroy(sid):
+def destroy(info, sid):
     """Delete the session ``sid`` (for every process at once); unknown ids are ignored."""
-    secret, dbname = split_sid(sid)
+    secret, dbname = _served_sid(info, sid)
     if secret is None:
         return False
 

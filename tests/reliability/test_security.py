@@ -298,7 +298,8 @@ def test_failed_logins_are_logged_with_the_address_and_slowed_down(rel_db, rel_s
     row.count(CLEAN if refused else OK, expected=(CLEAN,))
     log = rel_server.log()
     assert re.search(r"login failed for 'team_a' on database %s from 127\.0\.0\.1" % db, log)
-    assert re.search(r"login of 'team_a' on %s from 127\.0\.0\.1 refused without checking" % db, log)
+    assert re.search(r"password check of 'team_a' on database %s from 127\.0\.0\.1 refused without "
+                     r"checking" % db, log)
     assert refused, 'the back-off did not refuse the attempt after %d failures' % login_guard.FREE_FAILURES
     # another login is not affected
     assert common.login(db, 'team_b', PASSWORDS['team_b'])

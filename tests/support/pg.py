@@ -101,3 +101,20 @@ def create_database(pg, name):
             cr.execute('CREATE DATABASE "%s" TEMPLATE template0 ENCODING \'UTF8\'' % name)
     finally:
         conn.close()
+
+
+def admin_sql(pg, query, params=()):
+    """Run one statement on the maintenance database of ``pg`` (autocommit)."""
+    conn = admin_connect(pg)
+    try:
+        with conn.cursor() as cr:
+            cr.execute(query, params)
+    finally:
+        conn.close()
+
+
+def mark_database(pg, name):
+    """Give database ``name`` the openerp-lite mark (``openerp_lite.catalog``), as the server does
+    for the databases it creates."""
+    from openerp_lite import catalog
+    admin_sql(pg, 'COMMENT ON DATABASE "%s" IS %%s' % name, (catalog.MARK,))

@@ -9,16 +9,20 @@ import xmlrpc.client
 class TimeoutTransport(xmlrpc.client.Transport):
     """A transport with a socket timeout. With ``resend=False`` a request is sent once: the
     standard library sends it again when the server hung up without answering, so a call whose
-    worker was killed would otherwise silently run twice."""
+    worker was killed would otherwise silently run twice. ``source`` binds the client side to
+    another loopback address (``127.0.0.2``...), so a test can be a second client machine."""
 
-    def __init__(self, timeout, resend=True):
+    def __init__(self, timeout, resend=True, source=None):
         super().__init__()
         self._timeout = timeout
         self._resend = resend
+        self._source = source
 
     def make_connection(self, host):
         conn = super().make_connection(host)
         conn.timeout = self._timeout
+        if self._source:
+            conn.source_address = (self._source, 0)
         return conn
 
     def request(self, host, handler, request_body, verbose=False):
@@ -27,11 +31,12 @@ class TimeoutTransport(xmlrpc.client.Transport):
         return self.single_request(host, handler, request_body, verbose)
 
 
-def proxy(server, service, timeout=60, legacy=False, resend=True):
-    """A ``/xmlrpc/2/<service>`` (or legacy ``/xmlrpc/<service>``) proxy with a socket timeout."""
+def proxy(server, service, timeout=60, legacy=False, resend=True, source=None):
+    """A ``/xmlrpc/2/<service>`` (or legacy ``/xmlrpc/<service>``) proxy with a socket timeout,
+    from loopback address ``source`` when given."""
     path = '/xmlrpc/%s' % service if legacy else '/xmlrpc/2/%s' % service
     return xmlrpc.client.ServerProxy(server.url + path, allow_none=True,
-                                     transport=TimeoutTransport(timeout, resend))
+                                     transport=TimeoutTransport(timeout, resend, source))
 
 
 def call(server, db, model, method, args, timeout=60, **kwargs):

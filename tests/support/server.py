@@ -15,12 +15,15 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import uuid
 import xmlrpc.client
 
 from openerp_lite.tools.process import terminate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EXECUTABLE = os.path.join(ROOT, 'openerp-server')
+#: prefix of the master password of a test server; each server gets its own (a random suffix),
+#: so the failures one test provokes on purpose never slow down another test's master password
 ADMIN_PASSWD = 'admin-test-pw'
 
 
@@ -102,8 +105,10 @@ class RunningServer:
         return self.proc.returncode
 
 
-def start_server(pg, args=(), admin_passwd=ADMIN_PASSWD, config_lines=(), timeout=30):
+def start_server(pg, args=(), admin_passwd=None, config_lines=(), timeout=30):
     """Start a server on a free port against ``pg``; extra CLI ``args``; config-file ``config_lines``."""
+    if admin_passwd is None:
+        admin_passwd = '%s-%s' % (ADMIN_PASSWD, uuid.uuid4().hex[:8])
     workdir = tempfile.mkdtemp(prefix='oel-test-server-')
     config_path = os.path.join(workdir, 'server.conf')
     with open(config_path, 'w', encoding='utf-8') as handle:

@@ -2,6 +2,7 @@
 so their values are cached per registry and the cache is dropped when they change."""
 
 from openerp_lite import api, fields, models
+from openerp_lite.exceptions import UserError
 from openerp_lite.tools.cache import ormcache
 
 
@@ -18,8 +19,16 @@ class ConfigParameter(models.Model):
     _sql_constraints = [('key_uniq', 'unique (key)', 'Key must be unique.')]
 
     @api.model
+    @api.rpc('read')
     def get_param(self, key, default=False):
-        """The value of parameter ``key``, or ``default`` when it is not set."""
+        """The value of parameter ``key``, or ``default`` when it is not set.
+
+        Parameters hold settings and secrets: reading one needs the read right on this model,
+        like ``search_read``; server code that must read one as anybody uses ``sudo()``.
+        """
+        self.check_access_rights('read')
+        if not isinstance(key, str):
+            raise UserError('A parameter key is a string, not %r' % (key,))
         value = self._get_param(key)
         return default if value is None else value
 
@@ -31,16 +40,21 @@ class ConfigParameter(models.Model):
         return row[0] if row else None
 
     @api.model
+    @api.rpc('write')
     def set_param(self, key, value):
-        """Set (or with ``value`` False, delete) a parameter; returns the previous value."""
+        """Set (or with ``value`` False, delete) a parameter; returns the previous value.
+
+        Runs with the caller's rights: writing, creating or deleting the parameter's record needs
+        the matching access right on this model, as the ORM methods would.
+        """
         old = self.get_param(key)
-        record = self.sudo().search([('key', '=', key)], limit=1)
+        record = self.search([('key', '=', key)], limit=1)
         if value is False or value is None:
             record.unlink()
         elif record:
             record.write({'value': str(value)})
         else:
-            self.sudo().create({'key': key, 'value': str(value)})
+            self.create({'key': key, 'value': str(value)})
         return old
 
 
@@ -60,6 +74,7 @@ class DecimalPrecision(models.Model):
 
     @api.model
     @ormcache('precision', 'application')
+    @api.rpc('read')
     def precision_get(self, application):
         """Digits of the precision named ``application`` (2 when it is not defined)."""
         self.env.cr.execute('SELECT digits FROM decimal_precision WHERE name = %s', (application,))

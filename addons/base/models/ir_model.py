@@ -166,6 +166,7 @@ class IrModelData(models.Model):
         return found[0] if found else None
 
     @api.model
+    @api.rpc('read')
     def xmlid_to_res_model_res_id(self, xmlid, raise_if_not_found=False):
         """``[model, res_id]`` of an external id (``[False, False]`` when unknown)."""
         found = self._lookup(xmlid)
@@ -176,10 +177,12 @@ class IrModelData(models.Model):
         return [found[0], found[1]]
 
     @api.model
+    @api.rpc('read')
     def xmlid_to_res_id(self, xmlid, raise_if_not_found=False):
         return self._xmlid_to_res_id(xmlid, raise_if_not_found)
 
     @api.model
+    @api.rpc('read')
     def get_object_reference(self, module, xml_id):
         found = self._lookup('%s.%s' % (module, xml_id))
         if not found:
@@ -187,6 +190,7 @@ class IrModelData(models.Model):
         return [found[0], found[1]]
 
     @api.model
+    @api.rpc('read')
     def check_object_reference(self, module, xml_id, raise_on_access_error=False):
         model, res_id = self.get_object_reference(module, xml_id)
         record = self.env[model].browse(res_id)
@@ -278,6 +282,7 @@ class IrModelAccess(models.Model):
     perm_unlink = fields.Boolean('Delete Access')
 
     @api.model
+    @api.rpc('read')
     def check(self, model, mode='read', raise_exception=True):
         """Whether the current user may ``mode`` on ``model``; raises AccessError if not and
         ``raise_exception``."""

@@ -3,7 +3,7 @@
 import logging
 
 from openerp_lite import api, fields, models
-from openerp_lite.exceptions import UserError
+from openerp_lite.exceptions import AccessError, UserError
 
 _logger = logging.getLogger(__name__)
 
@@ -35,9 +35,11 @@ class Module(models.Model):
     _sql_constraints = [('name_uniq', 'UNIQUE (name)', 'The name of the module must be unique!')]
 
     @api.model
+    @api.rpc('write', groups='base.group_system')
     def update_list(self):
         """Refresh the list from the addons path: ``[updated, added]``."""
         from openerp_lite.modules import module as modules_module  # the loader's discovery
+        self._check_administrator()
         cr = self.env.cr
         cr.execute('SELECT name, id, state FROM ir_module_module')
         known = {name: (mid, state) for name, mid, state in cr.fetchall()}
@@ -72,13 +74,22 @@ class Module(models.Model):
                 added += 1
         return [updated, added]
 
+    def _check_administrator(self):
+        """Changing the modules rebuilds every registry and may drop tables: only the
+        administration group may, whoever calls (RPC checks it too, from the declaration)."""
+        if not self.env.su and not self.env.user.has_group('base.group_system'):
+            raise AccessError('Only administrators (Settings) may change the installed modules.')
+        self.check_access_rights('write')
+
     def _registry_change(self, **kwargs):
+        self._check_administrator()
         hook = getattr(self.env.registry, 'request_reload', None)
         if hook is None:
             raise UserError('This server cannot change modules from here.')
         hook(self.env.cr, **kwargs)
         return True
 
+    @api.rpc('write', groups='base.group_system')
     def button_immediate_install(self):
         """Install these modules (and what they need) now; the registry is rebuilt."""
         names = self.mapped('name')
@@ -87,6 +98,7 @@ class Module(models.Model):
                 raise UserError('Module %s is not installable.' % module.name)
         return self._registry_change(install=names)
 
+    @api.rpc('write', groups='base.group_system')
     def button_immediate_upgrade(self):
         installed = [m.name for m in self if m.state == 'installed']
         if len(installed) != len(self):
@@ -94,6 +106,7 @@ class Module(models.Model):
                             % ', '.join(m.name for m in self if m.state != 'installed'))
         return self._registry_change(upgrade=installed)
 
+    @api.rpc('write', groups='base.group_system')
     def button_immediate_uninstall(self):
         names = self.mapped('name')
         if 'base' in names:
@@ -103,12 +116,15 @@ class Module(models.Model):
             raise UserError('Not installed: %s' % ', '.join(not_installed))
         return self._registry_change(uninstall=names)
 
+    @api.rpc('write', groups='base.group_system')
     def button_install(self):
         return self.button_immediate_install()
 
+    @api.rpc('write', groups='base.group_system')
     def button_upgrade(self):
         return self.button_immediate_upgrade()
 
+    @api.rpc('write', groups='base.group_system')
     def button_uninstall(self):
         return self.button_immediate_uninstall()
 

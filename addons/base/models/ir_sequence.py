@@ -87,13 +87,21 @@ class Sequence(models.Model):
         return '%s%s%s' % (self._interpolate(self.prefix), str(number).zfill(self.padding or 0),
                            self._interpolate(self.suffix))
 
+    @api.rpc('write')
     def next_by_id(self):
+        """The next reference of this sequence. Taking a number changes the sequence, so it needs
+        the write right on sequences; documents that number themselves call it with ``sudo()``."""
+        self.check_access_rights('write')
+        self.check_access_rule('write')
         return self.sudo()._next()
 
     @api.model
+    @api.rpc('write')
     def next_by_code(self, sequence_code):
-        """The next reference of the sequence with ``sequence_code`` (False if none)."""
-        seq = self.sudo().search([('code', '=', sequence_code)], limit=1, order='company_id, id')
+        """The next reference of the sequence with ``sequence_code`` (False if none); needs the
+        write right on sequences, as :meth:`next_by_id`."""
+        self.check_access_rights('write')
+        seq = self.search([('code', '=', sequence_code)], limit=1, order='company_id, id')
         if not seq:
             return False
-        return seq._next()
+        return seq.sudo()._next()

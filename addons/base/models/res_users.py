@@ -183,6 +183,7 @@ class Users(models.Model):
             raise AccessDenied()
 
     @api.model
+    @api.rpc(None, readonly=True)
     def context_get(self):
         """The user's context: language, timezone and uid (clients call this after login)."""
         user = self.env.user
@@ -208,6 +209,7 @@ class Users(models.Model):
                             "WHERE model = 'res.groups' AND res_id = ANY(%s)", (ids,))
         return frozenset(row[0] for row in self.env.cr.fetchall())
 
+    @api.rpc('read')
     def has_group(self, group_xmlid):
         """Whether this user (or the current one) is in the group named by ``group_xmlid``."""
         uid = self.id if self._ids else self.env.uid

@@ -15,6 +15,7 @@ class BenchTools(models.Model):
     name = fields.Char()
 
     @api.model
+    @api.rpc('read')
     def cpu_burn(self, seconds):
         """Loop in Python for ``seconds`` (at most 30) of this thread's CPU time, holding the GIL
         as a real computation would; returns the number of loop turns.

@@ -104,6 +104,7 @@ class Uom(models.Model):
         self._check_same_category(to_uom)
         return price * self.factor / to_uom.factor
 
+    @api.rpc('read')
     def compute_quantity(self, qty, to_uom_id):
         """RPC face of ``_compute_quantity``: ``qty`` of this unit in unit ``to_uom_id``."""
         return self._compute_quantity(qty, self.browse(to_uom_id))

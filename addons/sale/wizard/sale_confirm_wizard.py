@@ -1,6 +1,6 @@
 """Confirm several quotations at once: create the wizard with the orders, then apply it."""
 
-from openerp_lite import fields, models
+from openerp_lite import api, fields, models
 from openerp_lite.exceptions import UserError
 
 
@@ -15,6 +15,7 @@ class SaleConfirmWizard(models.TransientModel):
                                        'refuses the whole batch.')
     confirmed_count = fields.Integer(readonly=True)
 
+    @api.rpc('write')
     def action_apply(self):
         """Confirm the wizard's orders; the ids of the orders confirmed."""
         self.ensure_one()

@@ -22,6 +22,7 @@ class Misbehave(models.Model):
     name = fields.Char(required=True)
 
     @api.model
+    @api.rpc('read')
     def cpu_loop(self, seconds):
         """Burn CPU for ``seconds`` of process CPU time; returns the iterations done."""
         deadline = time.process_time() + min(float(seconds), MAX_SECONDS)
@@ -31,6 +32,7 @@ class Misbehave(models.Model):
         return count
 
     @api.model
+    @api.rpc('read')
     def allocate(self, mb):
         """Allocate ``mb`` megabytes and touch every page; returns the size allocated."""
         size = min(int(mb), MAX_MB) * 1024 * 1024
@@ -40,17 +42,20 @@ class Misbehave(models.Model):
         return len(block) // (1024 * 1024)
 
     @api.model
+    @api.rpc('read')
     def sleep(self, seconds):
         """Sleep ``seconds`` of wall-clock time; returns True."""
         time.sleep(min(float(seconds), MAX_SECONDS))
         return True
 
     @api.model
+    @api.rpc('read')
     def fail(self, message):
         """Raise a user error with ``message``."""
         raise UserError(message)
 
     @api.model
+    @api.rpc('create')
     def write_then_sleep(self, seconds, name='write_then_sleep'):
         """Create a record called ``name`` then sleep: a worker killed meanwhile must leave no
         trace of it. Returns the new id (only if the sleep ends)."""
@@ -60,6 +65,7 @@ class Misbehave(models.Model):
         return record.id
 
     @api.model
+    @api.rpc('create')
     def write_then_cpu_loop(self, seconds, name='write_then_cpu_loop'):
         """Create a record called ``name`` then burn CPU: a request stopped by the CPU limit
         must leave no trace of it. Returns the new id (only if the loop ends)."""
@@ -69,6 +75,7 @@ class Misbehave(models.Model):
         return record.id
 
     @api.model
+    @api.rpc('create')
     def write_then_fail(self, name, message='failed on purpose'):
         """Create a record called ``name`` then raise: the record must not survive (a failing
         cron job is rolled back)."""

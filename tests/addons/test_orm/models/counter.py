@@ -1,6 +1,6 @@
 """A counter incremented by read-modify-write, for the concurrency test."""
 
-from openerp_lite import fields, models
+from openerp_lite import api, fields, models
 
 
 class Counter(models.Model):
@@ -10,6 +10,7 @@ class Counter(models.Model):
     name = fields.Char(required=True)
     value = fields.Integer()
 
+    @api.rpc('write')
     def increment(self):
         """Add one to each counter, reading the value first; returns the new values."""
         result = []

@@ -77,11 +77,13 @@ class Record(models.Model):
                 raise ValidationError('The amount of %s cannot be negative.' % record.name)
 
     @api.model
+    @api.rpc('read')
     def context_echo(self, keys=None):
         """The context the call ran with (only ``keys`` when given)."""
         context = self.env.context
         return {key: context.get(key, False) for key in (keys or sorted(context))}
 
+    @api.rpc('read')
     def fail_with(self, kind):
         """Raise an error of the given kind (to test the fault mapping)."""
         if kind == 'user':

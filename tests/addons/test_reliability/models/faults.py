@@ -25,11 +25,13 @@ class Row(models.Model):
     position = fields.Integer()
 
     @api.model
+    @api.rpc('read')
     def worker_pid(self):
         """The pid of the process serving this call."""
         return os.getpid()
 
     @api.model
+    @api.rpc('create')
     def write_rows(self, batch, count, pause=0.0):
         """Create ``count`` rows of ``batch`` one by one, each followed by ``pause`` seconds:
         a process killed meanwhile must leave none of them. Returns ``[pid, count]``."""
@@ -48,6 +50,7 @@ class Row(models.Model):
         return [os.getpid(), count]
 
     @api.model
+    @api.rpc('read')
     def slow_read(self, seconds):
         """Hold a database connection for ``seconds`` (a read, then a sleep); returns True."""
         self.env.cr.execute('SELECT count(*) FROM test_reliability_row')
@@ -55,6 +58,7 @@ class Row(models.Model):
         return True
 
     @api.model
+    @api.rpc('read')
     def retry_stats(self):
         """``{'pid', 'retries', 'exhausted'}``: serialization retries of this process so far."""
         from openerp_lite.sql_db import RetryStats
@@ -69,6 +73,7 @@ class Counter(models.Model):
     name = fields.Char(required=True)
     value = fields.Integer()
 
+    @api.rpc('write')
     def increment(self):
         """Add one to each counter after reading it; returns the new values."""
         values = []
@@ -87,10 +92,11 @@ class Numbered(models.Model):
     code = fields.Char(required=True)
 
     @api.model
+    @api.rpc('create')
     def create_numbered(self, code, fail=False):
         """Create a document named by the next number of sequence ``code``; with ``fail`` the
         call is refused after taking the number (its transaction rolls back). Returns the name."""
-        name = self.env['ir.sequence'].next_by_code(code)
+        name = self.env['ir.sequence'].sudo().next_by_code(code)
         if not name:
             raise UserError('No sequence with code %r' % code)
         self.create({'name': name, 'code': code})
@@ -108,6 +114,7 @@ class Conflict(models.AbstractModel):
     _description = 'Calls that lose a race on purpose'
 
     @api.model
+    @api.rpc(None)
     def lose_races(self, token, times):
         """Fail with a real serialization failure from PostgreSQL on the first ``times`` attempts
         of the call identified by ``token`` (every attempt when ``times`` < 0); then return the

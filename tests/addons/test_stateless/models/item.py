@@ -22,6 +22,7 @@ class ApplyWizard(models.TransientModel):
     item_ids = fields.Many2many('test.stateless.item', string='Items')
     note = fields.Char(required=True)
 
+    @api.rpc('write')
     def action_apply(self):
         for wizard in self:
             # the wizard is the user's way to annotate items they may only read
@@ -29,5 +30,6 @@ class ApplyWizard(models.TransientModel):
         return True
 
     @api.model
+    @api.rpc('read')
     def count_rows(self):
         return self.sudo().search_count([])

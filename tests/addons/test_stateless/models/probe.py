@@ -12,6 +12,7 @@ class Probe(models.AbstractModel):
     _description = 'Per-process view of the shared state'
 
     @api.model
+    @api.rpc(None, readonly=True)
     def observe(self, pause=0.0, check_uid=None, check_password=None):
         """The caller's view of everything the coherence tests change, from this process.
 
@@ -43,16 +44,19 @@ class Probe(models.AbstractModel):
         return seen
 
     @api.model
+    @api.rpc(None)
     def round_value(self, value):
         """``value`` as stored in an item's precision-dependent field, with the pid."""
         item = self.env['test.stateless.item'].sudo().create({'name': 'rounding', 'value': value})
         return {'pid': os.getpid(), 'value': item.value}
 
     @api.model
+    @api.rpc(None)
     def create_wizard(self, note):
         return {'pid': os.getpid(), 'id': self.env['test.stateless.wizard'].create({'note': note}).id}
 
     @api.model
+    @api.rpc(None)
     def apply_wizard(self, wizard_id, item_id):
         """Continue wizard ``wizard_id`` (made by the caller, maybe elsewhere) on item ``item_id``."""
         wizard = self.env['test.stateless.wizard'].browse(wizard_id)
