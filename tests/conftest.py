@@ -68,12 +68,15 @@ def pg_any(request):
 
 
 def pytest_report_header(config):
+    from tests.support import fuzz
     forced = pgsupport.embedded_forced()
     system = None if forced else pgsupport.system_params()
     if system:
-        return 'postgresql: system server %s:%s' % (system['host'], system['port'])
-    return 'postgresql: embedded server (%s)' % ('forced by OPENERP_LITE_TEST_EMBEDDED' if forced
-                                                 else 'no system server answers')
+        database = 'postgresql: system server %s:%s' % (system['host'], system['port'])
+    else:
+        database = 'postgresql: embedded server (%s)' % (
+            'forced by OPENERP_LITE_TEST_EMBEDDED' if forced else 'no system server answers')
+    return [database, fuzz.header()]
 
 
 # -- end-to-end servers (tests/support/server.py) -----------------------------------------------

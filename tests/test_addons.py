@@ -425,6 +425,14 @@ def test_scaffolded_module_installs_as_is_and_serves_its_model(addons_dir, admin
     assert admin.call('xt_scaffolded.item', 'read', [item], fields=['total'])[0]['total'] == 12.0
     example = xmlid(admin, 'xt_scaffolded', 'item_example')
     assert admin.call('xt_scaffolded.item', 'read', [example], fields=['total'])[0]['total'] == 7.5
+    # its declared methods are callable over RPC, the others are not
+    assert admin.call('xt_scaffolded.item', 'action_restock', [item], 2) is True
+    assert admin.call('xt_scaffolded.item', 'read', [item], fields=['quantity'])[0]['quantity'] == 5
+    assert admin.call('xt_scaffolded.item', 'stock_value') == 20.0 + 7.5
+    for undeclared in ('copy_data', 'mapped', '_compute_total'):
+        with pytest.raises(RpcFault) as info:
+            admin.call('xt_scaffolded.item', undeclared, [item])
+        assert info.value.category == 'access' and undeclared in info.value.message
 
 
 def test_scaffold_refuses_an_existing_folder_and_a_bad_name(addons_dir):

@@ -23,7 +23,7 @@ semantics (reference §2 "Domain language"):
 import re
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from openerp_lite import registry as registry_mod
@@ -31,6 +31,7 @@ from openerp_lite import sql_db
 from openerp_lite.exceptions import UserError
 from openerp_lite.orm.environment import SUPERUSER_ID, Environment
 from openerp_lite.orm.expression import DomainError
+from tests.support import fuzz
 from tests.support import pg as pgsupport
 
 # -- the fixed data set --------------------------------------------------------------------------
@@ -410,11 +411,21 @@ def _search(dataset, domain):
         return set(env['res.partner'].with_context(active_test=False).search(domain).ids)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(domain=DOMAINS)
-def test_random_domain_matches_reference_evaluation(dataset, domain):
+def _matches_reference(dataset, domain):
     reference = Reference(dataset[2], dataset[3])
     assert _search(dataset, domain) == reference.search(domain), domain
+
+
+@fuzz.configured(150)
+@given(domain=DOMAINS)
+def test_random_domain_matches_reference_evaluation(dataset, domain):
+    _matches_reference(dataset, domain)
+
+
+@fuzz.configured(150, fresh=True)
+@given(domain=DOMAINS)
+def test_random_domain_matches_reference_evaluation_fresh_seed(dataset, domain):
+    _matches_reference(dataset, domain)
 
 
 @pytest.mark.parametrize('domain', [

@@ -4,10 +4,11 @@ import datetime
 import decimal
 import xmlrpc.client
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from openerp_lite.http import xmlrpc as codec
+from tests.support import fuzz
 
 # XML 1.0 cannot carry control characters or lone surrogates, whatever the encoder
 TEXT = st.text(alphabet=st.characters(blacklist_categories=('Cc', 'Cs')))
@@ -21,12 +22,22 @@ def _read_back(data):
     return xmlrpc.client.loads(data, use_builtin_types=True)[0][0]
 
 
-@settings(max_examples=400, deadline=None)
-@given(VALUES)
-def test_results_read_back_as_the_standard_marshaller_writes_them(value):
+def _same_as_the_standard_marshaller(value):
     reference = xmlrpc.client.dumps((False if value is None else value,), methodresponse=True,
                                     allow_none=True)
     assert _read_back(codec.encode_result(value)) == _read_back(reference.encode('utf-8'))
+
+
+@fuzz.configured(400)
+@given(VALUES)
+def test_results_read_back_as_the_standard_marshaller_writes_them(value):
+    _same_as_the_standard_marshaller(value)
+
+
+@fuzz.configured(400, fresh=True)
+@given(VALUES)
+def test_results_read_back_as_the_standard_marshaller_writes_them_fresh_seed(value):
+    _same_as_the_standard_marshaller(value)
 
 
 def test_values_the_fast_path_leaves_alone_still_travel():

@@ -1,8 +1,9 @@
 """``openerp-server scaffold NAME [DIR]``: write the skeleton of a new module into DIR/NAME.
 
-The skeleton installs as is: a manifest, a model ``NAME.item`` (with a stored computed field), its
-access rights, a data file with one record, and a test class for ``openerp-server test``. Put DIR
-on ``--addons-path``, call ``update_list`` and install it.
+The skeleton installs as is: a manifest, a model ``NAME.item`` (with a stored computed field and
+two methods declared for RPC with ``@api.rpc``), its access rights, a data file with one record,
+and a test class for ``openerp-server test``. Put DIR on ``--addons-path``, call ``update_list``
+and install it.
 """
 
 import argparse
@@ -69,6 +70,25 @@ class %(class_name)sItem(models.Model):
         for item in self:
             if item.quantity < 0:
                 raise ValidationError('The quantity of %%s cannot be negative.' %% item.name)
+
+    # Only methods declared with @api.rpc are callable over XML-RPC and JSON-RPC. The declaration
+    # says what the caller needs, checked before the method runs: an access right on this model
+    # ('read', 'write', 'create', 'unlink'; None: any logged-in user) and, with groups=, membership
+    # of one of those groups. A method on records also gets the record rules of that right
+    # checked on its ids; access='read' methods run in a read-only transaction.
+
+    @api.rpc('write')
+    def action_restock(self, quantity=1):
+        """Add ``quantity`` to each item (over RPC: ``[ids, quantity]``)."""
+        for item in self:
+            item.quantity += quantity
+        return True
+
+    @api.model
+    @api.rpc('read')
+    def stock_value(self):
+        """The total value of the active items the caller can see (a model method: no ids)."""
+        return sum(self.search([]).mapped('total'))
 ''',
     'security/ir.model.access.csv': '''\
 id,name,model_id:id,group_id:id,perm_read,perm_write,perm_create,perm_unlink
@@ -108,6 +128,19 @@ class Test%(class_name)s(TransactionCase):
 
     def test_data_file_record(self):
         self.assertEqual(self.env.ref('%(name)s.item_example').total, 7.5)
+
+    def test_restock_and_stock_value(self):
+        item = self.env['%(model)s'].create({'name': 'Box', 'quantity': 1, 'unit_price': 2.0})
+        before = self.env['%(model)s'].stock_value()
+        item.action_restock(2)
+        self.assertEqual(item.quantity, 3)
+        self.assertEqual(self.env['%(model)s'].stock_value(), before + 4.0)
+
+    def test_rpc_declarations(self):
+        declared = self.env['%(model)s']._rpc_methods
+        self.assertEqual(declared['action_restock'].access, 'write')
+        self.assertTrue(declared['stock_value'].readonly)
+        self.assertNotIn('_compute_total', declared)
 ''',
 }
 

@@ -30,8 +30,13 @@ def initialize_databases(options):
     """
     from .. import registry
     from ..exceptions import OpenERPLiteError
+    from ..service.base import CallInfo, db_allowed, host_based
     failed_tests = 0
     for name in [n.strip() for n in (options.db_name or '').split(',') if n.strip()]:
+        if not host_based(options) and not db_allowed(CallInfo(options), name):
+            _logger.warning('database %s is outside --db-filter: it is not served, so it is '
+                            'neither created nor loaded', name)
+            continue
         try:
             db_service.check_name(name)
             if not db_service._exists(name):

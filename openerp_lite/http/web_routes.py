@@ -108,15 +108,11 @@ def authenticate(request):
                 'session_id': False, 'server_version': _serie(info)}, ()
     context = service.dispatch('object', 'execute_kw',
                                [db, uid, password, 'res.users', 'context_get', []], info)
-    rows = service.dispatch('object', 'execute_kw',
-                            [db, uid, password, 'res.users', 'read',
-                             [[uid], ['name', 'partner_id', 'company_id']],
-                             {'load': '_classic_write'}], info)
-    from ..service import session
+    from ..service import security, session
     if request.sid:
         session.destroy(info, request.sid)  # a login never keeps a session id the client came with
     sid = session.create(db, uid, login, context, info.options.session_timeout)
-    result = _session_info(info, db, uid, login, context, sid, rows[0] if rows else None)
+    result = _session_info(info, db, uid, login, context, sid, security.user_summary(db, uid))
     return result, (_cookie(sid, info.options, request.secure),)
 
 
@@ -129,12 +125,9 @@ def _checked_session(request):
 
 def get_session_info(request):
     current = _checked_session(request)
-    from ..service import object as object_service
-    rows = object_service.execute_in_session(
-        request.info, request.sid, 'res.users', 'read',
-        [[current.uid], ['name', 'partner_id', 'company_id']], {'load': '_classic_write'})
+    from ..service import security
     return _session_info(request.info, current.db, current.uid, current.login, current.context,
-                         request.sid, rows[0] if rows else None), ()
+                         request.sid, security.user_summary(current.db, current.uid)), ()
 
 
 def destroy(request):

@@ -7,8 +7,11 @@ an extension are merged: the later declaration's keyword arguments update the ea
 
 from ..exceptions import UserError
 from .fields_base import Field
-from .models import magic_fields
+from .models import BaseModel, magic_fields
 from .rpc import surface
+
+#: the classes of the ORM itself (its methods are declared there once for every model)
+ORM_CORE = tuple(klass for klass in BaseModel.__mro__ if klass is not object)
 
 
 def _as_list(value):
@@ -89,7 +92,7 @@ def setup_model(model_cls):
                 seen.add(attr)
                 constraints.append((attr, names))
     model_cls._constraint_methods = tuple(constraints)
-    model_cls._rpc_methods = surface(model_cls)
+    model_cls._rpc_methods = surface(model_cls, ORM_CORE)
 
 
 def _related_compute(field):

@@ -147,6 +147,7 @@ class ReadMixin:
     @api.model
     @rpc('read', rules=False, params=('domain', 'fields', 'offset', 'limit', 'order'))
     def search_read(self, domain=None, fields=None, offset=0, limit=None, order=None):
+        self._readable_fields(fields)  # a field the caller may not read is refused, rows or not
         records = self.search(domain or [], offset=offset, limit=limit, order=order)
         if not records:
             return []

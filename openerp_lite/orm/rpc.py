@@ -94,16 +94,20 @@ def rpc(access=_UNSET, groups=(), readonly=None, rules=True, params=None, result
     return decorate
 
 
-def surface(model_cls):
+def surface(model_cls, orm_core=()):
     """``{method name: RpcMethod}`` of a final model class, from its bases' declarations.
 
     Walks the classes from the most basic to the most derived: a declaration applies from the
     class that makes it on, an override without ``@api.rpc`` keeps it, ``@api.private`` or an
-    attribute that is not a method withdraws it.
+    attribute that is not a method withdraws it. An abstract model has no rows: the ORM's own
+    declarations (the classes ``orm_core``) do not apply to it, only what its addons declare.
     """
     declared = {}
     first_definition = {}
+    skipped = set(orm_core) if model_cls._abstract else set()
     for klass in reversed(model_cls.__mro__):
+        if klass in skipped:
+            continue
         for name, value in vars(klass).items():
             declaration = getattr(value, '_rpc', None) if callable(value) else None
             if declaration is not None:

@@ -68,6 +68,13 @@ def dbfilter_pattern(info):
     return pattern.replace('%h', re.escape(host)).replace('%d', re.escape(first))
 
 
+def host_based(options):
+    """True when ``--db-filter`` depends on the Host of a request (``%h``, ``%d``): without one,
+    as in cron or at start, it says nothing about a name."""
+    pattern = getattr(options, 'dbfilter', None) or ''
+    return '%h' in pattern or '%d' in pattern
+
+
 def db_allowed(info, name):
     """True when ``--db-filter`` lets this call use database ``name``."""
     return isinstance(name, str) and re.match(dbfilter_pattern(info), name) is not None

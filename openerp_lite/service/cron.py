@@ -29,7 +29,7 @@ import psycopg2
 from .. import catalog, sql_db
 from ..orm.environment import Environment
 from ..registry import Registry
-from .base import CallInfo, db_allowed
+from .base import CallInfo, db_allowed, host_based
 
 _logger = logging.getLogger(__name__)
 
@@ -49,12 +49,15 @@ def configure(options):
                      session_timeout=options.session_timeout, options=options)
 
 
-def served(names):
-    """The names ``--db-filter`` lets through (with no Host, ``%h``/``%d`` match nothing but an
-    empty name: give a host-based server its cron databases with ``-d``)."""
+def served(names, given=True):
+    """Which of ``names`` cron may poll: those ``--db-filter`` lets through. A host-based filter
+    (``%h``/``%d``) cannot judge a name without a request: then the databases given with ``-d``
+    (``given``) are polled as the operator listed them, and none is found on its own."""
     options = _settings['options']
     if options is None:
         return list(names)
+    if host_based(options):
+        return list(names) if given else []
     info = CallInfo(options)
     return [name for name in names if db_allowed(info, name)]
 
@@ -223,13 +226,13 @@ def all_databases():
     """The databases a poller without ``-d`` visits: the openerp-lite databases (``catalog``) the
     connecting role owns that ``--db-filter`` lets through — never a database of someone else's
     on the same PostgreSQL."""
-    return served(catalog.marked_databases())
+    return served(catalog.marked_databases(), given=False)
 
 
 def loaded_databases():
     """The databases this process has a registry for (what a server thread polls without ``-d``,
     as OpenERP's cron threads did: a database is polled once something used it)."""
-    return served(sorted(Registry._registries))
+    return served(sorted(Registry._registries), given=False)
 
 
 class CronLoop:

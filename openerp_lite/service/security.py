@@ -116,10 +116,24 @@ class CallCredentials:
         """Reserve an attempt unless this process already knows the password is right."""
         if not self._well_formed():
             raise AccessDenied()
-        known = registry.cache('credentials').get((self.uid, self.source))
-        if known is not None and hmac.compare_digest(known, _digest(self.password)):
+        if self._known(registry.cache('credentials')):
             return
         self.reserve()
+
+    def _known(self, cache):
+        """Whether ``cache`` proves the password. A wrong one drops the proof this address had:
+        otherwise, while the back-off refuses its guesses, the cache would still tell a right
+        guess from a wrong one, unthrottled."""
+        if cache is None:
+            return False
+        key = (self.uid, self.source)
+        known = cache.get(key)
+        if known is None:
+            return False
+        if hmac.compare_digest(known, _digest(self.password)):
+            return True
+        cache.pop(key)
+        return False
 
     def reserve(self):
         if self.reserved:
@@ -133,17 +147,14 @@ class CallCredentials:
         """Raise :class:`AccessDenied` unless the password is the current one of the user."""
         if not self._well_formed():
             raise AccessDenied()
-        cache = registry.cache_for(cr, 'credentials')
-        known = cache.get((self.uid, self.source)) if cache is not None else None
-        digest = _digest(self.password)
-        if known is not None and hmac.compare_digest(known, digest):
+        if self._known(registry.cache_for(cr, 'credentials')):
             return
         if not self.reserved:
             raise NeedsReservation()
         Environment(cr, SUPERUSER_ID, {}, registry)['res.users']._check_credentials(
             self.uid, self.password)
         self.verified = True
-        registry.cache_store(cr, 'credentials', (self.uid, self.source), digest)
+        registry.cache_store(cr, 'credentials', (self.uid, self.source), _digest(self.password))
 
     def finish(self):
         if self.reserved and self.verified:
@@ -173,6 +184,17 @@ def check(cr, registry, uid, password, remote_addr=None):
         credentials.reserve()
         credentials.check(cr, registry)
         credentials.finish()
+
+
+def user_summary(dbname, uid):
+    """``{'name', 'partner_id', 'company_id'}`` of user ``uid`` (bare ids), for the web session
+    routes: a user's own session reports them whatever that user may read of ``res.users``."""
+    with sql_db.cursor(dbname, readonly=True) as cr:
+        registry = Registry.get(dbname).check_signals(cr)
+        env = Environment(cr, SUPERUSER_ID, {}, registry)
+        rows = env['res.users'].browse(uid).exists().read(['name', 'partner_id', 'company_id'],
+                                                          load='_classic_write')
+    return rows[0] if rows else None
 
 
 def check_session(info, sid):

@@ -13,12 +13,13 @@ import time
 import xmlrpc.client
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from openerp_lite.service import common as common_service
 from openerp_lite.service import db as db_service
 from openerp_lite.service import object as object_service
+from tests.support import fuzz
 from tests.support.orm import TEST_ADDONS
 
 from .support import CLEAN, OK, UNEXPECTED, Client, children, table_digest, wait_for
@@ -37,13 +38,20 @@ FIELDS = ['id', 'name', 'secret', 'amount', 'team', 'folder_id', 'note_ids', 'ta
 WATCHED = ['test_reliability_note', 'test_reliability_folder', 'test_reliability_tag',
            'res_partner', 'res_users', 'ir_sequence']
 
-EXAMPLES = [pytest.param(40, id='40-examples'),
-            pytest.param(400, id='400-examples', marks=pytest.mark.slow)]
+#: ``(examples, fresh seed?)``: the fixed examples, the same number from this run's fresh seed
+#: (printed in the header, see tests/support/fuzz.py), and ten times more with --run-slow
+EXAMPLES = [pytest.param((40, False), id='40-fixed'),
+            pytest.param((40, True), id='40-fresh-seed'),
+            pytest.param((400, False), id='400-fixed', marks=pytest.mark.slow)]
 
 
 def _settings(examples):
-    return settings(max_examples=examples, deadline=None, database=None, derandomize=True,
-                    suppress_health_check=list(HealthCheck))
+    return fuzz.configured(*examples)
+
+
+def _label(examples):
+    count, fresh = examples
+    return '%d, seed %d' % (count, fuzz.FRESH_SEED) if fresh else '%d' % count
 
 
 scalars = (st.none() | st.booleans() | st.integers(-2 ** 31, 2 ** 31 - 1)
@@ -126,7 +134,7 @@ def _finish(row, server, findings):
 @pytest.mark.parametrize('examples', EXAMPLES)
 def test_random_xmlrpc_calls_to_every_service_method(rel_db, fuzz_server, scenario, unchanged,
                                                      examples):
-    row = unchanged['row'] = scenario('fuzz: XML-RPC calls, every service method (%d)' % examples)
+    row = unchanged['row'] = scenario('fuzz: XML-RPC calls, every service method (%s)' % _label(examples))
     findings = []
     db = rel_db['name']
     methods = st.sampled_from([(s, m) for s, names in SERVICE_METHODS.items() for m in names])
@@ -154,7 +162,7 @@ def test_random_xmlrpc_calls_to_every_service_method(rel_db, fuzz_server, scenar
 @pytest.mark.parametrize('examples', EXAMPLES)
 def test_random_jsonrpc_bodies_truncated_and_corrupted(rel_db, fuzz_server, scenario, unchanged,
                                                        examples):
-    row = unchanged['row'] = scenario('fuzz: JSON-RPC envelopes, truncated/corrupted (%d)' % examples)
+    row = unchanged['row'] = scenario('fuzz: JSON-RPC envelopes, truncated/corrupted (%s)' % _label(examples))
     findings = []
     db = rel_db['name']
     valid = json.dumps({'jsonrpc': '2.0', 'method': 'call', 'id': 7, 'params': {
@@ -214,7 +222,7 @@ contexts = st.dictionaries(st.text(max_size=12) | st.sampled_from(
 @pytest.mark.parametrize('examples', EXAMPLES)
 def test_random_domains_orders_fields_and_contexts_against_the_orm(rel_db, fuzz_server, scenario,
                                                                    unchanged, examples):
-    row = unchanged['row'] = scenario('fuzz: ORM domains, orders, fields, contexts (%d)' % examples)
+    row = unchanged['row'] = scenario('fuzz: ORM domains, orders, fields, contexts (%s)' % _label(examples))
     findings = []
     db = rel_db['name']
     team_b = rel_db['uids']['team_b']

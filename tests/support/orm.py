@@ -8,6 +8,7 @@ arguments are laid out positionally in the OpenERP 7 order, context included. Ev
 becomes :class:`RpcFault` with a route-independent ``category``.
 """
 
+import json
 import os
 import xmlrpc.client
 
@@ -16,6 +17,8 @@ from tests.support.server import ROOT, JsonRpcError
 
 TEST_ADDONS = os.path.join(ROOT, 'tests', 'addons')
 ROUTES = ('xmlrpc2', 'jsonrpc', 'legacy')
+#: the routes a call can take, the web session's ``call_kw`` included (see :class:`WebClient`)
+ALL_ROUTES = ROUTES + ('web',)
 
 #: OpenERP 7 positional order of the ORM methods (after the ids for record methods)
 LEGACY_ORDER = {
@@ -91,12 +94,7 @@ class RpcClient:
                 message = fault.faultString
             raise RpcFault(self.route, category, message, fault) from None
         except JsonRpcError as error:
-            data = error.error.get('data') or {}
-            kind = data.get('exception_type')
-            category = {'access_error': 'access', 'access_denied': 'denied', 'user_error': 'warning',
-                        'validation_error': 'warning', 'missing_error': 'warning'}.get(kind, 'error')
-            raise RpcFault(self.route, category, data.get('message') or error.error.get('message'),
-                           error.error) from None
+            raise _json_fault(self.route, error.error) from None
 
     def _legacy(self, model, method, args, kwargs):
         kwargs = dict(kwargs)
@@ -116,6 +114,58 @@ class RpcClient:
         assert not kwargs, kwargs
         return self.server.xmlrpc('object', route='').execute(
             self.db, self.uid, self.password, model, method, *args)
+
+
+def _json_fault(route, reply_error):
+    data = reply_error.get('data') or {}
+    kind = data.get('exception_type')
+    category = {'access_error': 'access', 'access_denied': 'denied', 'session_expired': 'denied',
+                'user_error': 'warning', 'validation_error': 'warning',
+                'missing_error': 'warning'}.get(kind, 'error')
+    return RpcFault(route, category, data.get('message') or reply_error.get('message'), reply_error)
+
+
+class WebClient:
+    """The ``RpcClient`` interface over the web session routes: ``/web/session/authenticate`` once
+    (with ``login``), then ``/web/dataset/call_kw`` with the session cookie. A failed login makes
+    every call a ``denied`` fault, as the server answers for an unknown session."""
+
+    route = 'web'
+
+    def __init__(self, server, db, login, password):
+        self.server, self.db, self.login, self.password = server, db, login, password
+        self.cookie = None
+
+    def _post(self, path, params, cookie=None):
+        body = json.dumps({'jsonrpc': '2.0', 'method': 'call', 'id': 1, 'params': params}).encode()
+        headers = {'Content-Type': 'application/json'}
+        if cookie:
+            headers['Cookie'] = cookie
+        _status, reply_headers, data = self.server.request('POST', path, body, headers)
+        return reply_headers, json.loads(data)
+
+    def session(self):
+        if self.cookie is None:
+            headers, reply = self._post('/web/session/authenticate', {
+                'db': self.db, 'login': self.login, 'password': self.password})
+            cookie = headers.get('Set-Cookie', '')
+            self.cookie = cookie.split(';')[0] if reply.get('result', {}).get('uid') else ''
+        return self.cookie
+
+    def call(self, model, method, *args, **kwargs):
+        _headers, reply = self._post('/web/dataset/call_kw', {
+            'model': model, 'method': method, 'args': list(args), 'kwargs': kwargs},
+            self.session() or 'session_id=none')
+        if 'error' in reply:
+            raise _json_fault(self.route, reply['error'])
+        return reply['result']
+
+
+def client_for(server, route, db, uid, login, password):
+    """A client of ``route`` (one of :data:`ALL_ROUTES`) as the user ``uid``/``login``."""
+    if route == 'web':
+        return WebClient(server, db, login, password)
+    return RpcClient(server, route, db, uid, password)
 
 
 def create_orm_db(server, demo=True, name=None):

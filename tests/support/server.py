@@ -98,7 +98,10 @@ class RunningServer:
         return self.proc.poll() is None
 
     def stop(self, timeout=20):
-        """SIGTERM, wait, then SIGKILL; removes the config and log files; returns the exit status."""
+        """SIGTERM, wait, then SIGKILL; removes the config and log files; returns the exit status
+        (again on a second call)."""
+        if self._log_handle.closed:
+            return self.proc.returncode
         terminate(self.proc, timeout)
         self._log_handle.close()
         shutil.rmtree(self.workdir, ignore_errors=True)
@@ -106,13 +109,21 @@ class RunningServer:
 
 
 def start_server(pg, args=(), admin_passwd=None, config_lines=(), timeout=30):
-    """Start a server on a free port against ``pg``; extra CLI ``args``; config-file ``config_lines``."""
+    """Start a server on a free port against ``pg``; extra CLI ``args``; config-file ``config_lines``.
+
+    ``admin_passwd``: the master password in the config file (None: a new one for this server;
+    False: none at all, so the server runs with the default).
+    """
     if admin_passwd is None:
         admin_passwd = '%s-%s' % (ADMIN_PASSWD, uuid.uuid4().hex[:8])
     workdir = tempfile.mkdtemp(prefix='oel-test-server-')
     config_path = os.path.join(workdir, 'server.conf')
     with open(config_path, 'w', encoding='utf-8') as handle:
-        handle.write('[options]\nadmin_passwd = %s\n' % admin_passwd)
+        handle.write('[options]\n')
+        if admin_passwd is False:
+            admin_passwd = 'admin'
+        else:
+            handle.write('admin_passwd = %s\n' % admin_passwd)
         for line in config_lines:
             handle.write(line + '\n')
     port = free_port()

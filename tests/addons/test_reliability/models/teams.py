@@ -1,7 +1,7 @@
 """Records split between two teams: each team's record rule shows it only its own rows.
 
 A folder holds notes (one2many) and tags (many2many); ``ledger`` is readable by team A only (no
-access right at all for team B). The security scenarios try to reach team A's rows as a member of
+access right at all for team B), and so is a note's ``bonus`` field (``groups=``). The security scenarios try to reach team A's rows as a member of
 team B through every route.
 """
 
@@ -29,6 +29,8 @@ class Note(models.Model):
     amount = fields.Integer()
     team = fields.Selection(TEAMS, required=True)
     folder_id = fields.Many2one('test.reliability.folder', ondelete='cascade')
+    #: a field of team A only (``groups=``): team B may not read, search, group or sort by it
+    bonus = fields.Integer(groups='test_reliability.group_team_a')
 
 
 class Tag(models.Model):
