@@ -112,10 +112,12 @@ class Registry:
         return cache
 
     def invalidate_cache(self, kind, cr=None):
-        """Clear cache ``kind`` here and, once ``cr`` commits, in every other process; until
-        then the transaction of ``cr`` bypasses that cache (see :meth:`cache_for`)."""
-        self.cache(kind).clear()
-        if cr is not None:
+        """Clear cache ``kind`` once ``cr`` commits, here and in every other process; until then
+        the transaction of ``cr`` bypasses that cache (see :meth:`cache_for`), and a transaction
+        that rolls back (a refused call) clears nothing. Without ``cr``: here, now."""
+        if cr is None:
+            self.cache(kind).clear()
+        else:
             self._signal_after_commit(cr, kind)
 
     def cache_for(self, cr, kind):

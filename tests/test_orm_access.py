@@ -146,14 +146,22 @@ def test_record_rules_apply_through_dotted_domains(orm_server, world, route):
 
 
 def test_x2many_read_shows_only_visible_lines(orm_server, world, route):
-    """A many2one to a hidden record still reads as [id, name]; the record itself stays hidden."""
+    """A many2one to a hidden record still reads as [id, name]; the record itself stays hidden,
+    and the user cannot make such a link herself (a relation only points to what its author can
+    read)."""
     admin = world['admin']
     alice = client(orm_server, world, route, 'alice')
-    own = alice.call(REC, 'create', {'name': 'child-of-bob-%s' % route,
-                                     'parent_id': world['records']['bob'][0]})
+    hidden = world['records']['bob'][0]
+    assert refused(alice.call, REC, 'create', {'name': 'child-of-bob-%s' % route,
+                                               'parent_id': hidden}).category == 'access'
+    own = alice.call(REC, 'create', {'name': 'child-of-bob-%s' % route})
+    assert refused(alice.call, REC, 'write', [own], {'parent_id': hidden}).category == 'access'
+    admin.call(REC, 'write', [own], {'parent_id': hidden})
     row = alice.call(REC, 'read', [own], fields=['parent_id'])[0]
-    assert row['parent_id'] == [world['records']['bob'][0], 'bob-0']
-    assert refused(alice.call, REC, 'read', [world['records']['bob'][0]], fields=['name']).category == 'access'
+    assert row['parent_id'] == [hidden, 'bob-0']
+    assert refused(alice.call, REC, 'read', [hidden], fields=['name']).category == 'access'
+    # writing the record again (its other fields) keeps the link the administrator made
+    alice.call(REC, 'write', [own], {'description': 'still mine'})
     admin.call(REC, 'unlink', [own])
 
 

@@ -5,7 +5,7 @@ turns them into recordsets, ``read`` into ``[id, name]`` pairs or id lists. Writ
 command tuples, applied by :meth:`X2many.apply_commands`.
 """
 
-from ..exceptions import UserError, ValidationError
+from ..exceptions import AccessError, UserError, ValidationError
 from .fields_base import Field
 
 #: OpenERP's x2many write commands
@@ -260,10 +260,17 @@ class Many2many(_X2many):
         return desc
 
     def apply_commands(self, records, value):
+        """Apply the command tuples ``value`` to the relation of ``records``.
+
+        Links are the caller's business only where the caller can see the other end: a record
+        hidden by its record rules can be neither linked ((4), (6)) nor unlinked ((3), (5), (6)),
+        so writing back the ids one read (which leaves the hidden ones out) keeps the hidden links.
+        """
         cr = records.env.cr
         comodel = records.env[self.comodel_name]
         rel, col1, col2 = self.relation, self.column1, self.column2
         ids = tuple(records.ids)
+        visible_sql, visible_params = self._visible(comodel)
         for command in self.normalize_commands(value, self):
             code = command[0]
             if code == CREATE:
@@ -274,15 +281,35 @@ class Many2many(_X2many):
             elif code == DELETE:
                 comodel.browse(command[1]).unlink()
             elif code == UNLINK:
-                cr.execute('DELETE FROM "%s" WHERE "%s" IN %%s AND "%s" = %%s' % (rel, col1, col2),
-                           (ids, command[1]))
+                cr.execute('DELETE FROM "%s" WHERE "%s" IN %%s AND "%s" = %%s AND "%s" IN (%s)'
+                           % (rel, col1, col2, col2, visible_sql),
+                           [ids, command[1]] + visible_params)
             elif code == LINK:
+                self._check_visible(comodel, [command[1]])
                 self._link(cr, ids, [command[1]])
-            elif code == CLEAR:
-                cr.execute('DELETE FROM "%s" WHERE "%s" IN %%s' % (rel, col1), (ids,))
-            elif code == SET:
-                cr.execute('DELETE FROM "%s" WHERE "%s" IN %%s' % (rel, col1), (ids,))
-                self._link(cr, ids, command[2])
+            elif code in (CLEAR, SET):
+                cr.execute('DELETE FROM "%s" WHERE "%s" IN %%s AND "%s" IN (%s)'
+                           % (rel, col1, col2, visible_sql), [ids] + visible_params)
+                if code == SET:
+                    self._check_visible(comodel, command[2])
+                    self._link(cr, ids, command[2])
+
+    @staticmethod
+    def _visible(comodel):
+        """SQL of the comodel ids the caller may see (every id for the superuser)."""
+        if comodel.env.su:
+            return 'SELECT id FROM "%s"' % comodel._table, []
+        return comodel._search_subquery([], active_test=False)
+
+    def _check_visible(self, comodel, coids):
+        if comodel.env.su or not coids:
+            return
+        coids = [int(coid) for coid in coids]
+        seen = set(comodel.with_context(active_test=False).search([('id', 'in', coids)]).ids)
+        hidden = [coid for coid in coids if coid not in seen]
+        if hidden and comodel.sudo().browse(hidden).exists():
+            raise AccessError('Field %s: you cannot link records of %s you may not read (%s).'
+                              % (self, self.comodel_name, sorted(set(hidden))[:10]))
 
     def _link(self, cr, ids, coids):
         coids = [int(coid) for coid in coids]

@@ -67,6 +67,8 @@ class WriteMixin:
                 continue
             if 'default_' + name in context and self._default_from_context_allowed(field):
                 result[name] = context['default_' + name]
+                if field.type == 'many2one':
+                    self._check_link_targets([{name: result[name]}])
             elif field.default is not None:
                 value = field.default(self) if callable(field.default) else field.default
                 if hasattr(value, '_ids'):
@@ -102,7 +104,9 @@ class WriteMixin:
         self._invalidate_declared_caches()
         if self._transient:
             self._transient_vacuum()
-        vals_list = [self._add_missing_defaults(self._check_field_names(vals)) for vals in vals_list]
+        vals_list = [self._check_field_names(vals) for vals in vals_list]
+        self._check_link_targets(vals_list)
+        vals_list = [self._add_missing_defaults(vals) for vals in vals_list]
         records = self.browse([self._insert_row(vals) for vals in vals_list])
         for vals, record in zip(vals_list, records):
             record._write_relations(vals, creating=True)
@@ -126,6 +130,28 @@ class WriteMixin:
             if not self._field_allowed(self._fields[name]):
                 raise AccessError('You do not have access to field %r of model %s' % (name, self._name))
         return vals
+
+    def _check_link_targets(self, vals_list):
+        """Refuse many2one values naming records the caller may not read.
+
+        A relation may only point to what its author can see: otherwise a salesman could move his
+        order line into another salesman's order, which his record rules hide from him. The x2many
+        commands follow the same rule (``fields_relational``). The superuser links anything.
+        """
+        if self.env.su:
+            return
+        targets = {}
+        for vals in vals_list:
+            for name, value in vals.items():
+                field = self._fields[name]
+                if field.type == 'many2one' and value:
+                    targets.setdefault(field.comodel_name, set()).add(field.convert_to_column(value, self))
+        for comodel_name, ids in targets.items():
+            comodel = self.env[comodel_name].with_context(active_test=False)
+            hidden = ids - set(comodel.search([('id', 'in', sorted(ids))]).ids)
+            if hidden and comodel.sudo().browse(sorted(hidden)).exists():
+                raise AccessError('You may not link records of %s you cannot read (%s).'
+                                  % (comodel_name, sorted(hidden)[:10]))
 
     def _column_values(self, vals):
         """Column values of ``vals``: stored fields the caller may set (a computed field without
@@ -205,6 +231,7 @@ class WriteMixin:
         if not self._ids:
             return True
         self.check_access_rule('write')
+        self._check_link_targets([vals])
         # records reached through a many2one before it changes (the previous parent of a moved
         # line) must be recomputed too: after the write they are no longer found from here
         relinked = [name for name in vals if self._fields[name].type == 'many2one']

@@ -193,3 +193,13 @@ def ensure_master_table():
                         str(error).strip().splitlines()[0])
         return False
     return True
+
+
+def purge(cr):
+    """Delete, in the transaction of ``cr``, the counts of its database that are quiet for
+    :data:`QUIET_RESET` seconds (a count that old starts again from one anyway) and block
+    nothing; returns how many."""
+    cr.execute('DELETE FROM %s WHERE last_seen < now() - make_interval(secs => %%s) '
+               'AND (blocked_until IS NULL OR blocked_until < now())' % server_tables.FAILURE_TABLE,
+               (QUIET_RESET,))
+    return cr.rowcount

@@ -142,8 +142,10 @@ def _execute(info, db, uid, password, model, method, args, kwargs, session=None)
             raise
         raise UserError('The database refused the operation: %s'
                         % (error.pgerror or str(error)).strip().splitlines()[0]) from None
-    if credentials is not None:
-        credentials.finish()
+    finally:
+        if credentials is not None:
+            # a right password clears its count even when the call itself is refused
+            credentials.finish()
     return result
 
 

@@ -149,7 +149,8 @@ OPTIONS = [
     Opt('data_dir', ['-D', '--data-dir'], to_opt_str, None,
       'where the embedded PostgreSQL and other files live (default: the user data folder)'),
     Opt('admin_passwd', [], to_str, 'admin', 'master password for the db service '
-      '(stored hashed by --save or change_admin_password)', file_only=True),
+      '(stored hashed by --save or change_admin_password; the default works from loopback only)',
+      file_only=True),
     Opt('init', ['-i', '--init'], to_list, [], 'install these modules in -d (comma-separated)',
       section='Modules', saved=False),
     Opt('update', ['-u', '--update'], to_list, [], 'upgrade these modules in -d (or "all")',
@@ -174,7 +175,8 @@ OPTIONS = [
     Opt('list_db', ['--no-database-list'], to_bool, True,
       'hide the database list (db.list refuses)', section='HTTP', flag_value=False),
     Opt('dbfilter', ['--db-filter'], to_regex, '.*',
-      'regular expression limiting which databases are served (%%h host, %%d first label)',
+      'regular expression limiting which databases are served, listed and polled by cron '
+      '(%%h host, %%d first label)',
       section='HTTP'),
     Opt('server_serie', ['--server-serie'], to_opt_str, None,
       'compatibility series reported to clients (default 10.0; 7.0 for OpenERP 7 clients)',

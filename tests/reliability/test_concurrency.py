@@ -102,7 +102,7 @@ def test_sequence_numbers_stay_unique_and_gap_free_under_parallel_creators(
     row = scenario('ir.sequence %s: %d creators x %d (every 4th refused)'
                    % (implementation, CLIENTS, per_client))
     admin = Client(rel_server, db, timeout=120)
-    code = 'rel.%s.%s' % (implementation, uuid.uuid4().hex[:6])
+    code = 'test.reliability.%s.%s' % (implementation, uuid.uuid4().hex[:6])
     admin('ir.sequence', 'create', {'name': code, 'code': code, 'implementation': implementation,
                                     'prefix': 'N', 'padding': 5})
     names = []

@@ -1,4 +1,5 @@
-"""Housekeeping run by cron jobs: old transient (wizard) rows and expired web sessions."""
+"""Housekeeping run by cron jobs: old transient (wizard) rows, expired web sessions and old
+failed-login counts."""
 
 import logging
 
@@ -31,3 +32,11 @@ class AutoVacuum(models.AbstractModel):
         from openerp_lite.service import cron, session  # the server side of sessions
         session.purge_expired(self.env.cr.dbname, cron.setting('session_timeout'))
         return True
+
+    @api.model
+    def _purge_login_failures(self):
+        """Forget the failed-login counts quiet for a day and no longer blocking (the base data
+        runs it daily): every login an anonymous client tries leaves one, so they must not pile
+        up. Returns the rows deleted."""
+        from openerp_lite.service import login_guard  # the server side of the back-off
+        return login_guard.purge(self.env.cr)

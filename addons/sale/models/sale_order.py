@@ -59,6 +59,11 @@ class SaleOrder(models.Model):
     def write(self, vals):
         if 'state' in vals:
             self._check_state_writable()
+        if not self.env.su:
+            done = self.filtered(lambda order: order.state == 'done')
+            if done:
+                raise UserError('%s is done: a done order is locked for good.'
+                                % ', '.join(done.mapped('name')))
         return super().write(vals)
 
     def _check_state_writable(self):

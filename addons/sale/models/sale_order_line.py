@@ -86,7 +86,15 @@ class SaleOrderLine(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
-        self._check_order_editable(self.mapped('order_id'))
+        orders = self.mapped('order_id')
+        if vals.get('order_id'):
+            # a line moved to another order changes that order too (the ORM has checked the
+            # caller may read it: a relation only points to what its author can see)
+            target = self.env['sale.order'].browse(
+                self._fields['order_id'].convert_to_column(vals['order_id'], self))
+            target.check_access_rule('read')
+            orders |= target
+        self._check_order_editable(orders)
         return super().write(vals)
 
     def unlink(self):

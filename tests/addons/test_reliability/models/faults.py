@@ -59,6 +59,13 @@ class Row(models.Model):
 
     @api.model
     @api.rpc('read')
+    def cache_sizes(self):
+        """``{kind: entries}`` of this process's caches of this database (with the pid)."""
+        stats = self.env.registry.cache_stats()
+        return dict({kind: value['size'] for kind, value in stats.items()}, pid=os.getpid())
+
+    @api.model
+    @api.rpc('read')
     def retry_stats(self):
         """``{'pid', 'retries', 'exhausted'}``: serialization retries of this process so far."""
         from openerp_lite.sql_db import RetryStats
@@ -94,8 +101,11 @@ class Numbered(models.Model):
     @api.model
     @api.rpc('create')
     def create_numbered(self, code, fail=False):
-        """Create a document named by the next number of sequence ``code``; with ``fail`` the
-        call is refused after taking the number (its transaction rolls back). Returns the name."""
+        """Create a document named by the next number of sequence ``code`` (one of this module's:
+        ``test.reliability.*``); with ``fail`` the call is refused after taking the number (its
+        transaction rolls back). Returns the name."""
+        if not isinstance(code, str) or not code.startswith('test.reliability.'):
+            raise UserError('Only the sequences of test_reliability number its documents.')
         name = self.env['ir.sequence'].sudo().next_by_code(code)
         if not name:
             raise UserError('No sequence with code %r' % code)
@@ -114,7 +124,7 @@ class Conflict(models.AbstractModel):
     _description = 'Calls that lose a race on purpose'
 
     @api.model
-    @api.rpc(None)
+    @api.rpc(None, groups='base.group_user')
     def lose_races(self, token, times):
         """Fail with a real serialization failure from PostgreSQL on the first ``times`` attempts
         of the call identified by ``token`` (every attempt when ``times`` < 0); then return the
