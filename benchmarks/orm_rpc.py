@@ -93,19 +93,21 @@ def make_request(workload, ids, rng, counter):
                            'email': 'bench%d@example.com' % counter}], {}
     if workload == 'write':
         return 'write', [[rng.choice(ids)], {'city': rng.choice(CITIES), 'ref': str(counter)}], {}
+    if workload == 'write_value':
+        return 'write', [[rng.choice(ids)], {'value': counter}], {}
     raise ValueError(workload)
 
 
 # -- workers ---------------------------------------------------------------------------------------
 
-def worker(protocol, workload, url, db, uid, ids, seconds, ready, go, results):
+def worker(protocol, workload, url, db, uid, ids, seconds, ready, go, results, model='res.partner'):
     """One client process: warm up, wait for ``go``, call for ``seconds``, report latencies."""
     rng = random.Random(os.getpid())
     latencies, errors, first_error = [], 0, None
     try:
         client = make_client(protocol, url, db, uid)
         method, args, kwargs = make_request(workload, ids, rng, 0)
-        client.call('res.partner', method, args, kwargs)
+        client.call(model, method, args, kwargs)
     except Exception as exc:  # reported as one error; the worker still joins the run
         errors, first_error = 1, repr(exc)
     ready.set()
@@ -120,7 +122,7 @@ def worker(protocol, workload, url, db, uid, ids, seconds, ready, go, results):
             break
         method, args, kwargs = make_request(workload, ids, rng, counter)
         try:
-            client.call('res.partner', method, args, kwargs)
+            client.call(model, method, args, kwargs)
         except Exception as exc:
             errors += 1
             first_error = first_error or repr(exc)
@@ -129,8 +131,8 @@ def worker(protocol, workload, url, db, uid, ids, seconds, ready, go, results):
     results.put((protocol, workload, latencies, errors, time.perf_counter() - started, first_error))
 
 
-def run_workload(protocol, workload, url, db, uid, ids, seconds, clients):
-    """Run ``clients`` worker processes for one workload; returns a result row."""
+def run_workload(protocol, workload, url, db, uid, ids, seconds, clients, model='res.partner'):
+    """Run ``clients`` worker processes for one workload on ``model``; returns a result row."""
     ctx = multiprocessing.get_context('fork')
     results = ctx.Queue()
     go = ctx.Event()
@@ -140,7 +142,7 @@ def run_workload(protocol, workload, url, db, uid, ids, seconds, clients):
         ready = ctx.Event()
         chunk = ids[index::clients] or ids   # disjoint rows per writer: no lock waits measured
         proc = ctx.Process(target=worker, args=(protocol, workload, url, db, uid, chunk, seconds,
-                                                ready, go, results), daemon=True)
+                                                ready, go, results, model), daemon=True)
         proc.start()
         processes.append(proc)
         readies.append(ready)

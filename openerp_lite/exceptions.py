@@ -75,6 +75,13 @@ class DatabaseUnavailable(OpenERPLiteError):
     """
 
 
+class LimitExceeded(OpenERPLiteError):
+    """The call went past one of the server's limits (one SQL statement ran longer than
+    ``--limit-time-sql``, the body decoded into too much...): stopped, rolled back, reported."""
+
+    kind = 'limit'
+
+
 class TooBusy(OpenERPLiteError):
     """No database connection became free within the pool's wait timeout."""
 

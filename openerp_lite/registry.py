@@ -4,18 +4,16 @@ signals that keep every process's copy in step.
 A registry is built completely before it replaces the previous one, so a call never sees a
 half-loaded registry; a failed install leaves the old registry serving.
 
-**Stateless mode** (the default; DESIGN §4): PostgreSQL is the truth. Each database has a small
-table with one counter per signal kind — ``registry`` plus one per cache kind
-(:data:`CACHE_KINDS`). A process that changed shared state bumps the kinds it touched after its
-transaction commits and before its response leaves. A process compares the counters with the
-versions it knows, in the snapshot its call reads its data in, and reloads the registry or clears
-just the cache kinds that moved: RPC calls do it with a guard sent with their ``COMMIT``
+**Stateless mode** (the default; DESIGN §4): PostgreSQL is the truth. A transaction that changes
+shared state bumps the counters of the kinds it touched inside itself (``signals``), so its commit
+publishes the change and the signal together; a process compares the counters with the versions
+it knows, in the snapshot its call reads its data in, and reloads the registry or clears just the
+cache kinds that moved: RPC calls do it with a guard sent with their ``COMMIT``
 (:meth:`Registry.check_signals_at_commit`, no statement of its own; on a mismatch the call runs
 again once the process caught up), other work (login, cron) with one query first
-(:meth:`Registry.check_signals`). A nine-row table reads about five times faster than nine
-sequences; bumps run at READ COMMITTED so that two processes bumping at once wait briefly instead
-of failing. **Stateful mode**: one process, memory
-is the truth, no check and no bump.
+(:meth:`Registry.check_signals`). A database whose identity changed (dropped and restored under the
+same name) is reloaded whatever its counters say. **Stateful mode**: one process, memory is the
+truth, no check and no bump.
 
 Threads of one process share the caches, so a value enters a cache only when it cannot be stale
 (:meth:`Registry.cache_store`): never from a transaction that changed that kind itself (not
@@ -27,7 +25,7 @@ old snapshot is either refused or cleared after it was stored.
 import logging
 import threading
 
-from . import catalog, server_tables, sql_db
+from . import catalog, server_tables, signals, sql_db
 from .exceptions import UserError
 from .modules import loading
 from .tools.cache import LRU
@@ -55,23 +53,12 @@ def stateless():
     return _settings['mode'] != 'stateful'
 
 
-SIGNAL_TABLE = server_tables.SIGNAL_TABLE
 _NO_DATA = {}
 
 
-# Counters only grow, and a process never knows a counter above the database's: the sums are
-# equal exactly when every counter is. A mismatch casts a word to int, the SQLSTATE
-# sql_db.GUARD_FAILED, which refuses the commit.
-_GUARD_SIGNALS = ("SELECT (CASE WHEN (SELECT sum(version) FROM %s) = %%s THEN '0' "
-                  "ELSE 'stale signals' END)::int" % SIGNAL_TABLE)
-
-
 def read_signals(cr):
-    """``{kind: counter}`` for every signal kind, in one round trip."""
-    cr.execute('SELECT kind, version FROM %s' % SIGNAL_TABLE)
-    versions = dict.fromkeys(SIGNAL_KINDS, 0)
-    versions.update(cr.fetchall())
-    return versions
+    """``{kind: counter}`` for every signal kind, and the database's identity, in one round trip."""
+    return signals.read(cr, SIGNAL_KINDS)
 
 
 class Registry:
@@ -112,13 +99,14 @@ class Registry:
         return cache
 
     def invalidate_cache(self, kind, cr=None):
-        """Clear cache ``kind`` once ``cr`` commits, here and in every other process; until then
-        the transaction of ``cr`` bypasses that cache (see :meth:`cache_for`), and a transaction
-        that rolls back (a refused call) clears nothing. Without ``cr``: here, now."""
+        """Clear cache ``kind`` here and in every other process once ``cr`` commits: its counter is
+        bumped inside that transaction, so the commit publishes change and signal together.
+        Until then the transaction of ``cr`` bypasses that cache (see :meth:`cache_for`), and a
+        transaction that rolls back (a refused call) clears nothing. Without ``cr``: here, now."""
         if cr is None:
             self.cache(kind).clear()
         else:
-            self._signal_after_commit(cr, kind)
+            self._signal(cr, kind)
 
     def cache_for(self, cr, kind):
         """The LRU of ``kind`` for a call running in the transaction of ``cr``, or None when that
@@ -154,43 +142,37 @@ class Registry:
         return {kind: self.cache(kind).stats() for kind in CACHE_KINDS}
 
     # -- signals -------------------------------------------------------------------------------
-    def _signal_after_commit(self, cr, kind):
+    def _signal(self, cr, kind):
+        """Record that the transaction of ``cr`` changes ``kind``: bump its counter now, in that
+        transaction (stateless), and apply the change here once it commits."""
         # per transaction: a cursor that commits and goes on must signal its next changes too
         data = getattr(cr, 'transaction_data', None)
         if data is None:
             data = cr.transaction_data = {}
         pending = data.get('pending_signals')
         if pending is None:
-            pending = data['pending_signals'] = set()
-            cr.after_commit(lambda: self.send_signals(pending))
-        pending.add(kind)
+            pending = data['pending_signals'] = {}
+            cr.after_commit(lambda: self._committed(pending))
+        if kind not in pending:
+            pending[kind] = signals.bump(cr, kind) if stateless() else None
 
-    def send_signals(self, kinds):
-        """Bump the counters of ``kinds`` (in PostgreSQL in a short transaction of its own, in
-        memory only in stateful mode), then clear those caches here: other threads may have
-        cached values read before the commit."""
-        kinds = sorted(kinds)
-        if not kinds:
-            return
+    def _committed(self, pending):
+        """After the commit of a transaction that bumped ``pending`` (kind -> new counter): our own
+        change is applied here already, so the versions move without a reload or a clear for it
+        (unless another process bumped the same kind in between); then the caches of those kinds
+        are cleared, since other threads may have stored values read before the commit."""
         if stateless():
-            with sql_db.cursor(self.dbname) as cr:
-                cr.execute('SET TRANSACTION ISOLATION LEVEL READ COMMITTED')
-                cr.execute('UPDATE %s SET version = version + 1 WHERE kind = ANY(%%s) '
-                           'RETURNING kind, version' % SIGNAL_TABLE, (kinds,))
-                bumped = dict(cr.fetchall())
-            for kind, value in bumped.items():
-                # our own change is already applied here: do not reload or clear for it again,
-                # unless another process bumped the same kind in between
-                if self.signal_versions.get(kind) == value - 1:
+            for kind, value in pending.items():
+                if value is not None and self.signal_versions.get(kind) == value - 1:
                     self.signal_versions[kind] = value
         else:
             with self._local_bump_lock:
-                for kind in kinds:
+                for kind in pending:
                     self.signal_versions[kind] = self.signal_versions.get(kind, 0) + 1
-        for kind in kinds:
+        for kind in pending:
             if kind in CACHE_KINDS:
                 self.cache(kind).clear()
-        _logger.debug('signalled %s on %s', ', '.join(kinds), self.dbname)
+        _logger.debug('signalled %s on %s', ', '.join(sorted(pending)), self.dbname)
 
     def check_signals(self, cr):
         """Bring this process up to date with the others; returns the registry to use (a new one
@@ -200,7 +182,8 @@ class Registry:
             return self
         current = read_signals(cr)
         self._remember_seen(cr, current)
-        if current['registry'] != self.signal_versions.get('registry'):
+        if current['registry'] != self.signal_versions.get('registry') or \
+                current[signals.IDENTITY] != self.signal_versions.get(signals.IDENTITY):
             return self._reload(current)
         for kind in CACHE_KINDS:
             if current[kind] != self.signal_versions.get(kind):
@@ -225,15 +208,18 @@ class Registry:
         self._remember_seen(cr, expected)
         if not stateless():
             return self
-        cr.guard_commit(_GUARD_SIGNALS, (sum(expected.get(kind, 0) for kind in SIGNAL_KINDS),))
+
+        def own_bumps():
+            return len(getattr(cr, 'transaction_data', _NO_DATA).get('pending_signals') or ())
+        signals.guard(cr, expected, SIGNAL_KINDS, own_bumps)
         return self
 
     def signals_moved(self):
         """Whether another process signalled a change this one has not applied (one query)."""
         if not stateless():
             return False
-        with sql_db.cursor(self.dbname) as cr:
-            return read_signals(cr) != {kind: self.signal_versions.get(kind, 0) for kind in SIGNAL_KINDS}
+        with sql_db.cursor(self.dbname, readonly=True) as cr:
+            return not signals.same(read_signals(cr), self.signal_versions, SIGNAL_KINDS)
 
     @staticmethod
     def _remember_seen(cr, versions):
@@ -247,10 +233,15 @@ class Registry:
             registry = Registry._registries.get(self.dbname)
             # another thread already reloaded, for this change or a later one: counters only grow
             if registry is not None and registry is not self and \
+                    registry.signal_versions.get(signals.IDENTITY) == seen[signals.IDENTITY] and \
                     registry.signal_versions.get('registry', -1) >= seen['registry']:
                 return registry
-            _logger.info('registry of %s changed in another process: reloading', self.dbname)
-            return Registry.new(self.dbname, signals=seen)
+            if seen[signals.IDENTITY] != self.signal_versions.get(signals.IDENTITY):
+                _logger.info('database %s is not the one this process loaded (dropped and created '
+                             'again, restored): reloading', self.dbname)
+            else:
+                _logger.info('registry of %s changed in another process: reloading', self.dbname)
+            return Registry.new(self.dbname, seen=seen)
 
     # -- registry management -------------------------------------------------------------------
     @classmethod
@@ -267,7 +258,7 @@ class Registry:
 
     @classmethod
     def new(cls, dbname, install=(), upgrade=(), uninstall=(), demo=None, update_list=False,
-            signals=None):
+            seen=None):
         """Build a fresh registry (installing/upgrading/uninstalling modules on the way) and make
         it current once its transaction has committed; other processes follow on their next call."""
         changing = bool(install or upgrade or uninstall)
@@ -277,13 +268,17 @@ class Registry:
                 if not loading.is_initialized(cr):
                     raise UserError('Database %s is not an openerp-lite database (base is not '
                                     'installed).' % dbname)
-                if signals is None:
+                if seen is None:
                     # a database of an earlier version gets the server tables it lacks; only
                     # reads when they are there (many processes loading at once)
                     server_tables.ensure(cr, SIGNAL_KINDS)
-                registry.signal_versions = dict(signals) if signals else read_signals(cr)
+                registry.signal_versions = dict(seen) if seen else read_signals(cr)
                 loading.load_modules(registry, cr, install=install, upgrade=upgrade,
                                      uninstall=uninstall, demo=demo, update_list=update_list)
+                if changing:
+                    # every process must reload and forget its caches: signalled with the
+                    # change, in the loading transaction
+                    registry.signal_everything(cr)
             if uninstall:
                 # the tables of uninstalled modules are gone: rebuild from what remains
                 versions = registry.signal_versions
@@ -292,11 +287,18 @@ class Registry:
                 with sql_db.cursor(dbname) as cr:
                     loading.load_modules(registry, cr)
             cls._registries[dbname] = registry
-            if changing:
-                registry.send_signals(SIGNAL_KINDS)
             _logger.info('registry of %s loaded: %d modules, %d models', dbname,
                          len(registry.loaded_modules), len(registry.models))
             return registry
+
+    def signal_everything(self, cr):
+        """Bump every signal kind in the transaction of ``cr`` (the modules changed); this
+        registry takes the new versions when it commits."""
+        if stateless():
+            for kind in SIGNAL_KINDS:
+                self.signal_versions[kind] = signals.bump(cr, kind)
+        else:
+            cr.after_commit(lambda: self._committed(dict.fromkeys(SIGNAL_KINDS)))
 
     def request_reload(self, cr, install=(), upgrade=(), uninstall=()):
         """Install/upgrade/uninstall modules once the current transaction has committed, in a

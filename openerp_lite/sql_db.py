@@ -1,10 +1,13 @@
-"""PostgreSQL access: bounded connection pools, cursors, transactions and the retry helper.
+"""PostgreSQL access: pooled cursors, transactions, bounded statements and the retry helper.
 
-One pool per database name, shared by the threads of a process. Pools are never shared across a
-fork: adapters call :func:`close_all` in the parent before forking, and as a safety net a fork hook
-gives the child an empty set of pools and detaches every inherited socket (without closing it, which
-would end the parent's session), so a worker never talks over a socket opened by another process.
-Every transaction runs at REPEATABLE READ (DESIGN §7); the loser of a write race gets a
+One pool per database name, shared by the threads of a process, all within the process's cap of
+``--db_maxconn`` connections (``sql_pool``). Pools are never shared across a fork: adapters call
+:func:`close_all` in the parent before forking, and as a safety net a fork hook gives the child an
+empty set of pools and detaches every inherited socket (without closing it, which would end the
+parent's session), so a worker never talks over a socket opened by another process. Every
+transaction runs at REPEATABLE READ (DESIGN §7), under a ``statement_timeout`` derived from the
+request limits, and with ``client_connection_check_interval`` so that a backend whose client died
+(a worker killed for a limit) stops its query within a second; the loser of a write race gets a
 serialization failure, which :func:`run_in_transaction` retries from scratch.
 """
 
@@ -13,7 +16,6 @@ import itertools
 import logging
 import os
 import random
-import select
 import threading
 import time
 
@@ -22,7 +24,9 @@ import psycopg2.errorcodes
 import psycopg2.extensions
 import psycopg2.extras
 
-from .exceptions import ConcurrencyError, TooBusy
+from . import sql_pool
+from .exceptions import ConcurrencyError
+from .sql_pool import CONNECT_TIMEOUT
 
 _logger = logging.getLogger(__name__)
 
@@ -38,22 +42,31 @@ RETRYABLE_PGCODES = frozenset((
 
 _settings = {
     'host': None, 'port': None, 'user': None, 'password': None,
-    'maxconn': 64, 'wait_timeout': 10.0, 'application_name': 'openerp-lite',
+    'maxconn': 64, 'wait_timeout': 10.0, 'idle_timeout': 60.0, 'statement_timeout': 0.0,
+    'application_name': 'openerp-lite',
 }
 _pools = {}
 _pools_lock = threading.Lock()
 #: Pools inherited through fork, kept referenced so their connections are never finalised here.
 _inherited = []
+#: the process's budget of connections and the thread closing the idle ones (made on first use)
+_process = {'budget': None, 'reaper': None}
 
-#: seconds a new connection may take before the attempt fails (libpq's own default is forever)
-CONNECT_TIMEOUT = 10
+__all__ = ['CONNECT_TIMEOUT', 'ConnectionPool', 'Cursor', 'cursor', 'run_in_transaction']
 
 
-def configure(host=None, port=None, user=None, password=None, maxconn=64, wait_timeout=10.0):
-    """Set the server parameters used for every later connection (called once from ``main``)."""
+def configure(host=None, port=None, user=None, password=None, maxconn=64, wait_timeout=10.0,
+              idle_timeout=60.0, statement_timeout=0.0):
+    """Set the server parameters used for every later connection (called once from ``main``).
+
+    ``maxconn``: connections of the whole process; ``statement_timeout``: seconds one statement
+    may run (0: no limit).
+    """
     close_all()
     _settings.update(host=host or None, port=int(port) if port else None, user=user or None,
-                     password=password or None, maxconn=int(maxconn), wait_timeout=float(wait_timeout))
+                     password=password or None, maxconn=int(maxconn), wait_timeout=float(wait_timeout),
+                     idle_timeout=float(idle_timeout), statement_timeout=float(statement_timeout or 0))
+    _process['budget'] = None
 
 
 def connection_params(dbname):
@@ -62,6 +75,20 @@ def connection_params(dbname):
     params['dbname'] = dbname
     params['application_name'] = _settings['application_name']
     return params
+
+
+def _connect(dbname):
+    conn = psycopg2.connect(connect_timeout=CONNECT_TIMEOUT, **connection_params(dbname))
+    # Cursor opens its transactions itself (see BEGIN below)
+    conn.autocommit = True
+    return conn
+
+
+class ConnectionPool(sql_pool.ConnectionPool):
+    """A pool of connections to ``dbname`` made with this module's settings (``sql_pool``)."""
+
+    def __init__(self, dbname, maxconn=None, wait_timeout=10.0, budget=None):
+        super().__init__(dbname, maxconn, wait_timeout, budget, _connect)
 
 
 def is_retryable(error):
@@ -74,161 +101,53 @@ def _is_connection_lost(error):
         getattr(error, 'pgcode', None) is None
 
 
-class ConnectionPool:
-    """A bounded set of connections to one database.
-
-    ``borrow`` waits up to ``wait_timeout`` seconds when every connection is in use and then raises
-    :class:`TooBusy`; a connection that died while idle is replaced on the next borrow.
-    """
-
-    def __init__(self, dbname, maxconn, wait_timeout):
-        self.dbname = dbname
-        self.maxconn = maxconn
-        self.wait_timeout = wait_timeout
-        self._idle = []
-        self._borrowed = set()      # connections handed out, by identity
-        self._pid = os.getpid()
-        self._closed = False
-        self._cond = threading.Condition()
-
-    @property
-    def _in_use(self):
-        return len(self._borrowed)
-
-    def _neutralise_after_fork(self):
-        """In a forked child: make every inherited connection harmless, without locking.
-
-        The sockets belong to the parent. Closing or finalising a libpq connection sends a
-        Terminate message, which would end the parent's session; so each socket's descriptor is
-        first pointed at /dev/null. Any later use in the child fails cleanly (the "server" hangs
-        up at once) and finalisation writes into the void. The lock may have been held by a thread
-        that does not exist here, so it is replaced, not acquired.
-        """
-        for conn in list(self._idle) + list(self._borrowed):
-            _detach_socket(conn)
-        self._idle = []
-        self._borrowed = set()
-        self._closed = True
-        self._cond = threading.Condition()
-        self._pid = os.getpid()
-
-    def borrow(self):
-        """A connection to this database, waiting up to ``wait_timeout`` for a free one."""
-        if self._pid != os.getpid():
-            raise psycopg2.InterfaceError('connection pool of %r was inherited through fork'
-                                          % self.dbname)
-        deadline = time.monotonic() + self.wait_timeout
-        with self._cond:
-            while not self._idle and len(self._borrowed) >= self.maxconn:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    _logger.warning('pool of %s exhausted: %d connections busy for %.1fs',
-                                    self.dbname, self.maxconn, self.wait_timeout)
-                    raise TooBusy('Server too busy: all %d connections to database %r stayed in '
-                                  'use for %.1f seconds; try again shortly.'
-                                  % (self.maxconn, self.dbname, self.wait_timeout))
-                self._cond.wait(remaining)
-            conn = self._idle.pop() if self._idle else None
-            # Reserve the slot before connecting, outside the lock, so the count never overshoots.
-            token = conn if conn is not None else object()
-            self._borrowed.add(token)
-        try:
-            if conn is not None and not self._is_alive(conn):
-                _logger.info('replacing a dead idle connection to %s', self.dbname)
-                self._discard(conn)
-                conn = None
-            if conn is None:
-                conn = psycopg2.connect(connect_timeout=CONNECT_TIMEOUT,
-                                        **connection_params(self.dbname))
-                # Cursor opens its transactions itself (see BEGIN below)
-                conn.autocommit = True
-        except BaseException:
-            with self._cond:
-                self._borrowed.discard(token)
-                self._cond.notify()
-            raise
-        if conn is not token:
-            with self._cond:
-                self._borrowed.discard(token)
-                self._borrowed.add(conn)
-        return conn
-
-    @staticmethod
-    def _is_alive(conn):
-        """False for a connection whose server side went away while it sat idle.
-
-        An idle connection has nothing to read unless the server spoke first: a FATAL message
-        and end-of-file after ``pg_terminate_backend`` or a restart (or a NOTIFY). So the common
-        case costs one non-blocking ``select``; only a readable socket pays a round trip.
-        """
-        if conn.closed:
-            return False
-        try:
-            readable, _w, _x = select.select([conn.fileno()], [], [], 0)
-        except (OSError, ValueError, psycopg2.Error):
-            return False
-        if not readable:
-            return True
-        try:
-            with conn.cursor() as cr:
-                cr.execute('SELECT 1')
-            return True
-        except psycopg2.Error:
-            return False
-
-    @staticmethod
-    def _discard(conn):
-        with contextlib.suppress(psycopg2.Error):
-            conn.close()
-
-    def give_back(self, conn, keep=True):
-        """Return ``conn``; it is kept only when clean, still connected and the pool is open."""
-        if self._pid != os.getpid():
-            # Borrowed before a fork: the socket is the parent's; it was detached already.
-            return
-        with self._cond:
-            self._borrowed.discard(conn)
-            if keep and not self._closed and not conn.closed and \
-                    conn.get_transaction_status() == psycopg2.extensions.TRANSACTION_STATUS_IDLE:
-                self._idle.append(conn)
-            else:
-                self._discard(conn)
-            self._cond.notify()
-
-    def close(self):
-        """Close the idle connections; connections in use are closed when given back."""
-        if self._pid != os.getpid():
-            self._neutralise_after_fork()
-            return
-        with self._cond:
-            self._closed = True
-            idle, self._idle = self._idle, []
-            self._cond.notify_all()
-        for conn in idle:
-            self._discard(conn)
-
-    def stats(self):
-        with self._cond:
-            return {'idle': len(self._idle), 'in_use': len(self._borrowed), 'max': self.maxconn}
+def statement_timeout():
+    """Seconds one statement may run (0: no limit)."""
+    return _settings['statement_timeout']
 
 
-def _detach_socket(conn):
-    """Point ``conn``'s socket descriptor at /dev/null (see ``_neutralise_after_fork``)."""
-    try:
-        fd = conn.fileno()
-    except (psycopg2.Error, ValueError):
-        return  # already closed
-    devnull = os.open(os.devnull, os.O_RDWR)
-    try:
-        os.dup2(devnull, fd)
-    finally:
-        os.close(devnull)
+def process_budget():
+    """The connection budget of this process (made on first use, after any fork)."""
+    budget = _process['budget']
+    if budget is None:
+        with _pools_lock:
+            budget = _process['budget']
+            if budget is None:
+                budget = _process['budget'] = sql_pool.Budget(
+                    _settings['maxconn'], _settings['wait_timeout'], _settings['idle_timeout'])
+                _process['reaper'] = sql_pool.Reaper(budget)
+    return budget
 
 
-#: sent in the same round trip as the first statement of each transaction
-BEGIN = 'BEGIN ISOLATION LEVEL REPEATABLE READ; '
-#: the same for a transaction that must not write (calls declared read-only)
-BEGIN_READ_ONLY = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; '
+def stats():
+    """The process's connection figures: ``max``, ``open``, ``in_use``, ``idle``, ``waiting``
+    (borrowers waiting now) and ``refused`` (borrowers who waited too long), and per database."""
+    budget = process_budget()
+    figures = budget.stats()
+    figures['databases'] = {name: pool.stats() for name, pool in list(_pools.items())}
+    return figures
+
+
+#: milliseconds between two checks, during a long statement, that the client is still there
+#: (PostgreSQL 14 and later): a worker killed for a limit leaves no query running
+CLIENT_CHECK_MS = 1000
+_begins = {}
+
+
+def begin_statement(readonly=False, isolation='REPEATABLE READ', server_version=0):
+    """The statements opening a transaction, sent with its first query: the isolation level,
+    ``READ ONLY``, the statement timeout and the client check (all ``SET LOCAL``: nothing
+    outlives the transaction, as a transaction-mode pooler requires)."""
+    key = (readonly, isolation, server_version >= 140000, _settings['statement_timeout'])
+    text = _begins.get(key)
+    if text is None:
+        text = 'BEGIN ISOLATION LEVEL %s%s; ' % (isolation, ' READ ONLY' if readonly else '')
+        if _settings['statement_timeout']:
+            text += 'SET LOCAL statement_timeout = %d; ' % max(1, int(_settings['statement_timeout'] * 1000))
+        if key[2]:
+            text += 'SET LOCAL client_connection_check_interval = %d; ' % CLIENT_CHECK_MS
+        _begins[key] = text
+    return text
 
 
 #: SQLSTATE a commit guard raises to refuse the commit (invalid_text_representation: it casts a
@@ -251,13 +170,13 @@ class Cursor:
     every RPC call would pay for it.
     """
 
-    def __init__(self, pool, readonly=False):
+    def __init__(self, pool, readonly=False, isolation='REPEATABLE READ'):
         self._pool = pool
         #: True: every transaction of this cursor is READ ONLY (PostgreSQL refuses any write)
         self.readonly = readonly
-        self._begin_sql = BEGIN_READ_ONLY if readonly else BEGIN
         self.dbname = pool.dbname
         self._conn = pool.borrow()
+        self._begin_sql = begin_statement(readonly, isolation, self._conn.server_version)
         try:
             self._obj = self._conn.cursor()
         except BaseException:
@@ -288,8 +207,10 @@ class Cursor:
 
     def guard_commit(self, statement, params=()):
         """Run ``statement`` just before ``COMMIT``, in the same round trip; if it fails, the
-        transaction is rolled back and :class:`CommitRefused` raised instead of committing."""
-        self._guard = (statement, tuple(params))
+        transaction is rolled back and :class:`CommitRefused` raised instead of committing.
+        ``params`` may be a callable, called at commit time (values the transaction itself
+        changes)."""
+        self._guard = (statement, params)
 
     def executemany(self, query, seq):
         self.sql_count += 1
@@ -364,6 +285,7 @@ class Cursor:
     def _commit_guarded(self):
         statement, params = self._guard
         self._guard = None
+        params = tuple(params() if callable(params) else params)
         prefix = '' if self._in_transaction else self._begin_sql
         self._in_transaction = True
         try:
@@ -373,6 +295,7 @@ class Cursor:
                 self.rollback()
             if getattr(error, 'pgcode', None) != GUARD_FAILED:
                 raise
+            RetryStats.refused += 1
             raise CommitRefused(str(error).strip()) from error
         self._in_transaction = False
 
@@ -433,18 +356,19 @@ def pool_for(dbname):
     """The pool of ``dbname`` in this process, created on first use."""
     pool = _pools.get(dbname)
     if pool is None:
+        budget = process_budget()
         with _pools_lock:
             pool = _pools.get(dbname)
             if pool is None:
-                pool = _pools[dbname] = ConnectionPool(
-                    dbname, _settings['maxconn'], _settings['wait_timeout'])
+                pool = _pools[dbname] = ConnectionPool(dbname, budget=budget)
     return pool
 
 
-def cursor(dbname, readonly=False):
+def cursor(dbname, readonly=False, isolation='REPEATABLE READ'):
     """A new :class:`Cursor` on ``dbname``; use it in a ``with`` block. ``readonly``: its
-    transactions are ``READ ONLY``."""
-    return Cursor(pool_for(dbname), readonly)
+    transactions are ``READ ONLY``; ``isolation``: ``'READ COMMITTED'`` for the few transactions
+    that must wait for a concurrent update instead of failing to serialise."""
+    return Cursor(pool_for(dbname), readonly, isolation)
 
 
 def close_db(dbname):
@@ -468,30 +392,57 @@ def close_all():
 MAINTENANCE_DB = 'postgres'
 
 
+class _BudgetedConnection(psycopg2.extensions.connection):
+    """A connection that gives its slot back to the process's budget when closed."""
+
+    _budget = None
+
+    def close(self):
+        budget, self._budget = self._budget, None
+        try:
+            super().close()
+        finally:
+            if budget is not None:
+                budget.release()
+
+
 def admin_connection():
-    """An autocommit connection to the maintenance database (CREATE/DROP DATABASE, the cluster
-    catalog), with the same connect timeout as pooled connections."""
-    conn = psycopg2.connect(connect_timeout=CONNECT_TIMEOUT, **connection_params(MAINTENANCE_DB))
+    """An autocommit connection to the maintenance database (CREATE/DROP DATABASE), counted in
+    the process's connection cap until closed, with the usual connect timeout."""
+    budget = process_budget()
+    with budget.cond:
+        _idle, victim = budget.reserve()
+    if victim is not None:
+        with contextlib.suppress(psycopg2.Error):
+            victim.close()
+    try:
+        conn = psycopg2.connect(connect_timeout=CONNECT_TIMEOUT, connection_factory=_BudgetedConnection,
+                                **connection_params(MAINTENANCE_DB))
+    except BaseException:
+        budget.release()
+        raise
+    conn._budget = budget
     conn.autocommit = True
     return conn
 
 
 def admin_query(query, params=()):
-    """Rows of ``query`` (or None for a statement) on a fresh maintenance connection."""
-    conn = admin_connection()
-    try:
-        with conn.cursor() as cr:
-            cr.execute(query, params)
-            return cr.fetchall() if cr.description else None
-    finally:
-        conn.close()
+    """Rows of ``query`` (or None for a statement) on the maintenance database, through its pool
+    (catalog queries run on every call naming a database this process has not loaded: they must
+    not each open a connection), at READ COMMITTED."""
+    with cursor(MAINTENANCE_DB, isolation='READ COMMITTED') as cr:
+        cr.execute(query, params)
+        return cr.fetchall() if cr.description else None
 
 
 class RetryStats:
-    """Process-wide counters of transactions retried after a serialization failure."""
+    """Process-wide counters: transactions retried after a serialization failure (``retries``),
+    calls that ran out of tries (``exhausted``), and commits a guard refused (``refused``: the
+    call ran again once the process caught up with the others)."""
 
     retries = 0
     exhausted = 0
+    refused = 0
 
 
 def run_in_transaction(dbname, work, attempts=5, max_backoff=1.0, readonly=False):
@@ -528,14 +479,16 @@ def _after_fork_in_child():
     """Runs in every child forked by ``os.fork`` (Gunicorn, multiprocessing).
 
     Adapters should call :func:`close_all` before forking; this is the safety net for when they
-    did not: the child starts with no pools and the inherited ones are neutralised, never closed.
+    did not: the child starts with no pools and a budget of its own, and the inherited pools are
+    neutralised, never closed.
     """
     global _pools_lock
     _pools_lock = threading.Lock()
     pools = list(_pools.values())
     _pools.clear()
+    _process['budget'] = _process['reaper'] = None
     for pool in pools:
-        pool._neutralise_after_fork()
+        pool.neutralise_after_fork()
     _inherited.extend(pools)
 
 

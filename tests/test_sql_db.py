@@ -7,7 +7,7 @@ import time
 import psycopg2
 import pytest
 
-from openerp_lite import sql_db
+from openerp_lite import sql_db, sql_pool
 from openerp_lite.exceptions import ConcurrencyError, TooBusy
 from tests.support import pg as pgsupport
 
@@ -158,6 +158,95 @@ def test_closed_pool_closes_connections_given_back_later(table):
     assert pool.stats()['idle'] == 0
 
 
+# -- the process's cap, across databases ---------------------------------------------------------
+
+@pytest.fixture
+def two_databases(pg):
+    names = [pgsupport.new_db_name() for _ in range(2)]
+    for name in names:
+        pgsupport.create_database(pg, name)
+    yield names
+    for name in names:
+        pgsupport.drop_database(pg, name)
+
+
+def test_one_budget_caps_the_connections_of_every_database_together(two_databases):
+    first, second = two_databases
+    budget = sql_pool.Budget(maxconn=2, wait_timeout=0.3)
+    pools = [sql_db.ConnectionPool(name, budget=budget) for name in two_databases]
+    try:
+        held = [sql_db.Cursor(pools[0]), sql_db.Cursor(pools[1])]
+        with pytest.raises(TooBusy):
+            sql_db.Cursor(pools[0])
+        assert budget.stats()['refused'] == 1 and budget.stats()['in_use'] == 2
+        for cr in held:
+            cr.close()
+        # both idle now: the first database's borrower takes the second's idle slot
+        assert budget.stats() == dict(budget.stats(), open=2, idle=2, in_use=0)
+        with sql_db.Cursor(pools[0]) as a, sql_db.Cursor(pools[0]) as b:
+            a.execute('SELECT 1')
+            b.execute('SELECT 1')
+            assert pools[1].stats()['idle'] == 0 and budget.stats()['open'] == 2
+    finally:
+        for pool in pools:
+            pool.close()
+    assert budget.stats()['open'] == 0
+
+
+def test_idle_connections_beyond_one_per_database_are_closed_after_the_timeout(table, pg):
+    budget = sql_pool.Budget(maxconn=5, wait_timeout=1, idle_timeout=0.2)
+    pool = sql_db.ConnectionPool(table, budget=budget)
+    try:
+        cursors = [sql_db.Cursor(pool) for _ in range(4)]
+        backends = [_backend_pid(cr) for cr in cursors]
+        for cr in cursors:
+            cr.close()
+        assert pool.stats()['idle'] == 4
+        assert budget.reap() == 0          # not idle long enough yet
+        time.sleep(0.3)
+        assert budget.reap() == 3
+        assert pool.stats()['idle'] == 1 and budget.stats()['open'] == 1
+        alive = sql_db_admin_count(pg, backends)
+        assert alive == 1
+    finally:
+        pool.close()
+
+
+def sql_db_admin_count(pg, pids):
+    conn = pgsupport.admin_connect(pg)
+    try:
+        with conn.cursor() as cr:
+            for _ in range(50):   # closed sessions take a moment to leave pg_stat_activity
+                cr.execute('SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)', (pids,))
+                count = cr.fetchone()[0]
+                if count <= 1:
+                    return count
+                time.sleep(0.05)
+            return count
+    finally:
+        conn.close()
+
+
+def test_statements_are_bounded_by_the_statement_timeout(table):
+    sql_db.configure(**dict(_configured(), statement_timeout=0.2))
+    try:
+        with pytest.raises(psycopg2.errors.QueryCanceled):
+            with sql_db.cursor(table) as cr:
+                cr.execute('SELECT pg_sleep(2)')
+        with sql_db.cursor(table) as cr:
+            cr.execute('SHOW statement_timeout')
+            assert cr.fetchone()[0] == '200ms'
+            cr.execute('SHOW client_connection_check_interval')
+            assert cr.fetchone()[0] == '1s'
+    finally:
+        sql_db.configure(**_configured())
+
+
+def _configured():
+    keys = ('host', 'port', 'user', 'password', 'maxconn', 'wait_timeout', 'idle_timeout')
+    return {key: sql_db._settings[key] for key in keys}
+
+
 # -- retries -----------------------------------------------------------------------------------
 
 def _bump_concurrently(dbname, pg):
@@ -265,7 +354,7 @@ def test_forked_child_never_touches_the_parents_connections(table):
     with sql_db.cursor(table) as cr:
         parent_backend = _backend_pid(cr)
     inherited_pool = sql_db.pool_for(table)
-    inherited_conn = inherited_pool._idle[0]
+    inherited_conn = inherited_pool.idle[0][0]
 
     def child():
         # The child gets its own pool and its own backend...

@@ -13,7 +13,7 @@ from tests.support import fuzz
 # XML 1.0 cannot carry control characters or lone surrogates, whatever the encoder
 TEXT = st.text(alphabet=st.characters(blacklist_categories=('Cc', 'Cs')))
 SCALARS = st.one_of(TEXT, st.booleans(), st.integers(-2 ** 31, 2 ** 31 - 1),
-                    st.floats(allow_nan=False), st.none())
+                    st.floats(allow_nan=False, allow_infinity=False), st.none())
 VALUES = st.recursive(SCALARS, lambda inner: st.one_of(
     st.lists(inner, max_size=5), st.dictionaries(TEXT, inner, max_size=5)), max_leaves=30)
 
@@ -49,3 +49,10 @@ def test_values_the_fast_path_leaves_alone_still_travel():
 
 def test_markup_in_strings_is_escaped():
     assert _read_back(codec.encode_result(['<a href="x">&amp;</a>'])) == ['<a href="x">&amp;</a>']
+
+
+def test_numbers_no_client_could_read_back_are_refused():
+    import pytest
+    for value in (float('nan'), float('inf'), [1, {'x': float('-inf')}]):
+        with pytest.raises(ValueError, match='cannot carry'):
+            codec.encode_result(value)

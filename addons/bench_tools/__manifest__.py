@@ -12,6 +12,10 @@ CPU time (at most 30) and returns the number of loop turns. ``openerp-server ben
 repeatedly from one client while the others read partners, to show how far one expensive request
 slows everybody else down under each server.
 
+``bench.plain.row`` and ``bench.signalling.row`` are the same row, except that writing the second
+clears a cache in every process (its signal is bumped in the writing transaction):
+``benchmarks/signal_cost.py`` writes both, side by side, to measure what that costs.
+
 Do not install it on a production database: any user may call it.
 """,
     'category': 'Hidden',

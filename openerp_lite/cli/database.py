@@ -7,6 +7,7 @@ import logging
 import os
 
 from .. import sql_db
+from ..tools import config
 
 _logger = logging.getLogger(__name__)
 
@@ -30,10 +31,10 @@ def start_database(options, hooks, environ=None):
         hooks.add('on_shutdown', server.stop)
         _logger.info('using the embedded PostgreSQL (data in %s)', data_dir)
         sql_db.configure(host=params['host'], port=params.get('port'), user=params.get('user'),
-                         password=params.get('password'), maxconn=options.db_maxconn)
+                         password=params.get('password'), **config.pool_settings(options))
         return params
     sql_db.configure(host=options.db_host, port=options.db_port, user=options.db_user,
-                     password=options.db_password, maxconn=options.db_maxconn)
+                     password=options.db_password, **config.pool_settings(options))
     shown = sql_db.connection_params('postgres')
     _logger.info('using PostgreSQL at %s:%s as %s',
                  shown.get('host') or environ.get('PGHOST') or 'local socket',

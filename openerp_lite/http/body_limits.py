@@ -29,6 +29,12 @@ class Limits:
     def __init__(self, items=DEFAULT_ITEMS, depth=DEFAULT_DEPTH):
         self.items, self.depth = items, depth
 
+    @classmethod
+    def of(cls, options):
+        """The bounds ``--max-request-values`` and ``--max-request-depth`` set."""
+        return cls(options.max_request_values or DEFAULT_ITEMS,
+                   options.max_request_depth or DEFAULT_DEPTH)
+
 
 #: a JSON string, written "unrolled" so that a long run of plain characters is one fast loop
 _JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)

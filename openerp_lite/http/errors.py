@@ -14,23 +14,47 @@ from .. import exceptions
 #: ``title``: the title of a legacy "warning -- <title>" fault, or None when the kind is not a warning.
 #: ``code``: the integer XML-RPC fault code. ``json_code``/``json_message``: the JSON-RPC error.
 #: ``exception_type``: the ``data.exception_type`` Odoo's web client reads, or None.
-Mapping = namedtuple('Mapping', 'title code json_code json_message exception_type')
+#: ``log``: how the server logs it: ``'error'`` (with the traceback: something to fix),
+#: ``'warning'`` (an operational limit reached, no traceback) or ``'debug'`` (the caller's doing).
+#: ``status``: the HTTP status of a reply that is not RPC (a body refused before decoding); RPC
+#: replies carry every error inside a 200, as XML-RPC and JSON-RPC clients expect.
+Mapping = namedtuple('Mapping', 'title code json_code json_message exception_type log status')
 
-SERVER_ERROR = Mapping(None, 1, 200, 'Odoo Server Error', None)
+SERVER_ERROR = Mapping(None, 1, 200, 'Odoo Server Error', None, 'error', '500 Internal Server Error')
+
+
+def _refusal(title, code, json_code, json_message, exception_type, status='400 Bad Request'):
+    return Mapping(title, code, json_code, json_message, exception_type, 'debug', status)
+
 
 KINDS = {
-    'user_error': Mapping('Warning', 2, 200, 'Odoo Server Error', 'user_error'),
-    'validation': Mapping('ValidationError', 2, 200, 'Odoo Server Error', 'validation_error'),
-    'missing': Mapping('MissingError', 2, 200, 'Odoo Server Error', 'missing_error'),
-    'access_error': Mapping('AccessError', 4, 200, 'Odoo Server Error', 'access_error'),
-    'access_denied': Mapping(None, 3, 200, 'Odoo Server Error', 'access_denied'),
-    'session_expired': Mapping(None, 3, 100, 'Odoo Session Expired', 'session_expired'),
-    'protocol': Mapping(None, 1, -32600, 'Invalid Request', None),
-    'concurrency': SERVER_ERROR,
-    'too_busy': SERVER_ERROR,
+    'user_error': _refusal('Warning', 2, 200, 'Odoo Server Error', 'user_error'),
+    'validation': _refusal('ValidationError', 2, 200, 'Odoo Server Error', 'validation_error'),
+    'missing': _refusal('MissingError', 2, 200, 'Odoo Server Error', 'missing_error', '404 Not Found'),
+    'access_error': _refusal('AccessError', 4, 200, 'Odoo Server Error', 'access_error',
+                             '403 Forbidden'),
+    'access_denied': _refusal(None, 3, 200, 'Odoo Server Error', 'access_denied', '403 Forbidden'),
+    'session_expired': _refusal(None, 3, 100, 'Odoo Session Expired', 'session_expired',
+                                '403 Forbidden'),
+    'protocol': _refusal(None, 1, -32600, 'Invalid Request', None),
+    'concurrency': SERVER_ERROR._replace(status='503 Service Unavailable'),
+    'too_busy': SERVER_ERROR._replace(status='503 Service Unavailable'),
+    'limit': SERVER_ERROR._replace(log='warning', status='413 Request Entity Too Large'),
     'server_error': SERVER_ERROR,
     'config': SERVER_ERROR,
 }
+
+
+def log_refusal(logger, error, what):
+    """Log ``error`` (raised by ``what``) at the level its kind calls for."""
+    level = mapping_for(error).log
+    if level == 'error':
+        logger.error('%s failed', what, exc_info=True)
+    elif level == 'warning':
+        logger.warning('%s stopped: %s', what, message_of(error))
+    else:
+        logger.debug('%s refused: %s', what, error)
+
 
 #: JSON-RPC 2.0 reserved codes and their standard messages.
 JSONRPC_MESSAGES = {

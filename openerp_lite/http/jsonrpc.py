@@ -8,7 +8,9 @@ import base64
 import datetime
 import decimal
 import json
+import math
 
+from . import body_limits
 from .errors import jsonrpc_error, protocol_error
 
 CONTENT_TYPE = 'application/json'
@@ -28,15 +30,41 @@ class Call:
         self.id = id_
 
 
-def decode(body):
+class NotFinite(ValueError):
+    pass
+
+
+def _refuse_constant(name):
+    raise NotFinite('%s is not a JSON number (NaN and infinities are refused)' % name)
+
+
+def _finite_float(text):
+    value = float(text)
+    if not math.isfinite(value):
+        raise NotFinite('%s is out of the range of a number' % text)
+    return value
+
+
+def loads(body, limits=None):
+    """The JSON value of a request body, refused (ProtocolError -32700/-32600) when it is not JSON,
+    holds NaN or an infinity, or would decode past ``limits`` (checked before decoding)."""
+    body_limits.check_json(body, limits or body_limits.Limits())
+    try:
+        return json.loads(body, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except NotFinite as error:
+        raise protocol_error('Invalid JSON data: %s' % error, -32700)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise protocol_error('Invalid JSON data: %s' % error, -32700)
+    except RecursionError:
+        raise protocol_error('Invalid JSON data: nested too deep', -32600)
+
+
+def decode(body, limits=None):
     """A :class:`Call` from a request body; raises ProtocolError carrying the id when known.
 
     The error's ``request_id`` attribute lets the caller echo the id even for a bad envelope.
     """
-    try:
-        request = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise protocol_error('Invalid JSON data: %s' % error, -32700)
+    request = loads(body, limits)
     if not isinstance(request, dict):
         raise protocol_error('A JSON-RPC request must be an object.', -32600)
     request_id = request.get('id')
@@ -81,10 +109,10 @@ def encode_result(request_id, result):
     if result is None:
         result = False
     return json.dumps({'jsonrpc': '2.0', 'id': request_id, 'result': result},
-                      default=_default, separators=(',', ':')).encode('utf-8')
+                      default=_default, separators=(',', ':'), allow_nan=False).encode('utf-8')
 
 
 def encode_error(request_id, error):
     """Reply bytes carrying the JSON-RPC error object for ``error``."""
     return json.dumps({'jsonrpc': '2.0', 'id': request_id, 'error': jsonrpc_error(error)},
-                      default=_default, separators=(',', ':')).encode('utf-8')
+                      default=_default, separators=(',', ':'), allow_nan=False).encode('utf-8')

@@ -10,14 +10,14 @@ Sans-I/O: :func:`handle` takes the path, the body and a few request facts and re
 ``(status, headers, body)``, so it is testable without a socket; ``wsgi`` does the I/O.
 """
 
-import json
 import logging
 import time
 from http.cookies import CookieError, SimpleCookie
 
 from .. import service
 from ..exceptions import ProtocolError, SessionExpired
-from . import jsonrpc
+from . import body_limits, jsonrpc
+from .errors import log_refusal
 
 _logger = logging.getLogger(__name__)
 _access = logging.getLogger('openerp_lite.http.access')
@@ -170,14 +170,11 @@ ROUTES = {
 
 # -- the envelope --------------------------------------------------------------------------------
 
-def _decode(body):
+def _decode(body, limits=None):
     """``(params, id)`` of a JSON-RPC ``call`` body; an empty body means ``{}`` params."""
     if not body.strip():
         return {}, None
-    try:
-        request = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise ProtocolError('Invalid JSON data: %s' % error, -32700)
+    request = jsonrpc.loads(body, limits)
     if not isinstance(request, dict):
         raise ProtocolError('A JSON-RPC request must be an object.', -32600)
     params = request.get('params')
@@ -196,7 +193,7 @@ def handle(path, body, cookie_header, info, session_header=None, secure=False, r
     request_id, target, outcome = None, path, 'ok'
     headers = [('Content-Type', jsonrpc.CONTENT_TYPE)]
     try:
-        params, request_id = _decode(body)
+        params, request_id = _decode(body, body_limits.Limits.of(info.options))
         sid = params.get('session_id') if isinstance(params.get('session_id'), str) else None
         request = Request(params, session_id_of(cookie_header, session_header) or sid, info, secure)
         if path.startswith(CALL_KW + '/'):
@@ -211,11 +208,7 @@ def handle(path, body, cookie_header, info, session_header=None, secure=False, r
     except Exception as error:
         outcome = 'error'
         request_id = getattr(error, 'request_id', request_id)
-        kind = getattr(error, 'kind', 'server_error')
-        if kind in ('server_error', 'concurrency', 'too_busy', 'config'):
-            _logger.error('%s failed', path, exc_info=True)
-        else:
-            _logger.debug('%s refused: %s', path, error)
+        log_refusal(_logger, error, path)
         payload = jsonrpc.encode_error(request_id, error)
     _access.info('%s - - %s %s %.1fms', remote_addr or '-', target, outcome,
                  (time.perf_counter() - started) * 1000.0)

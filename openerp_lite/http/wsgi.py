@@ -13,8 +13,9 @@ import time
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .. import release, service
-from ..exceptions import ProtocolError
-from . import jsonrpc, web_routes, xmlrpc
+from ..exceptions import LimitExceeded, ProtocolError
+from . import body_limits, jsonrpc, web_routes, xmlrpc
+from .errors import MEMORY_LIMIT_MESSAGE, log_refusal
 
 _logger = logging.getLogger(__name__)
 _access = logging.getLogger('openerp_lite.http.access')
@@ -46,7 +47,7 @@ def _options():
         from ..tools import config
         options = config.parse([], os.environ)
         sql_db.configure(host=options.db_host, port=options.db_port, user=options.db_user,
-                         password=options.db_password, maxconn=options.db_maxconn)
+                         password=options.db_password, **config.pool_settings(options))
         _configure_lower_layers(options)
         _state['options'] = options
         _state['server_kind'] = _state['server_kind'] or 'external'
@@ -144,23 +145,30 @@ def _dispatch(environ, options, service_name, method, params):
         result = service.dispatch(service_name, method, params, _call_info(environ, options))
     except Exception as error:
         _log_call(environ, service_name, method, params, 'error', started)
-        kind = getattr(error, 'kind', 'server_error')
-        if kind in ('server_error', 'concurrency', 'too_busy', 'config'):
-            _logger.error('%s.%s failed', service_name, method, exc_info=True)
-        else:
-            _logger.debug('%s.%s refused: %s', service_name, method, error)
+        log_refusal(_logger, error, '%s.%s' % (service_name, method))
         return None, error
     _log_call(environ, service_name, method, params, 'ok', started, result)
     return result, None
 
 
+def _memory_refusal(environ, where):
+    """The error reported when ``--limit-memory-hard`` strikes while a request is read or
+    decoded: the documented fault, never a bare 500."""
+    _logger.warning('memory limit exceeded while decoding a request to %s from %s', where,
+                    environ.get('REMOTE_ADDR', '-'))
+    return LimitExceeded(MEMORY_LIMIT_MESSAGE)
+
+
 def _xmlrpc(environ, start_response, options, service_name, legacy):
     try:
         body = _read_body(environ, options.max_request_size)
-        method, params = xmlrpc.decode(body)
+        method, params = xmlrpc.decode(body, body_limits.Limits.of(options))
     except _BodyTooLarge:
         return _too_large(start_response, options)
-    except ProtocolError as error:
+    except (ProtocolError, MemoryError) as error:
+        if isinstance(error, MemoryError):
+            body = None
+            error = _memory_refusal(environ, service_name)
         _access.info('%s - - %s.? error (%s)', environ.get('REMOTE_ADDR', '-'), service_name, error)
         return _respond(start_response, '200 OK', xmlrpc.CONTENT_TYPE,
                         xmlrpc.encode_fault(error, legacy))
@@ -180,10 +188,13 @@ def _jsonrpc(environ, start_response, options):
     request_id = None
     try:
         body = _read_body(environ, options.max_request_size)
-        call = jsonrpc.decode(body)
+        call = jsonrpc.decode(body, body_limits.Limits.of(options))
     except _BodyTooLarge:
         return _too_large(start_response, options)
-    except ProtocolError as error:
+    except (ProtocolError, MemoryError) as error:
+        if isinstance(error, MemoryError):
+            body = None
+            error = _memory_refusal(environ, '/jsonrpc')
         request_id = getattr(error, 'request_id', None)
         _access.info('%s - - jsonrpc error (%s)', environ.get('REMOTE_ADDR', '-'), error)
         return _respond(start_response, '200 OK', jsonrpc.CONTENT_TYPE,
@@ -207,7 +218,9 @@ def _web(environ, start_response, options, path):
         body = _read_body(environ, options.max_request_size)
     except _BodyTooLarge:
         return _too_large(start_response, options)
-    except ProtocolError as error:
+    except (ProtocolError, MemoryError) as error:
+        if isinstance(error, MemoryError):
+            error = _memory_refusal(environ, path)
         return _respond(start_response, '200 OK', jsonrpc.CONTENT_TYPE,
                         jsonrpc.encode_error(None, error))
     status, headers, payload = web_routes.handle(

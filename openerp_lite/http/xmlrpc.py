@@ -8,10 +8,12 @@ case away even earlier.
 
 import datetime
 import decimal
+import math
 import re
 import xmlrpc.client
 from xml.parsers import expat
 
+from . import body_limits
 from .errors import integer_fault, legacy_fault, protocol_error
 
 CONTENT_TYPE = 'text/xml; charset=utf-8'
@@ -27,16 +29,43 @@ def _refuse_dtd(*_args):
     raise _Refused()
 
 
-def decode(body):
+class _Unmarshaller(xmlrpc.client.Unmarshaller):
+    """The standard library's unmarshaller, refusing what no call may carry: NaN and infinities
+    (no database column or JSON reply can hold them)."""
+
+    dispatch = dict(xmlrpc.client.Unmarshaller.dispatch)
+
+    def end_double(self, data):
+        value = float(data)
+        if not math.isfinite(value):
+            raise ValueError('%r is not a finite number' % data)
+        self.append(value)
+        self._value = 0
+    dispatch['double'] = end_double
+
+    def end_bigdecimal(self, data):
+        value = decimal.Decimal(data)
+        if not value.is_finite():
+            raise ValueError('%r is not a finite number' % data)
+        self.append(value)
+        self._value = 0
+    dispatch['bigdecimal'] = end_bigdecimal
+
+
+def decode(body, limits=None):
     """``(method_name, params_tuple)`` from an XML-RPC ``methodCall`` body.
 
-    Raises ProtocolError (-32700 for unparsable XML or a DTD, -32600 for XML that is not a call).
+    Raises ProtocolError (-32700 for unparsable XML or a DTD, -32600 for XML that is not a call,
+    a value XML-RPC does not know, or a body that would decode past ``limits``).
     """
     if not body:
         raise protocol_error('Empty request body: expected an XML-RPC methodCall.', -32700)
     if _DTD_MARKER.search(body):
         raise protocol_error('XML document type and entity declarations are not accepted.', -32700)
-    target = xmlrpc.client.Unmarshaller(use_datetime=True, use_builtin_types=True)
+    limits = limits or body_limits.Limits()
+    body_limits.check_xml_values(body, limits)
+    depth = body_limits.DepthGuard(limits)
+    target = _Unmarshaller(use_datetime=True, use_builtin_types=True)
     target.xml(None, None)  # expat already yields text; as the stdlib's own ExpatParser does
     parser = expat.ParserCreate(None, None)
     parser.buffer_text = True
@@ -45,10 +74,15 @@ def decode(body):
     def start(tag, attrs):
         if not root:
             root.append(tag)
+        depth.enter()
         target.start(tag, attrs)
 
+    def end(tag):
+        depth.leave()
+        target.end(tag)
+
     parser.StartElementHandler = start
-    parser.EndElementHandler = target.end
+    parser.EndElementHandler = end
     parser.CharacterDataHandler = target.data
     # Belt and braces for encodings the byte scan cannot read (UTF-16 and friends).
     parser.StartDoctypeDeclHandler = _refuse_dtd
@@ -60,7 +94,11 @@ def decode(body):
         raise protocol_error('XML document type and entity declarations are not accepted.', -32700)
     except expat.ExpatError as error:
         raise protocol_error('Request body is not well-formed XML: %s' % error, -32700)
-    except (ValueError, TypeError, IndexError, KeyError, AttributeError, OverflowError) as error:
+    except xmlrpc.client.ResponseError as error:   # an element XML-RPC does not define
+        raise protocol_error('Malformed XML-RPC value: %s' % (error.args[0] if error.args else
+                                                               'unknown element'), -32600)
+    except (ValueError, TypeError, IndexError, KeyError, AttributeError, OverflowError,
+            decimal.InvalidOperation) as error:
         raise protocol_error('Malformed XML-RPC value: %s' % (error or type(error).__name__), -32600)
     try:
         params = target.close()
@@ -115,6 +153,8 @@ def _encode(value, out):
             raise _NotPlain()
         out.append('<value><int>%d</int></value>' % value)
     elif kind is float:
+        if not math.isfinite(value):
+            raise ValueError('the result holds %r, which XML-RPC cannot carry' % value)
         out.append('<value><double>%r</double></value>' % value)
     elif kind is dict:
         out.append('<value><struct>')

@@ -135,6 +135,13 @@ class Field:
         return self.convert_to_record(record._get_cached_value(self), record)
 
     def __set__(self, record, value):
+        computing = record.env.transaction.__dict__.get('computing', ())
+        if (record._name, self.name) in computing:
+            # a compute method assigning its own field fills the cache: it is not a write, and
+            # must not run a model's write() override (side effects, signals) when only reading
+            record._cache_set(self.name, {rid: self.convert_to_cache(self.convert_to_write(value, record))
+                                          for rid in record._ids})
+            return
         record.write({self.name: self.convert_to_write(value, record)})
 
     def empty_value(self, record):

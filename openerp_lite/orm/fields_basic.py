@@ -4,6 +4,7 @@ import base64
 import binascii
 import datetime
 import decimal
+import math
 
 from ..exceptions import ValidationError
 from .fields_base import Field
@@ -86,6 +87,9 @@ class Float(Field):
 
     def convert_to_column(self, value, record=None):
         value = float(value or 0.0)
+        if not math.isfinite(value):
+            # PostgreSQL would store it, and no JSON reply could carry it back
+            raise ValidationError('Field %s expects a finite number, got %r' % (self, value))
         return self.round(value, record.env if record is not None else None)
 
     def convert_to_cache(self, value, env=None):

@@ -13,12 +13,14 @@ import functools
 import logging
 
 import psycopg2
+import psycopg2.errors
 
 from .. import sql_db
 from ..exceptions import (
     AccessDenied,
     AccessError,
     DatabaseUnavailable,
+    LimitExceeded,
     ProtocolError,
     UserError,
     ValidationError,
@@ -130,6 +132,11 @@ def _execute(info, db, uid, password, model, method, args, kwargs, session=None)
         result = _run_call(db, registry, work, _readonly(registry, model, method), credentials)
     except psycopg2.IntegrityError as error:
         raise _integrity_error(registry, error) from None
+    except psycopg2.errors.QueryCanceled as error:
+        raise LimitExceeded(
+            'The call was stopped: one of its database statements ran longer than %s (%s); its '
+            'changes were rolled back.' % (_statement_limit(), str(error).strip().splitlines()[0])
+        ) from None
     except psycopg2.Error as error:
         if _connection_lost(error):
             raise DatabaseUnavailable(
@@ -173,6 +180,11 @@ def _registry(info, db):
         if not catalog_exists(db):
             raise AccessDenied() from None
         raise
+
+
+def _statement_limit():
+    seconds = sql_db.statement_timeout()
+    return '%g s (--limit-time-sql)' % seconds if seconds else 'its limit'
 
 
 def _connection_lost(error):

@@ -71,6 +71,16 @@ def to_float(text):
         raise ValueError('expected a number, got %r' % text) from None
 
 
+def to_opt_float(text):
+    """A number, or None (unset: derived from another option) for an empty value or ``False``."""
+    if text is None or str(text).strip() in ('', 'False', 'None'):
+        return None
+    value = to_float(text)
+    if value < 0:
+        raise ValueError('must be zero or more, got %s' % value)
+    return value
+
+
 def to_str(text):
     return str(text)
 
@@ -170,8 +180,20 @@ OPTIONS = [
     Opt('proxy_mode', ['--proxy-mode'], to_bool, False,
       'trust X-Forwarded-* headers (only behind a reverse proxy)', section='HTTP',
       flag_value=True),
-    Opt('max_request_size', ['--max-request-size'], to_nonneg_int, 128 * 1024 * 1024,
-      'largest request body accepted, in bytes (413 above)', section='HTTP'),
+    Opt('max_request_size', ['--max-request-size'], to_nonneg_int, 32 * 1024 * 1024,
+      'largest request body accepted, in bytes (413 above); raise it to restore big dumps over '
+      'RPC', section='HTTP'),
+    Opt('max_request_values', ['--max-request-values'], to_nonneg_int, 1000000,
+      'values (containers and scalars) one request may decode into (refused before decoding)',
+      section='HTTP'),
+    Opt('max_request_depth', ['--max-request-depth'], to_nonneg_int, 100,
+      'nesting levels of arrays and structures one request may have', section='HTTP'),
+    Opt('limit_time_read', ['--limit-time-read'], to_float, 10.0,
+      'seconds a client gets to send a request line and headers, and its body at 64 KiB/s at '
+      'least; a slower one is disconnected (0: no limit)', section='HTTP'),
+    Opt('connection_limit', ['--connection-limit'], to_nonneg_int, 1000,
+      'connections the waitress server keeps open at most; past it, it stops accepting',
+      section='HTTP'),
     Opt('list_db', ['--no-database-list'], to_bool, True,
       'hide the database list (db.list refuses)', section='HTTP', flag_value=False),
     Opt('dbfilter', ['--db-filter'], to_regex, '.*',
@@ -207,6 +229,9 @@ OPTIONS = [
       section='Limits'),
     Opt('limit_time_real', ['--limit-time-real'], to_nonneg_int, 120,
       'wall-clock seconds per request before the worker is killed', section='Limits'),
+    Opt('limit_time_sql', ['--limit-time-sql'], to_opt_float, None,
+      'seconds one SQL statement may run before PostgreSQL cancels it (default: nine tenths of '
+      '--limit-time-real; 0: no limit)', section='Limits'),
     Opt('limit_request', ['--limit-request'], to_nonneg_int, 8192,
       'requests a worker serves before it is recycled', section='Limits'),
     Opt('transient_age_limit', ['--transient-age-limit'], to_float, 1.0,
@@ -221,7 +246,11 @@ OPTIONS = [
     Opt('db_password', ['-w', '--db_password'], to_opt_str, None, 'PostgreSQL password',
       section='Database'),
     Opt('db_maxconn', ['--db_maxconn'], to_nonneg_int, 64,
-      'connections per database and process', section='Database'),
+      'PostgreSQL connections one process keeps at most, all databases together',
+      section='Database'),
+    Opt('db_idle_timeout', ['--db-idle-timeout'], to_float, 60.0,
+      'seconds after which an idle connection is closed (one per database stays open)',
+      section='Database'),
     Opt('db_template', ['--db-template'], to_str, 'template0', 'template for new databases',
       section='Database'),
     # -- logging
@@ -290,7 +319,7 @@ class _Parser(argparse.ArgumentParser):
         raise ConfigError('%s (see %s --help)' % (message, self.prog))
 
 
-_METAVARS = {to_port: 'PORT', to_opt_port: 'PORT', to_nonneg_int: 'N', to_float: 'X',
+_METAVARS = {to_port: 'PORT', to_opt_port: 'PORT', to_nonneg_int: 'N', to_float: 'X', to_opt_float: 'X',
              to_list: 'A,B,...', to_regex: 'REGEX'}
 
 
@@ -483,3 +512,19 @@ def markdown_table():
         text = opt.help.replace('%%', '%').replace('|', '\\|')
         rows.append('| %s | %s | %s | %s |' % (key, flags, default, text))
     return '\n'.join(rows) + '\n'
+
+
+def sql_time_limit(options):
+    """Seconds one SQL statement may run under ``options`` (0: no limit): ``--limit-time-sql``, or
+    nine tenths of ``--limit-time-real``, so that PostgreSQL cancels a runaway statement (the call
+    gets a clean fault) before the worker itself is killed."""
+    if options.limit_time_sql is not None:
+        return float(options.limit_time_sql)
+    return 0.9 * float(options.limit_time_real or 0)
+
+
+def pool_settings(options):
+    """The ``sql_db.configure`` arguments that come from the options: the process's connection
+    cap, the idle timeout and the statement timeout."""
+    return {'maxconn': options.db_maxconn, 'idle_timeout': options.db_idle_timeout,
+            'statement_timeout': sql_time_limit(options)}

@@ -27,3 +27,43 @@ class BenchTools(models.Model):
         while time.thread_time() < deadline:
             turns += 1
         return turns
+
+
+class PlainRow(models.Model):
+    """A row the bench writes: a write changes nothing any cache holds."""
+
+    _name = 'bench.plain.row'
+    _description = 'Benchmark row (no cache signal)'
+
+    name = fields.Char()
+    value = fields.Integer()
+
+
+class SignallingRow(models.Model):
+    """The same row, but a write clears a cache kind in every process, as a change of a system
+    parameter or an access right does: its signal counter is bumped inside the writing
+    transaction, so concurrent writers contend on that counter's row."""
+
+    _name = 'bench.signalling.row'
+    _description = 'Benchmark row (clears the parameters cache everywhere)'
+    _invalidates = ('config',)
+
+    name = fields.Char()
+    value = fields.Integer()
+
+
+class Stats(models.AbstractModel):
+    _name = 'bench.stats'
+    _description = 'What the serving process counted'
+
+    @api.model
+    @api.rpc(None, readonly=True)
+    def retries(self):
+        """``{'pid', 'retries', 'exhausted', 'refused'}``: serialization failures this process
+        retried, and commits refused because other processes had changed shared state (a bench
+        addon may look at server internals; a real addon never does)."""
+        import os
+
+        from openerp_lite.sql_db import RetryStats
+        return {'pid': os.getpid(), 'retries': RetryStats.retries, 'exhausted': RetryStats.exhausted,
+                'refused': RetryStats.refused}

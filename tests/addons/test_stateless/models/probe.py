@@ -2,6 +2,7 @@
 prefork workers through one socket know which worker answered and what that worker saw."""
 
 import os
+import signal
 import time
 
 from openerp_lite import api, exceptions, models
@@ -63,3 +64,60 @@ class Probe(models.AbstractModel):
         wizard.write({'item_ids': [(6, 0, [item_id])]})
         wizard.action_apply()
         return {'pid': os.getpid(), 'note': self.env['test.stateless.item'].browse(item_id).note}
+
+
+#: the points where :meth:`Faults.change_then` fails on purpose
+POINTS = ('none', 'raise', 'exit', 'commit_slowly', 'exit_after_commit')
+
+
+def _die():
+    """End this process at once, as the kernel would (SIGKILL: no cleanup, no reply)."""
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+class Faults(models.AbstractModel):
+    _name = 'test.stateless.faults'
+    _description = 'A shared change that fails at a chosen point'
+
+    @api.model
+    @api.rpc(None, groups='base.group_system')
+    def change_then(self, what, args, point, pause=3.0):
+        """Make one shared change as the superuser, then fail at ``point`` (see :data:`POINTS`):
+        ``raise`` an error after the change (rolled back), ``exit`` the process before the commit,
+        ``commit_slowly`` (the COMMIT waits ``pause`` seconds, at most 10, in a deferred trigger:
+        long enough to kill the process during it), ``exit_after_commit`` (the process dies right
+        after the COMMIT, before it answers), or ``none``. ``what`` and ``args``: ``password``
+        ``(uid, password)``, ``group`` ``(uid, group xmlid)`` (the user leaves the group),
+        ``acl`` ``(access id, perm_create)``, ``rule`` ``(rule id, active)``, ``param``
+        ``(key, value)``. Returns the pid when it returns at all."""
+        env = self.sudo().env
+        if what == 'password':
+            env['res.users'].browse(args[0]).write({'password': args[1]})
+        elif what == 'group':
+            group = env.ref(args[1])
+            env['res.users'].browse(args[0]).write({'groups_id': [(3, group.id)]})
+        elif what == 'acl':
+            env['ir.model.access'].browse(args[0]).write({'perm_create': bool(args[1])})
+        elif what == 'rule':
+            env['ir.rule'].browse(args[0]).write({'active': bool(args[1])})
+        elif what == 'param':
+            env['ir.config_parameter'].set_param(args[0], args[1])
+        else:
+            raise exceptions.UserError('unknown change %r' % what)
+        cr = self.env.cr
+        if point == 'raise':
+            raise exceptions.UserError('failed on purpose after changing %s' % what)
+        if point == 'exit':
+            _die()
+        if point == 'commit_slowly':
+            cr.execute("SELECT set_config('application_name', %s, true)",
+                       ('slow commit pid %d' % os.getpid(),))
+            cr.execute('CREATE FUNCTION pg_temp.slow_commit() RETURNS trigger LANGUAGE plpgsql AS '
+                       '$$ BEGIN PERFORM pg_sleep(%s); RETURN NULL; END $$' % float(min(pause, 10)))
+            cr.execute('CREATE TEMP TABLE slow_commit (x int) ON COMMIT DROP')
+            cr.execute('CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON slow_commit '
+                       'DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION pg_temp.slow_commit()')
+            cr.execute('INSERT INTO slow_commit VALUES (1)')
+        if point == 'exit_after_commit':
+            cr.after_commit(_die)
+        return os.getpid()
