@@ -22,6 +22,7 @@ process already knows of. Versions move before caches are cleared, so a value co
 old snapshot is either refused or cleared after it was stored.
 """
 
+import contextlib
 import logging
 import threading
 
@@ -184,7 +185,7 @@ class Registry:
         self._remember_seen(cr, current)
         if current['registry'] != self.signal_versions.get('registry') or \
                 current[signals.IDENTITY] != self.signal_versions.get(signals.IDENTITY):
-            return self._reload(current)
+            return self._reload(current, cr)
         for kind in CACHE_KINDS:
             if current[kind] != self.signal_versions.get(kind):
                 # the version first: a thread storing a value read before this change then sees
@@ -227,7 +228,7 @@ class Registry:
         if data is not None:
             data['signals_seen'] = versions
 
-    def _reload(self, seen):
+    def _reload(self, seen, cr):
         # One thread per process rebuilds; the others wait and reuse its result.
         with self._reload_lock:
             registry = Registry._registries.get(self.dbname)
@@ -241,7 +242,7 @@ class Registry:
                              'again, restored): reloading', self.dbname)
             else:
                 _logger.info('registry of %s changed in another process: reloading', self.dbname)
-            return Registry.new(self.dbname, seen=seen)
+            return Registry.new(self.dbname, seen=seen, cr=cr)
 
     # -- registry management -------------------------------------------------------------------
     @classmethod
@@ -258,13 +259,20 @@ class Registry:
 
     @classmethod
     def new(cls, dbname, install=(), upgrade=(), uninstall=(), demo=None, update_list=False,
-            seen=None):
+            seen=None, cr=None):
         """Build a fresh registry (installing/upgrading/uninstalling modules on the way) and make
-        it current once its transaction has committed; other processes follow on their next call."""
+        it current once its transaction has committed; other processes follow on their next call.
+
+        ``cr``: load through that cursor, in its transaction, instead of a new one: a reload
+        (no change, ``seen`` given) found by a call, so that a call never holds two connections
+        (under a cap, many calls each waiting for a second one would wait for each other).
+        """
         changing = bool(install or upgrade or uninstall)
+        if cr is not None and (changing or update_list or seen is None):
+            raise ValueError('only a reload may borrow the caller\'s cursor')
         with cls._lock:
             registry = cls(dbname)
-            with sql_db.cursor(dbname) as cr:
+            with (contextlib.nullcontext(cr) if cr is not None else sql_db.cursor(dbname)) as cr:
                 if not loading.is_initialized(cr):
                     raise UserError('Database %s is not an openerp-lite database (base is not '
                                     'installed).' % dbname)

@@ -58,6 +58,14 @@ class Hooks:
                 _logger.exception('%s hook %r failed', name, callback)
 
 
+def read_timeouts(options):
+    """``(read deadline, write timeout)`` in seconds for a request's socket (None: no limit):
+    ``--limit-time-read`` for the request, ``--limit-time-real`` for each write of the reply."""
+    read = float(getattr(options, 'limit_time_read', 0) or 0) or None
+    write = float(getattr(options, 'limit_time_real', 0) or 0) or None
+    return read, write
+
+
 #: servers that run in one process: ``--workers`` above 1 makes no sense with them
 SINGLE_PROCESS = ('threaded', 'waitress')
 

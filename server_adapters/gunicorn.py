@@ -27,12 +27,14 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.config import KNOWN_SETTINGS
 from gunicorn.workers import sync
 
-from . import limits
+from . import limits, read_deadline, read_timeouts
 
 _logger = logging.getLogger(__name__)
 
 #: seconds granted to in-flight requests on SIGTERM when --limit-time-real is 0 (unlimited)
 DEFAULT_GRACEFUL_TIMEOUT = 120
+#: what the workers need from the options, set by :func:`settings` in the master before it forks
+_worker_settings = {'read_timeouts': (None, None)}
 
 
 def settings(options, hooks):
@@ -41,6 +43,7 @@ def settings(options, hooks):
     Registers the worker limits on ``hooks`` as a side effect, so call it once per hooks object.
     """
     limits.WorkerLimits(options).register(hooks)
+    _worker_settings['read_timeouts'] = read_timeouts(options)
     host = options.http_interface or '127.0.0.1'
     limit_request = options.limit_request or 0
     config = {
@@ -90,7 +93,8 @@ class Arbiter(arbiter.Arbiter):
 
 
 class SyncWorker(sync.SyncWorker):
-    """gunicorn's sync worker, finishing its request on SIGINT as on SIGTERM.
+    """gunicorn's sync worker, finishing its request on SIGINT as on SIGTERM, and reading each
+    request under a deadline.
 
     gunicorn's worker exits at once on SIGINT, from inside the request it is serving. A worker
     gets SIGINT from a Ctrl-C in the terminal (the whole process group), not from its master.
@@ -100,6 +104,15 @@ class SyncWorker(sync.SyncWorker):
         super().init_signals()
         signal.signal(signal.SIGINT, self.handle_exit)
         signal.siginterrupt(signal.SIGINT, False)
+
+    def handle(self, listener, client, addr):
+        """gunicorn's handling of one connection, its reads under one deadline: a sync worker
+        serves one client at a time, so a slow one must not hold it (``read_deadline``)."""
+        read, write = _worker_settings['read_timeouts']
+        if read:
+            client.settimeout(write)
+            client = read_deadline.DeadlineSocket(client, read, write)
+        super().handle(listener, client, addr)
 
 
 class _Application(BaseApplication):

@@ -7,19 +7,37 @@ threads and the embedded PostgreSQL), so a signal never runs cleanup code in the
 request.
 """
 
+import io
 import logging
 import signal
 import threading
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from . import InFlight, graceful_timeout, limits
+from . import InFlight, graceful_timeout, limits, read_deadline, read_timeouts
 
 _logger = logging.getLogger(__name__)
 
 
 class _QuietHandler(WSGIRequestHandler):
-    """The application writes its own access line per RPC call; skip the per-request duplicate."""
+    """werkzeug's handler, with the request's reads under one deadline (``read_deadline``), and
+    without werkzeug's access line: the application writes its own, one per RPC call."""
+
+    def setup(self):
+        super().setup()
+        self._reader = None
+        seconds, after = self.server.read_timeouts
+        if seconds:
+            self._reader = read_deadline.DeadlineReader(self.connection, seconds, after)
+            self.rfile = io.BufferedReader(self._reader)
+
+    def handle_one_request(self):
+        if self._reader is not None:
+            self._reader.deadline.restart()
+        try:
+            super().handle_one_request()
+        except read_deadline.ReadTimeout:   # logged where it was raised
+            self.close_connection = True
 
     def log_request(self, code='-', size='-'):
         pass
@@ -41,6 +59,7 @@ def serve(application, options, hooks):
     in_flight = InFlight(application, per_thread=True)
     server = make_server(host, options.http_port, in_flight, threaded=True,
                          request_handler=_QuietHandler)
+    server.read_timeouts = read_timeouts(options)
     server.daemon_threads = True
     server.in_flight = in_flight
     stop = threading.Event()

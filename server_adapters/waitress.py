@@ -18,7 +18,7 @@ import time
 
 import waitress
 
-from . import InFlight, graceful_timeout, limits
+from . import InFlight, graceful_timeout, limits, read_timeouts
 
 _logger = logging.getLogger(__name__)
 
@@ -49,9 +49,15 @@ def serve(application, options, hooks):
     limits.report_not_applied('waitress', options)
     in_flight = InFlight(_without_hop_by_hop(application))
     # waitress reads a whole body before calling the application: refuse an oversized one first
+    # waitress reads requests asynchronously: a slow client holds a socket, not a thread; the
+    # inactive ones are closed after --limit-time-read, and --connection-limit caps the sockets
+    read, _write = read_timeouts(options)
     server = waitress.create_server(in_flight, host=host, port=options.http_port,
                                     threads=threads, ident='openerp-lite',
-                                    max_request_body_size=options.max_request_size)
+                                    max_request_body_size=options.max_request_size,
+                                    connection_limit=options.connection_limit or 100,
+                                    channel_timeout=max(1, int(read or 120)),
+                                    cleanup_interval=max(1, min(30, int(read or 30))))
     main_thread = threading.get_ident()
     state = {'draining': False, 'drained': False}
 

@@ -104,7 +104,7 @@ def main(argv):
                 stop.set()
             if board is not None:
                 passes[0] += 1
-                board.count_request()
+                board.count_request(sql_db.stats())
 
         if board is not None:
             board.publish('cron', names or ())

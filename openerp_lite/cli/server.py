@@ -140,7 +140,7 @@ def add_process_hooks(options, hooks, adapter_name, argv=()):
         board.publish('worker', names or ())
 
     hooks.add('post_fork', worker_started)
-    hooks.add('post_request', board.count_request)
+    hooks.add('post_request', lambda *_worker: board.count_request(sql_db.stats()))
     processes = cron.CronProcesses(options.max_cron_threads, argv)
     hooks.add('on_ready', processes.start)
     hooks.add('on_ready', lambda *_server: cron.set_title('openerp-server: master'))

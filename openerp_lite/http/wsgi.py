@@ -80,6 +80,17 @@ class _BodyTooLarge(Exception):
     pass
 
 
+class _BodyNotReceived(Exception):
+    """The client stopped sending its body (the server's read deadline, or a reset)."""
+
+
+def _read(stream, size):
+    try:
+        return stream.read(size)
+    except OSError as error:   # the read deadline of the server, a reset connection
+        raise _BodyNotReceived(str(error)) from None
+
+
 def _read_body(environ, limit):
     """The request body, at most ``limit`` bytes; raises _BodyTooLarge without reading more."""
     length = environ.get('CONTENT_LENGTH')
@@ -93,12 +104,12 @@ def _read_body(environ, limit):
             raise ProtocolError('Invalid Content-Length header.', -32600)
         if length > limit:
             raise _BodyTooLarge()
-        return stream.read(length) if length else b''
+        return _read(stream, length) if length else b''
     if environ.get('wsgi.input_terminated') or \
             'chunked' in environ.get('HTTP_TRANSFER_ENCODING', '').lower():
         chunks, total = [], 0
         while True:  # bounded: stops at end of stream or past the limit
-            chunk = stream.read(min(65536, limit + 1 - total))
+            chunk = _read(stream, min(65536, limit + 1 - total))
             if not chunk:
                 break
             chunks.append(chunk)
@@ -164,7 +175,9 @@ def _xmlrpc(environ, start_response, options, service_name, legacy):
         body = _read_body(environ, options.max_request_size)
         method, params = xmlrpc.decode(body, body_limits.Limits.of(options))
     except _BodyTooLarge:
-        return _too_large(start_response, options)
+        return _unread(start_response, _too_large(options), legacy)
+    except _BodyNotReceived as error:
+        return _unread(start_response, _not_received(error), legacy)
     except (ProtocolError, MemoryError) as error:
         if isinstance(error, MemoryError):
             body = None
@@ -190,7 +203,9 @@ def _jsonrpc(environ, start_response, options):
         body = _read_body(environ, options.max_request_size)
         call = jsonrpc.decode(body, body_limits.Limits.of(options))
     except _BodyTooLarge:
-        return _too_large(start_response, options)
+        return _unread(start_response, _too_large(options))
+    except _BodyNotReceived as error:
+        return _unread(start_response, _not_received(error))
     except (ProtocolError, MemoryError) as error:
         if isinstance(error, MemoryError):
             body = None
@@ -217,7 +232,9 @@ def _web(environ, start_response, options, path):
     try:
         body = _read_body(environ, options.max_request_size)
     except _BodyTooLarge:
-        return _too_large(start_response, options)
+        return _unread(start_response, _too_large(options))
+    except _BodyNotReceived as error:
+        return _unread(start_response, _not_received(error))
     except (ProtocolError, MemoryError) as error:
         if isinstance(error, MemoryError):
             error = _memory_refusal(environ, path)
@@ -230,9 +247,27 @@ def _web(environ, start_response, options, path):
     return _respond(start_response, status, headers[0][1], payload, headers[1:])
 
 
-def _too_large(start_response, options):
-    return _text(start_response, '413 Request Entity Too Large',
-                 'Request body larger than %d bytes.\n' % options.max_request_size, close=True)
+def _unread(start_response, refusal, legacy=None):
+    """The reply to a body that was not read: its HTTP status, with the protocol's own error
+    naming the reason: a JSON-RPC error object, or a fault for XML-RPC (``legacy`` True or
+    False); the connection is closed."""
+    status, error = refusal
+    if legacy is None:
+        return _respond(start_response, status, jsonrpc.CONTENT_TYPE,
+                        jsonrpc.encode_error(None, error), close=True)
+    return _respond(start_response, status, xmlrpc.CONTENT_TYPE, xmlrpc.encode_fault(error, legacy),
+                    close=True)
+
+
+def _too_large(options):
+    return '413 Request Entity Too Large', LimitExceeded(
+        'Request body larger than %d bytes (--max-request-size): refused unread.'
+        % options.max_request_size)
+
+
+def _not_received(error):
+    return '408 Request Timeout', LimitExceeded(
+        'The request body was not received in time (--limit-time-read): %s' % error)
 
 
 # -- operational routes ------------------------------------------------------------------------
@@ -253,11 +288,12 @@ def _health(environ, start_response, options):
 def _processes():
     """``workers`` and ``cron`` (pid, RSS, requests, CPU seconds of each) from the process board
     of a prefork server; this process alone for a one-process server."""
+    from .. import sql_db
     from ..tools import procboard
     try:
         board = procboard.current()
         if board is None:
-            return {'process': procboard.process_info()}
+            return {'process': dict(procboard.process_info(), pool=sql_db.stats())}
         entries = board.entries()
     except Exception:  # psutil missing or a platform without it: health must still answer
         _logger.debug('process statistics unavailable', exc_info=True)

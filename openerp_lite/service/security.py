@@ -61,8 +61,9 @@ def login(dbname, login, password, user_agent_env=None, remote_addr=None):
     store = login_guard.Store(dbname)
     if not login_guard.reserve(store, login, source):
         return False
+    registry = Registry.get(dbname)     # loaded before the cursor: one connection at a time
     with sql_db.cursor(dbname) as cr:
-        registry = Registry.get(dbname).check_signals(cr)
+        registry = registry.check_signals(cr)
         env = Environment(cr, SUPERUSER_ID, {}, registry)
         uid = env['res.users']._authenticate(login, password)
         if uid:
@@ -189,8 +190,9 @@ def check(cr, registry, uid, password, remote_addr=None):
 def user_summary(dbname, uid):
     """``{'name', 'partner_id', 'company_id'}`` of user ``uid`` (bare ids), for the web session
     routes: a user's own session reports them whatever that user may read of ``res.users``."""
+    registry = Registry.get(dbname)
     with sql_db.cursor(dbname, readonly=True) as cr:
-        registry = Registry.get(dbname).check_signals(cr)
+        registry = registry.check_signals(cr)
         env = Environment(cr, SUPERUSER_ID, {}, registry)
         rows = env['res.users'].browse(uid).exists().read(['name', 'partner_id', 'company_id'],
                                                           load='_classic_write')

@@ -2,9 +2,9 @@
 
 The master creates a private temporary folder; every worker and cron process writes a small JSON
 file named after its pid (role, databases), replaced atomically so a reader never sees half a
-file, and keeps its count of requests served in a fixed-width ``<pid>.count`` file that it
-overwrites in place: one ``pwrite`` per request, since rewriting and renaming the JSON file on
-every request cost a quarter of a ``read`` call's time. Any process can then list its siblings: the entries whose process is gone are
+file, and keeps its count of requests served, with its database connection figures, in a
+fixed-width ``<pid>.count`` file that it overwrites in place: one ``pwrite`` per request, since
+rewriting and renaming the JSON file on every request cost a quarter of a ``read`` call's time. Any process can then list its siblings: the entries whose process is gone are
 skipped (and their files removed), and RSS and CPU seconds are read live with psutil. Nothing here
 is shared memory or a socket, so a process killed with SIGKILL cannot leave the board inconsistent.
 """
@@ -20,6 +20,8 @@ _logger = logging.getLogger(__name__)
 
 #: environment variable naming the board folder, for processes started with exec (cron)
 ENV_VAR = 'OPENERP_PROCESS_BOARD'
+#: the connection figures a process keeps beside its count, in this order
+POOL_FIGURES = ('open', 'in_use', 'idle', 'waiting', 'refused')
 
 _current = {'board': None}
 
@@ -30,6 +32,7 @@ class Board:
     def __init__(self, path):
         self.path = path
         self._requests = 0
+        self._pool = (0,) * len(POOL_FIGURES)
         self._entry = None
         self._count_fd = None
 
@@ -57,11 +60,14 @@ class Board:
         self._write_count()
         self._write()
 
-    def count_request(self, *_args):
-        """One more request served by this process."""
+    def count_request(self, pool=None):
+        """One more request served by this process; ``pool``: its connection figures now
+        (a dict with the keys of :data:`POOL_FIGURES`)."""
         if self._entry is None or self._entry['pid'] != os.getpid():
             return
         self._requests += 1
+        if pool:
+            self._pool = tuple(int(pool.get(name, 0)) for name in POOL_FIGURES)
         self._write_count()
 
     def _path_of(self, pid, suffix):
@@ -71,7 +77,8 @@ class Board:
         if self._count_fd is None:
             return
         try:
-            os.pwrite(self._count_fd, b'%20d\n' % self._requests, 0)
+            os.pwrite(self._count_fd, b'%20d' % self._requests +
+                      b''.join(b' %10d' % value for value in self._pool) + b'\n', 0)
         except OSError as error:  # the master removed the folder: shutting down
             _logger.debug('process board %s: %s', self.path, error)
 
@@ -102,7 +109,9 @@ class Board:
             try:
                 with open(path, encoding='utf-8') as handle:
                     entry = json.load(handle)
-                entry['requests'] = _read_count(path[:-len('.json')] + '.count')
+                counts = _read_counts(path[:-len('.json')] + '.count')
+                entry['requests'] = counts[0]
+                entry['pool'] = dict(zip(POOL_FIGURES, counts[1:]))
                 process = psutil.Process(entry['pid'])
                 # a recycled pid belongs to a younger process
                 if process.create_time() > entry['started'] + 1:
@@ -124,12 +133,15 @@ class Board:
         return result
 
 
-def _read_count(path):
+def _read_counts(path):
+    """``[requests, *pool figures]`` from a ``.count`` file (zeros when unreadable)."""
     try:
         with open(path, 'rb') as handle:
-            return int(handle.read(32) or 0)
+            values = [int(word) for word in handle.read(256).split()]
     except (OSError, ValueError):
-        return 0
+        values = []
+    values += [0] * (1 + len(POOL_FIGURES) - len(values))
+    return values[:1 + len(POOL_FIGURES)]
 
 
 def _remove_quietly(path):

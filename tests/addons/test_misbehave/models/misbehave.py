@@ -4,6 +4,7 @@ Every method is bounded by its argument (and by a hard cap) so a test that goes 
 a worker busy forever.
 """
 
+import os
 import time
 
 from openerp_lite import api, fields, models
@@ -82,3 +83,19 @@ class Misbehave(models.Model):
         self.create({'name': name})
         self.env.cr.execute('SELECT 1')
         raise UserError(message)
+
+    @api.model
+    @api.rpc('read')
+    def sql_sleep(self, seconds):
+        """Sleep ``seconds`` inside one SQL statement (``pg_sleep``): the statement timeout and
+        the client check are what stop it. Returns True."""
+        self.env.cr.execute("SELECT set_config('application_name', %s, true)",
+                            ('openerp-lite sql_sleep pid %d' % os.getpid(),))
+        self.env.cr.execute('SELECT pg_sleep(%s)', (min(float(seconds), MAX_SECONDS),))
+        return True
+
+    @api.model
+    @api.rpc('read')
+    def write_in_a_read(self, name):
+        """Declared read-only, yet creates a record: its READ ONLY transaction refuses."""
+        return self.create({'name': name}).id
