@@ -144,8 +144,9 @@ class Registry:
 
     # -- signals -------------------------------------------------------------------------------
     def _signal(self, cr, kind):
-        """Record that the transaction of ``cr`` changes ``kind``: bump its counter now, in that
-        transaction (stateless), and apply the change here once it commits."""
+        """Record that the transaction of ``cr`` changes ``kind``: its counter is bumped as the
+        last statement of that transaction (stateless), and the change applied here once it
+        commits."""
         # per transaction: a cursor that commits and goes on must signal its next changes too
         data = getattr(cr, 'transaction_data', None)
         if data is None:
@@ -153,9 +154,23 @@ class Registry:
         pending = data.get('pending_signals')
         if pending is None:
             pending = data['pending_signals'] = {}
+            deferred = data['deferred_signals'] = set()
+            if stateless():
+                signals.bump_at_commit(cr, deferred)
             cr.after_commit(lambda: self._committed(pending))
-        if kind not in pending:
-            pending[kind] = signals.bump(cr, kind) if stateless() else None
+        if kind in pending:
+            return
+        seen = data.get('signals_seen', {}).get(kind)
+        if not stateless():
+            pending[kind] = None
+        elif seen is not None:
+            # bumped with the COMMIT; the counter then is one more than the snapshot's, which the
+            # call checked (a concurrent bump of it makes this transaction fail to serialise)
+            data['deferred_signals'].add(kind)
+            pending[kind] = seen + 1
+        else:
+            # no check told what the snapshot holds (module loading, server code): bump now
+            pending[kind] = signals.bump(cr, kind)
 
     def _committed(self, pending):
         """After the commit of a transaction that bumped ``pending`` (kind -> new counter): our own
@@ -279,7 +294,7 @@ class Registry:
                 if seen is None:
                     # a database of an earlier version gets the server tables it lacks; only
                     # reads when they are there (many processes loading at once)
-                    server_tables.ensure(cr, SIGNAL_KINDS)
+                    server_tables.ensure(cr, signals.rows(SIGNAL_KINDS))
                 registry.signal_versions = dict(seen) if seen else read_signals(cr)
                 loading.load_modules(registry, cr, install=install, upgrade=upgrade,
                                      uninstall=uninstall, demo=demo, update_list=update_list)
@@ -333,7 +348,7 @@ def create_database_schema(dbname, demo=False, lang='en_US', login='admin', pass
     with Registry._lock:
         registry = Registry(dbname)
         with sql_db.cursor(dbname) as cr:
-            server_tables.ensure(cr, SIGNAL_KINDS)
+            server_tables.ensure(cr, signals.rows(SIGNAL_KINDS))
             registry.signal_versions = read_signals(cr)
             loading.init_database(registry, cr, demo=demo, lang=lang, login=login,
                                   password=password, country_code=country_code)

@@ -57,8 +57,8 @@ def missing(cr):
     return [row[0] for row in cr.fetchall()]
 
 
-def ensure(cr, signal_kinds):
-    """Create what is missing of the server tables, and the rows of ``signal_kinds``.
+def ensure(cr, signal_rows):
+    """Create what is missing of the server tables, and the counter rows ``signal_rows``.
 
     Only reads when everything is there (a process loading a registry, a standby); concurrent
     creators are serialised by an advisory lock held until the transaction ends.
@@ -71,7 +71,7 @@ def ensure(cr, signal_kinds):
                 cr.execute(ddl)
         for name in OBSOLETE:
             cr.execute('DROP TABLE IF EXISTS "%s"' % name)
-    cr.execute('SELECT count(*) FROM %s WHERE kind = ANY(%%s)' % SIGNAL_TABLE, (list(signal_kinds),))
-    if cr.fetchone()[0] < len(signal_kinds):
+    cr.execute('SELECT count(*) FROM %s WHERE kind = ANY(%%s)' % SIGNAL_TABLE, (list(signal_rows),))
+    if cr.fetchone()[0] < len(signal_rows):
         cr.execute('INSERT INTO %s (kind) SELECT unnest(%%s::varchar[]) ON CONFLICT DO NOTHING'
-                   % SIGNAL_TABLE, (list(signal_kinds),))
+                   % SIGNAL_TABLE, (list(signal_rows),))

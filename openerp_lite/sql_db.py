@@ -191,6 +191,8 @@ class Cursor:
         self._in_transaction = False
         # per transaction: a statement sent with COMMIT, in the round trip it makes anyway
         self._guard = None
+        # per transaction: statements sent with COMMIT, before the guard
+        self._at_commit = []
         #: True once a commit of this cursor succeeded (a retry must not run the work again)
         self.committed = False
         self.closed = False
@@ -211,6 +213,13 @@ class Cursor:
         ``params`` may be a callable, called at commit time (values the transaction itself
         changes)."""
         self._guard = (statement, params)
+
+    def at_commit(self, statement, params=()):
+        """Run ``statement`` as the last one of the transaction, in the ``COMMIT`` round trip
+        (before the guard): an update that must be part of the transaction but should hold its
+        row locks for as short a time as possible (the cache signals). ``params`` may be a
+        callable, called at commit time."""
+        self._at_commit.append((statement, params))
 
     def executemany(self, query, seq):
         self.sql_count += 1
@@ -263,12 +272,13 @@ class Cursor:
         transaction is durable by then, which is why :func:`run_in_transaction` never retries
         after a commit.
         """
-        if self._guard is not None:
+        if self._guard is not None or self._at_commit:
             self._commit_guarded()
         elif self._in_transaction:
             self._obj.execute('COMMIT')
             self._in_transaction = False
         self._guard = None
+        self._at_commit = []
         self.committed = True
         callbacks, self._after_commit = self._after_commit, []
         self.transaction_data = {}
@@ -283,13 +293,17 @@ class Cursor:
             raise failure
 
     def _commit_guarded(self):
-        statement, params = self._guard
-        self._guard = None
-        params = tuple(params() if callable(params) else params)
+        """COMMIT in one round trip with the statements queued for it and the guard."""
+        queued = self._at_commit + ([self._guard] if self._guard is not None else [])
+        self._guard, self._at_commit = None, []
+        text, params = [], []
+        for statement, values in queued:
+            text.append(statement)
+            params.extend(values() if callable(values) else values)
         prefix = '' if self._in_transaction else self._begin_sql
         self._in_transaction = True
         try:
-            self._obj.execute(prefix + statement + '; COMMIT', params)
+            self._obj.execute(prefix + '; '.join(text) + '; COMMIT', params)
         except psycopg2.Error as error:
             with contextlib.suppress(psycopg2.Error):
                 self.rollback()
@@ -303,6 +317,7 @@ class Cursor:
         self._after_commit = []
         self.transaction_data = {}
         self._guard = None
+        self._at_commit = []
         if self._in_transaction or self._conn.get_transaction_status() != \
                 psycopg2.extensions.TRANSACTION_STATUS_IDLE:
             self._in_transaction = False

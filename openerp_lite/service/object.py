@@ -11,6 +11,7 @@ serialization failure (``sql_db.run_in_transaction``). Argument forms and result
 
 import functools
 import logging
+import time
 
 import psycopg2
 import psycopg2.errors
@@ -197,15 +198,26 @@ def _connection_lost(error):
     return code is None or code[:2] in ('08', '57')
 
 
+#: seconds after a refused commit during which calls check the signals first instead of at
+#: commit: while other processes signal changes in quick succession, paying one query is
+#: cheaper than running calls twice
+CHECK_FIRST_FOR = 1.0
+_last_refusal = [float('-inf')]
+
+
 def _run_checked(db, registry, work, readonly):
     """Run ``work`` checking the other processes' signals at commit (no extra round trip); when
     they moved — the commit guard refused, or the call failed and the signals say why it may
-    have — run it again after bringing this process up to date first."""
+    have — run it again after bringing this process up to date first. Right after a refusal, the
+    next calls check first."""
+    if time.monotonic() - _last_refusal[0] < CHECK_FIRST_FOR:
+        return sql_db.run_in_transaction(db, functools.partial(work, optimistic=False, readonly=readonly),
+                                         attempts=SERIALIZATION_ATTEMPTS, readonly=readonly)
     try:
         return sql_db.run_in_transaction(db, functools.partial(work, optimistic=True, readonly=readonly),
                                          attempts=SERIALIZATION_ATTEMPTS, readonly=readonly)
     except sql_db.CommitRefused:
-        pass
+        _last_refusal[0] = time.monotonic()
     except (_ModeChanged, security.NeedsReservation):
         raise
     except Exception:

@@ -372,3 +372,25 @@ def test_a_database_restored_under_the_same_name_is_noticed(pg, rel_server, boun
         assert seen == {'restored'}
     finally:
         pgsupport.drop_database(pg, db)
+
+
+def test_the_memory_limit_striking_while_decoding_gets_the_documented_fault(start_server, scenario):
+    """Under gunicorn, --limit-memory-hard makes an allocation past it fail: while a big body is
+    decoded too, the call gets the "memory limit exceeded" error, and the worker goes on."""
+    row = scenario('memory limit striking inside the JSON decoder (gunicorn)')
+    server = start_server(['--workers', '1', '--max-cron-threads', '0', '--limit-memory-hard',
+                           str(380 * 2 ** 20), '--max-request-size', str(100 * 2 ** 20)])
+    assert wait_for(lambda: len(children(server.pid)) == 1, timeout=30)
+    [worker] = children(server.pid)
+    body = (b'{"jsonrpc":"2.0","method":"call","id":7,"params":{"service":"common","method":'
+            b'"version","args":["' + b'x' * (90 * 2 ** 20) + b'"]}}')
+    status, _headers, data = _post(server, '/jsonrpc', body)
+    del body
+    reply = json.loads(data)
+    message = (reply.get('error') or {}).get('data', {}).get('message', '')
+    row.count(CLEAN if status == 200 and 'memory limit exceeded' in message else UNEXPECTED,
+              expected=(CLEAN,))
+    assert status == 200 and 'memory limit exceeded' in message, (status, data[:300])
+    assert rpc.proxy(server, 'common').version()['server_version']
+    assert children(server.pid) == [worker]
+    row.note('HTTP %s, "%s"; the worker kept serving' % (status, message[:40]))
