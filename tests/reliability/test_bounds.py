@@ -394,3 +394,28 @@ def test_the_memory_limit_striking_while_decoding_gets_the_documented_fault(star
     assert rpc.proxy(server, 'common').version()['server_version']
     assert children(server.pid) == [worker]
     row.note('HTTP %s, "%s"; the worker kept serving' % (status, message[:40]))
+
+
+def test_a_stored_nan_never_reaches_a_reply_as_text_that_is_not_json(pg, bounds_db, bounded,
+                                                                      scenario):
+    """A NaN written behind the ORM's back (Float fields refuse one): read_group's sum over it
+    gets an error naming the problem, in valid JSON and as a fault, not a broken reply."""
+    row = scenario('a NaN stored behind the ORM, read back (%s)' % bounded.kind)
+    sql(pg, bounds_db, "UPDATE res_currency SET rate = 'NaN' WHERE id = 1")
+    try:
+        body = json.dumps({'jsonrpc': '2.0', 'method': 'call', 'id': 9, 'params': {
+            'service': 'object', 'method': 'execute_kw', 'args': [
+                bounds_db, 1, 'admin', 'res.currency', 'read_group', [[], ['rate:sum'], ['name']]]}})
+        _status, _headers, data = _post(bounded, '/jsonrpc', body.encode())
+        reply = json.loads(data)      # valid JSON whatever happened
+        message = (reply.get('error') or {}).get('data', {}).get('message', '')
+        row.count(CLEAN if 'error' in reply and 'JSON' in message else UNEXPECTED,
+                  expected=(CLEAN,))
+        assert 'error' in reply and 'JSON' in message, reply
+        with pytest.raises(xmlrpc.client.Fault) as info:
+            rpc.proxy(bounded, 'object').execute_kw(bounds_db, 1, 'admin', 'res.currency',
+                                                    'read_group', [[], ['rate:sum'], ['name']])
+        assert 'cannot carry' in info.value.faultString
+        row.count(CLEAN)
+    finally:
+        sql(pg, bounds_db, 'UPDATE res_currency SET rate = 1.0 WHERE id = 1')
