@@ -9,6 +9,7 @@ from .orm.fields_basic import (
     Datetime,
     Float,
     Html,
+    Image,
     Integer,
     Monetary,
     Selection,
@@ -16,5 +17,6 @@ from .orm.fields_basic import (
 )
 from .orm.fields_relational import Many2many, Many2one, One2many
 
-__all__ = ['Binary', 'Boolean', 'Char', 'Date', 'Datetime', 'Field', 'Float', 'Html', 'Integer', 'Many2many',
+__all__ = ['Binary', 'Boolean', 'Char', 'Date', 'Datetime', 'Field', 'Float', 'Html', 'Image', 'Integer',
+    'Many2many',
     'Many2one', 'Monetary', 'One2many', 'Selection', 'Text']

@@ -10,6 +10,7 @@
     'data': [
         'data/base_groups.xml',
         'data/base_data.xml',
+        'data/res_partner_data.xml',
         'data/ir_cron_data.xml',
         'security/ir.model.access.csv',
     ],

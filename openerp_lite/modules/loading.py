@@ -92,8 +92,7 @@ def build_models(registry, module_names):
         module.import_module_code(name)
         for cls in MetaModel.module_to_models.get(name, ()):
             builder.add_model_class(models, cls)
-    for model_cls in models.values():
-        builder.setup_model(model_cls)
+    builder.setup_models(models)
     registry.models = models
     registry.triggers = builder.build_triggers(models)
     registry.loaded_modules = list(module_names)

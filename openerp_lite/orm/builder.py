@@ -7,9 +7,12 @@ an extension are merged: the later declaration's keyword arguments update the ea
 
 from ..exceptions import UserError
 from .fields_base import Field
+from .fields_relational import Many2one
 from .models import BaseModel, magic_fields
 from .rpc import surface
 
+#: fields every stored model has of its own, never taken over from an ``_inherits`` parent
+MAGIC_FIELDS = ('create_uid', 'create_date', 'write_uid', 'write_date')
 #: the classes of the ORM itself (its methods are declared there once for every model)
 ORM_CORE = tuple(klass for klass in BaseModel.__mro__ if klass is not object)
 
@@ -51,7 +54,54 @@ def _inherited_table(name, models, bases):
     return name.replace('.', '_')
 
 
-def setup_model(model_cls):
+def setup_models(models):
+    """Set up every final class of ``models``, the parents a model ``_inherits`` from first (it
+    takes over their fields)."""
+    done = set()
+
+    def visit(name, chain=()):
+        if name in done:
+            return
+        if name in chain:
+            raise UserError('Models %s inherit from each other (_inherits)' % ' -> '.join(chain + (name,)))
+        cls = models[name]
+        for parent in (cls._inherits or {}):
+            if parent not in models:
+                raise UserError('Model %s delegates to %s, which is not loaded (_inherits)' % (name, parent))
+            visit(parent, chain + (name,))
+        setup_model(cls, models)
+        done.add(name)
+    for name in list(models):
+        visit(name)
+
+
+#: attributes of a parent's field an inherited field keeps (what it is, not how it is stored)
+_INHERITED_ARGS = ('string', 'help', 'selection', 'comodel_name', 'inverse_name', 'relation',
+                   'column1', 'column2', 'digits', 'size', 'groups', 'translate', 'currency_field',
+                   'domain', 'context', 'attachment')
+
+
+def _inherited_fields(model_cls, models, own):
+    """The fields ``model_cls`` takes over from the models it ``_inherits`` from: each parent field
+    it does not define itself, as a field related through the link (``partner_id.email``),
+    readable and writable as if it were the model's own (``model_write`` sends the values on)."""
+    result = {}
+    for parent_name, link in (model_cls._inherits or {}).items():
+        for fname, pfield in models[parent_name]._fields.items():
+            if fname in own or fname in result or fname in ('id', 'display_name') or \
+                    fname in MAGIC_FIELDS:
+                continue
+            args = {key: value for key, value in pfield.args.items() if key in _INHERITED_ARGS}
+            args.update(related='%s.%s' % (link, fname), inherited=link, copy=pfield.copy,
+                        readonly=bool(pfield.readonly or (pfield.compute and not pfield.inverse)))
+            field = type(pfield)(**args)
+            field.name, field.model_name, field._sequence = fname, model_cls._name, pfield._sequence
+            field._module = getattr(pfield, '_module', None)
+            result[fname] = field
+    return result
+
+
+def setup_model(model_cls, models=None):
     """Collect and set up the fields of a final class; find its constraint methods."""
     collected = {}
     for klass in reversed(model_cls.__mro__):
@@ -76,6 +126,12 @@ def setup_model(model_cls):
         template.name = fname
         fields[fname] = template.new_for_model(model_cls._name, extra)
         fields[fname]._module = module
+    for parent_name, link in (model_cls._inherits or {}).items():
+        if link not in fields:   # the link is the delegate many2one, declared or not
+            fields[link] = Many2one(parent_name, required=True, ondelete='cascade', string=parent_name)
+            fields[link].name, fields[link].model_name = link, model_cls._name
+    if models is not None:
+        fields.update(_inherited_fields(model_cls, models, fields))
     model_cls._fields = fields
     for fname, field in fields.items():
         field.setup(model_cls)

@@ -35,6 +35,8 @@ class Field:
         # internal fields (password hashes) are never read, written or searched through the ORM
         # API, superuser included: server code reaches their column with SQL
         'internal': False,
+        # for a field taken over from an ``_inherits`` parent: the name of the link many2one
+        'inherited': None,
     }
 
     def __init__(self, string=None, **kwargs):

@@ -4,6 +4,7 @@ import base64
 import binascii
 import datetime
 import decimal
+import functools
 import math
 
 from ..exceptions import ValidationError
@@ -233,11 +234,23 @@ class Selection(Field):
 
 
 class Binary(Field):
-    """Bytes stored in a ``bytea`` column; base64 text on the wire."""
+    """Bytes stored in a ``bytea`` column, or with ``attachment=True`` in an ``ir.attachment``
+    record (``res_model``, ``res_field``, ``res_id``); base64 text on the wire either way."""
 
     type = 'binary'
     column_type = 'bytea'
-    _type_defaults = {'prefetch': False, 'copy': True}
+    _type_defaults = {'prefetch': False, 'copy': True, 'attachment': False}
+
+    def setup(self, model_cls):
+        super().setup(model_cls)
+        if self.attachment:
+            # no column: the value is the content of the record's attachment for this field,
+            # read and written through the attachment model (``ir.attachment``)
+            self.column_type = None
+            self.store = False
+            self.compute = functools.partial(_read_attachment_field, field=self)
+            self.inverse = functools.partial(_write_attachment_field, field=self)
+            self.readonly = self.args.get('readonly', False)
 
     def convert_to_column(self, value, record=None):
         if not value:
@@ -266,3 +279,45 @@ class Binary(Field):
             size = len(value) * 3 // 4
             return '%d bytes' % size if size < 1024 else '%.2f Kb' % (size / 1024.0)
         return value
+
+
+class Image(Binary):
+    """A picture (Odoo's ``Image``): an attachment-backed binary. ``max_width``/``max_height``
+    are accepted for compatibility; the picture is stored as sent, not resized."""
+
+    _type_defaults = {'attachment': True, 'max_width': 0, 'max_height': 0}
+
+
+def _attachments_of(records, field):
+    return records.env['ir.attachment'].sudo().search([
+        ('res_model', '=', records._name), ('res_field', '=', field.name),
+        ('res_id', 'in', list(records._ids))])
+
+
+def _read_attachment_field(records, field):
+    """The values of an attachment-backed binary: the content of each record's attachment. The
+    caller's right to read the records was checked; the attachments follow them."""
+    values = {rid: False for rid in records._ids}
+    if 'ir.attachment' in records.env:
+        for attachment in _attachments_of(records, field):
+            values[attachment.res_id] = attachment.datas
+    records._cache_set(field.name, values)
+
+
+def _write_attachment_field(records, field):
+    """Store the cached value of an attachment-backed binary in each record's attachment
+    (created, replaced, or deleted for an empty value)."""
+    attachments = records.env['ir.attachment'].sudo()
+    existing = {att.res_id: att for att in _attachments_of(records, field)}
+    cached = records.env.cache.get((records._name, field.name), {})
+    for rid in records._ids:
+        value = cached.get(rid)
+        current = existing.get(rid)
+        if not value:
+            if current:
+                current.unlink()
+        elif current:
+            current.write({'datas': value})
+        else:
+            attachments.create({'name': field.name, 'res_model': records._name,
+                                'res_field': field.name, 'res_id': rid, 'datas': value})

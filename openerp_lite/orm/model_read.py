@@ -105,10 +105,30 @@ class ReadMixin:
                 terms.append('"%s"."%s"%s' % (join_alias, target, suffix))
             elif field.column:
                 terms.append('"%s"."%s"%s' % (alias, name, suffix))
-            # non-stored fields cannot be sorted in SQL: skipped, as OpenERP does
+            elif self._sortable_through(field):
+                # a field taken over through a many2one (``_inherits``, a related field): the
+                # stored column of the record the link points to
+                link, target = field.related_path
+                comodel = self.env[self._fields[link].comodel_name]
+                join_alias = '%s__%s' % (alias, link)
+                joins.append('LEFT JOIN "%s" AS "%s" ON "%s"."%s" = "%s".id' % (
+                    comodel._table, join_alias, alias, link, join_alias))
+                terms.append('"%s"."%s"%s' % (join_alias, target, suffix))
+            # other non-stored fields cannot be sorted in SQL: skipped, as OpenERP does
         if not terms or terms[-1].split('"')[3:4] != ['id']:
             terms.append('"%s".id' % alias)
-        return ', '.join(terms), ' '.join(joins)
+        return ', '.join(terms), ' '.join(dict.fromkeys(joins))
+
+    def _sortable_through(self, field):
+        path = getattr(field, 'related_path', None)
+        if not path or len(path) != 2:
+            return False
+        link = self._fields.get(path[0])
+        if link is None or link.type != 'many2one' or not link.column:
+            return False
+        target = self.env[link.comodel_name]._fields.get(path[1])
+        return bool(target is not None and target.column and target.type != 'many2one'
+                    and self.env[link.comodel_name]._field_allowed(target))
 
     def _search(self, domain, offset=0, limit=None, order=None, count=False):
         self.check_access_rights('read')

@@ -52,6 +52,13 @@ class SchemaMixin:
             if field.index or field.type == 'many2one':
                 cr.execute('CREATE INDEX IF NOT EXISTS "%s" ON "%s" ("%s")' % (
                     self._index_name(name), self._table, name))
+        for name, (_udt, _length, nullable) in columns.items():
+            field = self._fields.get(name)
+            if name != 'id' and nullable == 'NO' and (field is None or not field.column):
+                # a column no field writes any more (a field removed, or now taken over from an
+                # _inherits parent): new rows must not need it
+                cr.execute('ALTER TABLE "%s" ALTER COLUMN "%s" DROP NOT NULL' % (self._table, name))
+                _logger.info('column %s.%s no longer required: no field writes it', self._table, name)
 
     def _index_name(self, column):
         name = '%s_%s_index' % (self._table, column)

@@ -105,6 +105,8 @@ class WriteMixin:
         if self._transient:
             self._transient_vacuum()
         vals_list = [self._check_field_names(vals) for vals in vals_list]
+        if self._inherits:
+            vals_list = [self._create_parents(vals) for vals in vals_list]
         self._check_link_targets(vals_list)
         vals_list = [self._add_missing_defaults(vals) for vals in vals_list]
         records = self.browse([self._insert_row(vals) for vals in vals_list])
@@ -130,6 +132,39 @@ class WriteMixin:
             if not self._field_allowed(self._fields[name]):
                 raise AccessError('You do not have access to field %r of model %s' % (name, self._name))
         return vals
+
+    def _split_inherited(self, vals):
+        """``(own values, {link: values of that parent})`` of ``vals`` (``_inherits``)."""
+        own, parents = {}, {}
+        for name, value in vals.items():
+            link = self._fields[name].inherited
+            if link:
+                parents.setdefault(link, {})[name] = value
+            else:
+                own[name] = value
+        return own, parents
+
+    def _create_parents(self, vals):
+        """The values to create one record with, its parents (``_inherits``) made first: a
+        parent record created from the values of its fields, or, when the link is given, those
+        values written to the record it names."""
+        own, parents = self._split_inherited(vals)
+        for parent_name, link in self._inherits.items():
+            parent_vals = parents.get(link, {})
+            if own.get(link):
+                if parent_vals:
+                    self.env[parent_name].browse(self._fields[link].convert_to_column(own[link], self)) \
+                        .write(parent_vals)
+            else:
+                own[link] = self.env[parent_name].create(parent_vals).id
+        return own
+
+    def _write_parents(self, vals):
+        """Write the values of inherited fields to the parent records; returns the others."""
+        own, parents = self._split_inherited(vals)
+        for link, parent_vals in parents.items():
+            self.mapped(link).write(parent_vals)
+        return own
 
     def _check_link_targets(self, vals_list):
         """Refuse many2one values naming records the caller may not read.
@@ -210,7 +245,10 @@ class WriteMixin:
                 self.env.transaction.invalidate(self._name, self._ids, [name])
             elif field.compute and field.inverse and not field.store:
                 self._cache_set(name, {rid: field.convert_to_cache(value) for rid in self._ids})
-                getattr(self, field.inverse)()
+                if callable(field.inverse):
+                    field.inverse(self)
+                else:
+                    getattr(self, field.inverse)()
 
     # -- write -------------------------------------------------------------------------------------
     @rpc('write', rules=False, params=('vals',), result='true')
@@ -231,6 +269,8 @@ class WriteMixin:
         if not self._ids:
             return True
         self.check_access_rule('write')
+        if self._inherits:
+            vals = self._write_parents(vals)
         self._check_link_targets([vals])
         # records reached through a many2one before it changes (the previous parent of a moved
         # line) must be recomputed too: after the write they are no longer found from here
@@ -289,6 +329,10 @@ class WriteMixin:
                                 (self._name, list(self._ids)))
             if self.env.cr.rowcount:
                 self.env.registry.invalidate_cache('xmlid', self.env.cr)
+        if 'ir.attachment' in self.env.registry.models and self._name != 'ir.attachment':
+            # the values of the records' attachment-backed fields go with them
+            self.env.cr.execute('DELETE FROM ir_attachment WHERE res_model = %s AND res_id = ANY(%s) '
+                                'AND res_field IS NOT NULL', (self._name, list(self._ids)))
         self.env.transaction.invalidate()
         for records, fields in dependents:
             records.exists()._recompute(fields)
@@ -299,12 +343,16 @@ class WriteMixin:
         self.ensure_one()
         default = dict(default or {})
         vals = {}
+        links = set(self._inherits.values())
         for name, field in self._fields.items():
             if name in default or name == 'id' or name in LOG_ACCESS_COLUMNS or not field.copy:
                 continue
-            if not self._field_allowed(field):
-                continue    # the copy leaves out what the caller may not see
-            if field.compute and not field.inverse:
+            if not self._field_allowed(field) or name in links:
+                continue    # the copy leaves out what the caller may not see, and gets parents
+            if field.inherited:     # of its own, made from the parent's copied values
+                if field.type == 'one2many':
+                    continue
+            elif field.compute and not field.inverse:
                 continue
             value = self[name]
             if field.type == 'many2one':

@@ -45,6 +45,9 @@ class BaseModel(RecordSetMixin, ReadMixin, GroupMixin, WriteMixin, SchemaMixin, 
     _register = False
     _name = None
     _inherit = None
+    #: ``{parent model: many2one field}``: delegation, the model has every field of each parent
+    #: through the record the link points to (a user is a partner)
+    _inherits = {}
     _description = None
     _order = 'id'
     _rec_name = None

@@ -1,4 +1,5 @@
 from . import (  # noqa: F401
+               ir_attachment,
                ir_autovacuum,
                ir_config,
                ir_cron,

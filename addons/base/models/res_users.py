@@ -24,9 +24,10 @@ def bootstrap_superuser(env):
     cr.execute("INSERT INTO res_currency (id, name, symbol, rounding, active) VALUES (1, 'EUR', '€', 0.01, TRUE)")
     cr.execute("INSERT INTO res_partner (id, name, is_company, active) VALUES (1, 'My Company', TRUE, TRUE)")
     cr.execute("INSERT INTO res_company (id, name, partner_id, currency_id) VALUES (1, 'My Company', 1, 1)")
-    cr.execute("INSERT INTO res_partner (id, name, active, company_id) VALUES (2, 'Administrator', TRUE, 1)")
-    cr.execute("INSERT INTO res_users (id, name, login, partner_id, company_id, active, lang) "
-               "VALUES (1, 'Administrator', 'admin', 2, 1, TRUE, 'en_US')")
+    cr.execute("INSERT INTO res_partner (id, name, active, company_id, lang) "
+               "VALUES (2, 'Administrator', TRUE, 1, 'en_US')")
+    cr.execute("INSERT INTO res_users (id, login, partner_id, company_id, active) "
+               "VALUES (1, 'admin', 2, 1, TRUE)")
     for table in ('res_currency', 'res_partner', 'res_company', 'res_users'):
         cr.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), (SELECT max(id) FROM \"%s\"))" % ('%s', table),
                    (table,))
@@ -64,25 +65,31 @@ class Groups(models.Model):
 
 
 class Users(models.Model):
+    """A user is a partner (``_inherits``): its name, email, phone, language, timezone, image...
+    are its partner's, read and written through the user; what is a user's own is below."""
+
     _name = 'res.users'
     _description = 'Users'
     _order = 'name, login'
+    _inherits = {'res.partner': 'partner_id'}
 
-    name = fields.Char(required=True)
     login = fields.Char(required=True, help='Used to log in')
     password = fields.Char(compute='_compute_password', inverse='_set_password', copy=False,
                            help='Write-only: reading it gives an empty value')
     password_hash = fields.Char(copy=False, internal=True, prefetch=False)
-    partner_id = fields.Many2one('res.partner', 'Related Partner', required=True, ondelete='restrict')
+    partner_id = fields.Many2one('res.partner', 'Related Partner', required=True, ondelete='restrict',
+                                 copy=False)
     company_id = fields.Many2one('res.company', 'Company', default=lambda self: self._default_company())
+    company_ids = fields.Many2many('res.company', 'res_company_users_rel', 'user_id', 'cid',
+                                   string='Companies', default=lambda self: self._default_companies())
     groups_id = fields.Many2many('res.groups', 'res_groups_users_rel', 'uid', 'gid', string='Groups',
                                 default=lambda self: self._default_groups())
     active = fields.Boolean(default=True)
-    lang = fields.Char('Language', default='en_US')
-    tz = fields.Char('Timezone')
-    email = fields.Char(related='partner_id.email')
     login_date = fields.Datetime('Latest authentication', readonly=True)
-    share = fields.Boolean('Share User', help='External user with limited access')
+    share = fields.Boolean('Share User', compute='_compute_share',
+                           help='External user: not in the Internal User group')
+    state = fields.Selection([('new', 'Never Connected'), ('active', 'Confirmed')], 'Status',
+                             compute='_compute_state')
 
     _sql_constraints = [('login_key', 'UNIQUE (login)', 'You can not have two users with the same login!')]
 
@@ -92,6 +99,18 @@ class Users(models.Model):
     def _default_groups(self):
         group = self.env.ref('base.group_user', raise_if_not_found=False)
         return [(6, 0, group.ids)] if group else []
+
+    def _default_companies(self):
+        company = self._default_company()
+        return [(6, 0, company.ids)] if company else []
+
+    def _compute_share(self):
+        for user in self:
+            user.share = not user.has_group('base.group_user')
+
+    def _compute_state(self):
+        for user in self:
+            user.state = 'active' if user.login_date else 'new'
 
     # -- password ---------------------------------------------------------------------------------
     def _compute_password(self):
@@ -125,14 +144,11 @@ class Users(models.Model):
         for vals in vals_list:
             vals = dict(vals)
             if not vals.get('partner_id'):
-                name = vals.get('name') or vals.get('login')
-                if not name:
+                # its partner is made from the values of partner fields (the ORM's _inherits);
+                # a user given only a login is named after it
+                vals.setdefault('name', vals.get('login'))
+                if not vals.get('name'):
                     raise ValidationError('A user needs a name or a login.')
-                partner = self.env['res.partner'].sudo().create({
-                    'name': name, 'email': vals.get('email') or False,
-                    'company_id': vals.get('company_id') or False})
-                vals['partner_id'] = partner.id
-            vals.setdefault('name', self.env['res.partner'].sudo().browse(vals['partner_id']).name)
             prepared.append(vals)
         users = super().create(prepared)
         self._credentials_changed()
