@@ -29,6 +29,7 @@ import threading
 from . import catalog, server_tables, signals, sql_db
 from .exceptions import UserError
 from .modules import loading
+from .orm.environment import SUPERUSER_ID, Environment
 from .tools.cache import LRU
 
 _logger = logging.getLogger(__name__)
@@ -322,6 +323,38 @@ class Registry:
                 self.signal_versions[kind] = signals.bump(cr, kind)
         else:
             cr.after_commit(lambda: self._committed(dict.fromkeys(SIGNAL_KINDS)))
+
+    def rebuild(self, cr, model_names):
+        """Custom models or fields (``modules.manual``) changed in the transaction of ``cr``:
+        build the registry again from the rows as that transaction sees them, bring the tables
+        of ``model_names`` in line (DDL in the same transaction, so a rollback undoes it all),
+        and signal every process to reload, inside the transaction too. The rest of the
+        transaction uses the new registry; the process serves it once the transaction commits.
+        Returns the new registry."""
+        registry = Registry(self.dbname)
+        registry.signal_versions = dict(self.signal_versions)
+        loading.load_modules(registry, cr)
+        env = Environment(cr, SUPERUSER_ID, {}, registry)
+        env.transaction.registry = registry
+        loading.init_schema(env, model_names)
+        self._signal(cr, 'registry')
+        data = cr.transaction_data
+        swap = data.get('rebuilt_registry')
+        if swap is None:
+            swap = data['rebuilt_registry'] = {'origin': self}
+            # after the signal's own callback: the origin's versions have moved by then
+            cr.after_commit(lambda: self._serve_rebuilt(swap))
+        swap['latest'] = registry
+        return registry
+
+    @classmethod
+    def _serve_rebuilt(cls, swap):
+        origin, latest = swap['origin'], swap['latest']
+        with cls._lock:
+            latest.signal_versions = dict(origin.signal_versions)
+            if cls._registries.get(origin.dbname) is origin:
+                cls._registries[origin.dbname] = latest
+        _logger.info('registry of %s rebuilt: custom models or fields changed', origin.dbname)
 
     def request_reload(self, cr, install=(), upgrade=(), uninstall=()):
         """Install/upgrade/uninstall modules once the current transaction has committed, in a

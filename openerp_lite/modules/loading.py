@@ -13,7 +13,7 @@ from ..exceptions import UserError
 from ..orm import builder
 from ..orm.environment import SUPERUSER_ID, Environment
 from ..orm.models import MetaModel
-from . import convert, graph, module
+from . import convert, graph, manual, module
 
 _logger = logging.getLogger(__name__)
 
@@ -85,12 +85,16 @@ def plan(states, install=(), upgrade=(), uninstall=()):
     return order, to_install, to_upgrade, to_remove
 
 
-def build_models(registry, module_names):
-    """Import the code of ``module_names`` (in load order) and compose their model classes."""
+def build_models(registry, module_names, cr=None):
+    """Import the code of ``module_names`` (in load order) and compose their model classes, then
+    the custom models and fields of the database of ``cr`` (``manual``)."""
     models = {}
     for name in module_names:
         module.import_module_code(name)
         for cls in MetaModel.module_to_models.get(name, ()):
+            builder.add_model_class(models, cls)
+    if cr is not None:
+        for cls in manual.declarations(manual.read_definitions(cr), models):
             builder.add_model_class(models, cls)
     builder.setup_models(models)
     registry.models = models
@@ -101,11 +105,14 @@ def build_models(registry, module_names):
         for cls in models.values() for key, _definition, message in cls._sql_constraints}
 
 
-def init_schema(env):
-    for model in env.registry.models.values():
-        env[model._name]._auto_init()
-    for model in env.registry.models.values():
-        env[model._name]._auto_init_constraints()
+def init_schema(env, model_names=None):
+    """Create or alter the tables of ``model_names`` (default: every model)."""
+    names = list(env.registry.models) if model_names is None else \
+        [name for name in model_names if name in env.registry.models]
+    for name in names:
+        env[name]._auto_init()
+    for name in names:
+        env[name]._auto_init_constraints()
 
 
 def load_modules(registry, cr, install=(), upgrade=(), uninstall=(), demo=None, update_list=False):
@@ -116,7 +123,7 @@ def load_modules(registry, cr, install=(), upgrade=(), uninstall=(), demo=None, 
         module.check_external_dependencies(name, module.load_manifest(name))
     # modules being removed stay loaded until they are gone: removing them needs their models
     loaded = graph.load_order(sorted(set(order) | to_remove), _manifest_or_none) if to_remove else order
-    build_models(registry, loaded)
+    build_models(registry, loaded, cr)
     env = Environment(cr, SUPERUSER_ID, {}, registry)
     changing = to_install | to_upgrade
     if changing or to_remove:

@@ -78,7 +78,7 @@ def setup_models(models):
 #: attributes of a parent's field an inherited field keeps (what it is, not how it is stored)
 _INHERITED_ARGS = ('string', 'help', 'selection', 'comodel_name', 'inverse_name', 'relation',
                    'column1', 'column2', 'digits', 'size', 'groups', 'translate', 'currency_field',
-                   'domain', 'context', 'attachment')
+                   'domain', 'context', 'attachment', 'manual')
 
 
 def _inherited_fields(model_cls, models, own):

@@ -45,8 +45,13 @@ class Environment:
         self.uid = uid
         self.context = dict(context or {})
         self.transaction = transaction
-        self.registry = transaction.registry
         self.su = (uid == SUPERUSER_ID) if su is None else su
+
+    @property
+    def registry(self):
+        """The registry of the transaction: custom models created in it replace it for the rest
+        of the transaction (``Registry.rebuild``)."""
+        return self.transaction.registry
 
     @property
     def cache(self):

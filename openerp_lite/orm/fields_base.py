@@ -37,6 +37,8 @@ class Field:
         'internal': False,
         # for a field taken over from an ``_inherits`` parent: the name of the link many2one
         'inherited': None,
+        # a custom field, defined by an ir.model.fields row (modules.manual), not by code
+        'manual': False,
     }
 
     def __init__(self, string=None, **kwargs):

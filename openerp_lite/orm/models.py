@@ -48,6 +48,8 @@ class BaseModel(RecordSetMixin, ReadMixin, GroupMixin, WriteMixin, SchemaMixin, 
     #: ``{parent model: many2one field}``: delegation, the model has every field of each parent
     #: through the record the link points to (a user is a partner)
     _inherits = {}
+    #: a custom model, defined by an ir.model row (``modules.manual``), not by code
+    _custom = False
     _description = None
     _order = 'id'
     _rec_name = None

@@ -1,7 +1,7 @@
 """The stateless contract when a changing call fails: a gunicorn server of three workers, one
-shared change (a password, a group membership, an access right, a record rule, a parameter) made
-by a call that fails at each point — an error after the change, the process dying before the
-commit, the process killed *during* the commit, the process dying right after it. Afterwards every
+shared change (a password, a group membership, an access right, a record rule, a parameter, a
+custom field) made by a call that fails at each point — an error after the change, the process
+dying before the commit, the process killed *during* the commit, the process dying right after it. Afterwards every
 worker must hold exactly what the database holds: the change on all of them or on none.
 
 The signal that tells the other processes is written inside the changing transaction, so the
@@ -27,7 +27,7 @@ from .support import CLEAN, OK, children, sql, wait_for
 
 WORKERS = 3
 POINTS = ('raise', 'exit', 'commit_slowly', 'exit_after_commit', 'none')
-KINDS = ('password', 'group', 'acl', 'rule', 'param')
+KINDS = ('password', 'group', 'acl', 'rule', 'param', 'custom')
 #: concurrent calls of a verification round: each pauses, so that they spread over the workers
 SPREAD, PAUSE, ROUNDS = 6, 0.05, 30
 CRYPT = CryptContext(['pbkdf2_sha512'])
@@ -117,6 +117,10 @@ def _truth(pg, cluster, what, uid, old_password, setup):
         return sql(pg, db, 'SELECT perm_create FROM ir_model_access WHERE id = %s', (setup,))[0][0]
     if what == 'rule':
         return sql(pg, db, 'SELECT active FROM ir_rule WHERE id = %s', (setup,))[0][0]
+    if what == 'custom':
+        return tuple(row[0] for row in sql(pg, db, "SELECT name FROM ir_model_fields WHERE model = "
+                                                   "'test.stateless.item' AND left(name, 2) = 'x_' "
+                                                   'ORDER BY name'))
     rows = sql(pg, db, "SELECT value FROM ir_config_parameter WHERE key = 'stateless.key'")
     return rows[0][0] if rows else False
 
@@ -127,6 +131,8 @@ def _view_of(what, views):
         return {pid: seen['credentials'] for pid, seen in views['check'].items()}
     if what == 'param':
         return {pid: seen['param'] or False for pid, seen in views['check'].items()}
+    if what == 'custom':
+        return {pid: tuple(seen['custom_fields']) for pid, seen in views['check'].items()}
     user = views['user']
     if what == 'group':
         return {pid: seen['visible_items'] is not None for pid, seen in user.items()}
@@ -156,6 +162,12 @@ def _setup(cluster, what, uid):
                                                  'domain_force': "[(0, '=', 1)]"})]
         admin('ir.rule', 'write', rules, {'active': False})
         return (rules[0], True), rules[0]
+    if what == 'custom':
+        existing = admin('ir.model.fields', 'search', [('model', '=', 'test.stateless.item'),
+                                                       ('state', '=', 'manual')])
+        if existing:
+            admin('ir.model.fields', 'unlink', existing)
+        return ('x_sig_%s' % uuid.uuid4().hex[:6],), None
     admin('ir.config_parameter', 'set_param', 'stateless.key', 'old-value')
     return ('stateless.key', 'new-%s' % uuid.uuid4().hex[:6]), None
 
@@ -167,7 +179,8 @@ def _slow_commit_backend(pg):
 
 
 #: what the database holds before each change (see :func:`_truth`)
-BEFORE = {'password': True, 'group': True, 'acl': False, 'rule': False, 'param': 'old-value'}
+BEFORE = {'password': True, 'group': True, 'acl': False, 'rule': False, 'param': 'old-value',
+          'custom': ()}
 
 
 def _change(pg, cluster, what, args, point):

@@ -4,6 +4,8 @@ from . import (  # noqa: F401
                ir_config,
                ir_cron,
                ir_model,
+               ir_model_access,
+               ir_model_data,
                ir_module,
                ir_rule,
                ir_sequence,

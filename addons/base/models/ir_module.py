@@ -166,6 +166,12 @@ class Module(models.Model):
                     elif field.column:
                         cr.execute('ALTER TABLE "%s" DROP COLUMN IF EXISTS "%s" CASCADE' % (cls._table, fname))
                     cr.execute('DELETE FROM ir_model_fields WHERE model = %s AND name = %s', (model_name, fname))
+            # custom fields of the remaining models pointing at the removed ones go with them
+            cr.execute("SELECT id FROM ir_model_fields WHERE state = 'manual' AND relation = ANY(%s) "
+                       'AND NOT (model = ANY(%s))', (owned_models, owned_models))
+            pointing = self.env['ir.model.fields'].browse([row[0] for row in cr.fetchall()])
+            pointing._drop_storage()
+            cr.execute('DELETE FROM ir_model_fields WHERE id = ANY(%s)', (pointing.ids,))
             cr.execute('DELETE FROM ir_model WHERE model = ANY(%s)', (owned_models,))
             cr.execute("DELETE FROM ir_model_data WHERE module = %s AND model IN ('ir.model', 'ir.model.fields')",
                        (name,))

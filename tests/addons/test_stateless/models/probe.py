@@ -33,6 +33,7 @@ class Probe(models.AbstractModel):
             'visible_items': visible,
             'param': self.env['ir.config_parameter'].sudo().get_param('stateless.key'),
             'digits': items.fields_get(['value'])['value']['digits'],
+            'custom_fields': sorted(name for name in items._fields if name.startswith('x_')),
         }
         if check_uid:
             # the same path as the start of every RPC call (a test addon may reach into the core)
@@ -89,7 +90,8 @@ class Faults(models.AbstractModel):
         after the COMMIT, before it answers), or ``none``. ``what`` and ``args``: ``password``
         ``(uid, password)``, ``group`` ``(uid, group xmlid)`` (the user leaves the group),
         ``acl`` ``(access id, perm_create)``, ``rule`` ``(rule id, active)``, ``param``
-        ``(key, value)``. Returns the pid when it returns at all."""
+        ``(key, value)``, ``custom`` ``(field name,)`` (a custom field on the items). Returns the
+        pid when it returns at all."""
         env = self.sudo().env
         if what == 'password':
             env['res.users'].browse(args[0]).write({'password': args[1]})
@@ -102,6 +104,9 @@ class Faults(models.AbstractModel):
             env['ir.rule'].browse(args[0]).write({'active': bool(args[1])})
         elif what == 'param':
             env['ir.config_parameter'].set_param(args[0], args[1])
+        elif what == 'custom':
+            env['ir.model.fields'].create({'model': 'test.stateless.item', 'name': args[0],
+                                           'ttype': 'char', 'state': 'manual'})
         else:
             raise exceptions.UserError('unknown change %r' % what)
         cr = self.env.cr
