@@ -1,13 +1,18 @@
 """Model calls behaving as Odoo clients expect, over /xmlrpc/2, JSON-RPC and the legacy /xmlrpc:
 reads that skip deleted ids (but never hide a record rule), writes and deletes that name missing
 ids, search without its domain, ids sent as digit strings, read_group on booleans, OpenERP 7's
-ir.sequence.get and sale lines in another unit of the product's category."""
+ir.sequence.get, the company logo route, and sale lines in another unit of the product's
+category."""
 
+import base64
 import itertools
+import json
+import urllib.parse
 
 import psycopg2
 import pytest
 
+from openerp_lite.http import binary
 from tests.support import pg as pgsupport
 from tests.support.orm import ROUTES, RpcClient, RpcFault, create_orm_db, drop_db, make_user
 
@@ -180,6 +185,100 @@ def test_sequence_get_is_next_by_code_for_openerp_7_clients(rpc, user, world):
         with pytest.raises(RpcFault) as info:
             user.call('ir.sequence', method, code)
         assert info.value.category == 'access', method
+
+
+# -- the company logo ------------------------------------------------------------------------------
+
+LOGO = binary._png(3, 2, (200, 10, 10, 255))
+OTHER_LOGO = b'\xff\xd8\xff\xe0' + b'\x00' * 28       # a JPEG's first bytes are enough here
+
+
+def _get(server, query='', method='GET', cookie=None):
+    path = binary.PATH + ('?' + urllib.parse.urlencode(query) if query else '')
+    return server.request(method, path, headers={'Cookie': cookie} if cookie else {})
+
+
+def _session_cookie(server, db, login, password):
+    body = json.dumps({'jsonrpc': '2.0', 'method': 'call', 'id': 1,
+                       'params': {'db': db, 'login': login, 'password': password}}).encode()
+    _status, headers, data = server.request('POST', '/web/session/authenticate', body,
+                                            {'Content-Type': 'application/json'})
+    assert json.loads(data)['result']['uid'], data
+    return headers['Set-Cookie'].split(';')[0]
+
+
+@pytest.fixture(scope='module')
+def logos(world):
+    """The main company gets LOGO; a second company, OTHER_LOGO, with a user of its own."""
+    admin = world['admin']
+    admin.call('res.company', 'write', [1], {'logo': base64.b64encode(LOGO).decode()})
+    partner = admin.call('res.partner', 'create', {'name': uniq('Second Co ')})
+    company = admin.call('res.company', 'create', {
+        'name': uniq('Second Co '), 'partner_id': partner,
+        'logo': base64.b64encode(OTHER_LOGO).decode()})
+    uid = make_user(admin, 'sem_other_co', ['base.group_user'])
+    admin.call('res.users', 'write', [uid], {'company_id': company})
+    return {'company': company, 'login': 'sem_other_co'}
+
+
+def test_company_logo_of_a_named_database(orm_server, world, logos):
+    status, headers, body = _get(orm_server, {'dbname': world['db']})
+    assert status == 200 and body == LOGO
+    assert headers['Content-Type'] == 'image/png'
+    assert headers['X-Content-Type-Options'] == 'nosniff'
+    # a HEAD gets the headers alone
+    status, headers, body = _get(orm_server, {'dbname': world['db']}, 'HEAD')
+    assert status == 200 and body == b'' and headers['Content-Length'] == str(len(LOGO))
+    # only GET and HEAD
+    status, headers, _body = _get(orm_server, {'dbname': world['db']}, 'POST')
+    assert status == 405 and headers['Allow'] == 'GET, HEAD'
+
+
+def test_company_logo_follows_the_session_user(orm_server, world, logos):
+    cookie = _session_cookie(orm_server, world['db'], logos['login'], logos['login'])
+    status, headers, body = _get(orm_server, cookie=cookie)
+    assert status == 200 and body == OTHER_LOGO and headers['Content-Type'] == 'image/jpeg'
+    assert _get(orm_server, {'dbname': world['db']}, cookie=cookie)[2] == OTHER_LOGO
+    # a forged or unknown session counts as none
+    assert _get(orm_server, {'dbname': world['db']}, cookie='session_id=forged.%s'
+                % world['db'])[2] == LOGO
+
+
+def test_company_logo_placeholder_never_a_404(orm_server, world, logos):
+    placeholder = binary.PLACEHOLDER
+    assert placeholder.startswith(b'\x89PNG\r\n\x1a\n')
+    # several databases served and none named: which logo would be a guess
+    assert len(orm_server.xmlrpc('db').list()) > 1
+    status, headers, body = _get(orm_server)
+    assert (status, headers['Content-Type'], body) == (200, 'image/png', placeholder)
+    # a database that does not exist, one that is not openerp-lite's (it even has a logo
+    # table) and a malformed name all get the placeholder, and nothing is read from them
+    foreign = pgsupport.new_db_name('oelsemforeign')
+    pgsupport.create_database(pgsupport.params(), foreign)
+    try:
+        _sql(foreign, 'CREATE TABLE res_company (id int, logo bytea); '
+                      'CREATE TABLE res_users (id int, company_id int); '
+                      "INSERT INTO res_company VALUES (1, '\\x89504e47'); "
+                      'INSERT INTO res_users VALUES (1, 1)')
+        for name in (foreign, uniq('oelsem_absent_'), 'x"; DROP TABLE res_users; --', ''):
+            status, headers, body = _get(orm_server, {'dbname': name})
+            assert (status, headers['Content-Type'], body) == (200, 'image/png', placeholder), name
+    finally:
+        pgsupport.drop_database(pgsupport.params(), foreign)
+    # a company without a logo
+    world['admin'].call('res.company', 'write', [logos['company']], {'logo': False})
+    cookie = _session_cookie(orm_server, world['db'], logos['login'], logos['login'])
+    assert _get(orm_server, cookie=cookie)[2] == placeholder
+    world['admin'].call('res.company', 'write', [logos['company']],
+                        {'logo': base64.b64encode(OTHER_LOGO).decode()})
+
+
+def test_company_logo_of_the_only_database_served(start_server_module, world, logos):
+    from tests.support.orm import TEST_ADDONS
+    alone = start_server_module(['--addons-path', TEST_ADDONS, '--db-filter',
+                                 '^%s$' % world['db'], '--no-database-list'])
+    status, headers, body = _get(alone)
+    assert status == 200 and body == LOGO and headers['Content-Type'] == 'image/png'
 
 
 # -- sale lines in another unit of the product's category ----------------------------------------

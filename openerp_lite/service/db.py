@@ -210,6 +210,12 @@ def list_(info, document=False):
     deliberately no way to list databases over the wire when ``list_db`` is off."""
     if not info.options.list_db:
         raise AccessDenied('The database list is disabled on this server.')
+    return served_databases(info)
+
+
+def served_databases(info):
+    """Names of the databases this server serves for this call (marked, owned, through
+    ``--db-filter``), whether or not the list may be shown to clients."""
     excluded = ('postgres', 'template0', 'template1', info.options.db_template)
     return [name for name in catalog.marked_databases()
             if name not in excluded and db_allowed(info, name)]
