@@ -421,8 +421,9 @@ class _BudgetedConnection(psycopg2.extensions.connection):
                 budget.release()
 
 
-def admin_connection():
-    """An autocommit connection to the maintenance database (CREATE/DROP DATABASE), counted in
+def admin_connection(dbname=MAINTENANCE_DB):
+    """An autocommit connection to the maintenance database (CREATE/DROP DATABASE), or to
+    ``dbname`` for the db service's own work on a database it just made (a restore), counted in
     the process's connection cap until closed, with the usual connect timeout."""
     budget = process_budget()
     with budget.cond:
@@ -432,7 +433,7 @@ def admin_connection():
             victim.close()
     try:
         conn = psycopg2.connect(connect_timeout=CONNECT_TIMEOUT, connection_factory=_BudgetedConnection,
-                                **connection_params(MAINTENANCE_DB))
+                                **connection_params(dbname))
     except BaseException:
         budget.release()
         raise

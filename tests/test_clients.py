@@ -11,6 +11,7 @@ import json
 import time
 import urllib.request
 import uuid
+import zipfile
 from http.cookiejar import CookieJar
 
 import psycopg2
@@ -207,6 +208,25 @@ def test_odoorpc_full_tour_series_9_logs_in_through_web_session(start_server, co
         assert odoo.version.startswith('9.0')
     finally:
         server9.xmlrpc('db').drop(server9.admin_passwd, name)
+
+
+def test_odoorpc_dumps_and_restores_an_odoo_zip_backup(server, db):
+    """OdooRPC asks series 9 and later for a zip (its default format) and sends it back as is."""
+    odoo = odoorpc.ODOO('127.0.0.1', port=server.port)
+    backup = odoo.db.dump(server.admin_passwd, db)
+    archive = zipfile.ZipFile(backup)
+    assert {'dump.sql', 'manifest.json'} <= set(archive.namelist())
+    assert json.loads(archive.read('manifest.json'))['db_name'] == db
+    backup.seek(0)
+    copy = pgsupport.new_db_name('oelcli')
+    try:
+        odoo.db.restore(server.admin_passwd, copy, backup, copy=True)
+        assert copy in odoo.db.list()
+        odoo.login(copy, 'admin', 'admin')
+        assert odoo.env.user.name == 'Administrator'
+        odoo.logout()
+    finally:
+        server.xmlrpc('db').drop(server.admin_passwd, copy)
 
 
 # -- the web-session routes themselves -----------------------------------------------------------

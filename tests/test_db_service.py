@@ -6,11 +6,16 @@ holds either way (the database exists, is listed, can be copied, renamed, dumped
 
 import base64
 import configparser
+import io
+import json
+import uuid
 import xmlrpc.client
+import zipfile
 
 import psycopg2
 import pytest
 
+from openerp_lite import release
 from tests.support import pg as pgsupport
 from tests.support import rpc
 from tests.support.server import JsonRpcError, start_server
@@ -266,3 +271,180 @@ def test_db_filter_limits_the_list(pgkind, names):
         running.stop()
         pgsupport.drop_database(pgkind, kept)
         pgsupport.drop_database(pgkind, foreign)
+
+
+# -- zip backups (Odoo's format) -----------------------------------------------------------------
+
+ZIP_PROBE = 'SELECT id, name, qty FROM dump_probe ORDER BY id'
+SOURCE_UUID = '00000000-0000-4000-8000-000000000001'
+
+
+@pytest.fixture(scope='module')
+def zip_source(dbserver, pgkind):
+    """A database with a probe table, a known database.uuid and one web session, and its zip
+    backup (base64) taken over XML-RPC."""
+    name = pgsupport.new_db_name()
+    pwd = dbserver.admin_passwd
+    db = dbserver.xmlrpc('db')
+    db.create_database(pwd, name, False, 'en_US')
+    _sql(pgkind, name, 'CREATE TABLE dump_probe (id serial PRIMARY KEY, name text, qty numeric)')
+    _sql(pgkind, name, 'INSERT INTO dump_probe (name, qty) VALUES (%s, %s), (%s, %s), (%s, %s)',
+         ('alpha', 1.5, 'bêta; \\N', 42, None, None))
+    _sql(pgkind, name, "INSERT INTO ir_config_parameter (key, value) VALUES ('database.uuid', %s)",
+         (SOURCE_UUID,))
+    _sql(pgkind, name, "INSERT INTO web_session (sid_hash, db, uid, login, credential) "
+                       "VALUES ('\\x01', %s, 1, 'admin', '\\x02')", (name,))
+    yield name, db.dump(pwd, name, 'zip')
+    pgsupport.drop_database(pgkind, name)
+
+
+def _zip_of(dumped):
+    return zipfile.ZipFile(io.BytesIO(base64.b64decode(dumped)))
+
+
+def _identity(pgkind, name):
+    uuid_rows = _sql(pgkind, name, "SELECT value FROM ir_config_parameter WHERE key = 'database.uuid'")
+    return [row[0] for row in uuid_rows], _sql(pgkind, name, 'SELECT count(*) FROM web_session')[0][0]
+
+
+def test_zip_dump_holds_dump_sql_manifest_and_filestore(dbserver, pgkind, zip_source):
+    name, dumped = zip_source
+    archive = _zip_of(dumped)
+    assert set(archive.namelist()) == {'dump.sql', 'manifest.json', 'filestore/'}
+    assert archive.getinfo('filestore/').is_dir()
+    sql_text = archive.read('dump.sql').decode()
+    assert 'CREATE TABLE public.dump_probe' in sql_text and 'COPY public.dump_probe' in sql_text
+    assert 'OWNER TO' not in sql_text                      # --no-owner
+    manifest = json.loads(archive.read('manifest.json'))
+    (server_version,), = _sql(pgkind, 'postgres', 'SHOW server_version_num')[0:1]
+    installed = dict(_sql(pgkind, name, "SELECT name, latest_version FROM ir_module_module "
+                                        "WHERE state = 'installed'"))
+    assert manifest == {
+        'odoo_dump': '1',
+        'db_name': name,
+        'version': release.version,
+        'version_info': list(release.version_info),
+        'major_version': release.major_version,
+        'pg_version': '%d.%d' % divmod(int(server_version), 10000),
+        'modules': installed,
+    }
+    assert 'base' in manifest['modules']
+
+
+def test_zip_restore_gives_the_same_data_on_every_route(dbserver, pgkind, names, zip_source):
+    name, dumped = zip_source
+    pwd = dbserver.admin_passwd
+    over_xmlrpc, over_json, over_legacy = names(), names(), names()
+    assert dbserver.xmlrpc('db').restore(pwd, over_xmlrpc, dumped) is True
+    assert dbserver.jsonrpc('db', 'restore', pwd, over_json, dumped, False) is True
+    assert dbserver.xmlrpc('db', route='').restore(pwd, over_legacy, dumped) is True
+    expected = _sql(pgkind, name, ZIP_PROBE)
+    assert expected[1][1] == 'bêta; \\N' and expected[2][1:] == (None, None)
+    listed = dbserver.xmlrpc('db').list()
+    for restored in (over_xmlrpc, over_json, over_legacy):
+        assert _sql(pgkind, restored, ZIP_PROBE) == expected
+        assert restored in listed                        # marked as openerp-lite's
+        # copy=False: the same database, identity and sessions included
+        assert _identity(pgkind, restored) == ([SOURCE_UUID], 1)
+    # the restored database serves logins like its origin
+    uid = dbserver.xmlrpc('common').login(over_xmlrpc, 'admin', 'admin')
+    assert uid == 1
+    # a custom-format dump is still read, and told apart from a zip by its first bytes
+    custom = dbserver.xmlrpc('db').dump(pwd, over_json, 'custom')
+    assert base64.b64decode(custom)[:5] == b'PGDMP'
+    again = names()
+    assert dbserver.jsonrpc('db', 'restore', pwd, again, custom, True) is True
+    assert _sql(pgkind, again, ZIP_PROBE) == expected
+    uuids, sessions = _identity(pgkind, again)
+    assert uuids != [SOURCE_UUID] and sessions == 0
+
+
+def test_zip_restore_as_a_copy_gets_a_new_identity(dbserver, pgkind, names, zip_source):
+    _name, dumped = zip_source
+    copied = names()
+    assert dbserver.xmlrpc('db').restore(dbserver.admin_passwd, copied, dumped, True) is True
+    (new_uuid,), sessions = _identity(pgkind, copied)
+    assert new_uuid != SOURCE_UUID and str(uuid.UUID(new_uuid)) == new_uuid
+    assert uuid.UUID(new_uuid).version == 4
+    assert sessions == 0
+    # a backup without database.uuid gets one
+    _sql(pgkind, copied, "DELETE FROM ir_config_parameter WHERE key = 'database.uuid'")
+    second = names()
+    dumped_again = dbserver.xmlrpc('db').dump(dbserver.admin_passwd, copied, 'zip')
+    assert dbserver.xmlrpc('db', route='').restore(dbserver.admin_passwd, second, dumped_again,
+                                                   True) is True
+    (created,), _sessions = _identity(pgkind, second)
+    assert uuid.UUID(created).version == 4 and created != new_uuid
+
+
+def _zip(members, stored=False):
+    buffer = io.BytesIO()
+    method = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
+    with zipfile.ZipFile(buffer, 'w', method) as archive:
+        for member, data in members.items():
+            archive.writestr(member, data)
+    return buffer.getvalue()
+
+
+def _claiming_size(raw, size):
+    """``raw`` (a zip of one stored member) with its central directory claiming ``size`` bytes
+    unpacked: a zip bomb's headers without the work of making one."""
+    at = raw.rindex(b'PK\x01\x02')
+    return raw[:at + 24] + size.to_bytes(4, 'little') + raw[at + 28:]
+
+
+def test_malformed_zips_are_refused_and_leave_nothing(dbserver, pgkind, names, zip_source,
+                                                      tmp_path):
+    _name, dumped = zip_source
+    real_sql = _zip_of(dumped).read('dump.sql')
+    witness = tmp_path / 'shell-ran'
+    manifest = json.dumps({'odoo_dump': '1'})
+    cases = {
+        'garbage after the zip magic': b'PK\x03\x04' + b'\x00' * 64,
+        'no dump.sql': _zip({'manifest.json': manifest, 'filestore/x': 'y'}),
+        'a member climbing out': _zip({'dump.sql': real_sql, '../evil.sql': 'x'}),
+        'an absolute member': _zip({'dump.sql': real_sql, '/tmp/evil.sql': 'x'}),
+        'a zip bomb': _claiming_size(_zip({'dump.sql': 'SELECT 1;\n'}, stored=True), 0xFFFFFFF0),
+        'a psql shell command': _zip({'dump.sql': real_sql.replace(
+            b'\nCREATE TABLE', ('\n\\! touch %s\nCREATE TABLE' % witness).encode(), 1),
+            'manifest.json': manifest}),
+        'a broken manifest': _zip({'dump.sql': real_sql, 'manifest.json': '{nope'}),
+        'not an openerp-lite database': _zip({'dump.sql': 'CREATE TABLE t (x int);\n'}),
+        'SQL the server refuses': _zip({'dump.sql': real_sql + b'\nCREATE TABLE;\n'}),
+    }
+    expected = {
+        'garbage after the zip magic': 'not a readable zip',
+        'no dump.sql': 'no dump.sql',
+        'a member climbing out': 'outside the archive',
+        'an absolute member': 'outside the archive',
+        'a zip bomb': 'unpacks to more than',
+        'a psql shell command': 'psql command',
+        'a broken manifest': 'manifest.json',
+        'not an openerp-lite database': 'not an openerp-lite database',
+        'SQL the server refuses': 'refused by the database',
+    }
+    for case, raw in cases.items():
+        data = base64.b64encode(raw).decode()
+        for route in ('xmlrpc2', 'jsonrpc', 'legacy'):
+            name = names()
+            message = _refused_restore(dbserver, route, name, data)
+            assert expected[case] in message, (case, route, message)
+            assert not _exists(pgkind, name), (case, route)
+    assert not witness.exists()
+
+
+def _refused_restore(dbserver, route, name, data):
+    """The message of the user error a restore of ``data`` into ``name`` gets over ``route``."""
+    pwd = dbserver.admin_passwd
+    if route == 'jsonrpc':
+        with pytest.raises(JsonRpcError) as info:
+            dbserver.jsonrpc('db', 'restore', pwd, name, data, True)
+        assert info.value.error['data']['name'] == 'openerp_lite.exceptions.UserError'
+        return info.value.error['data']['message']
+    with pytest.raises(xmlrpc.client.Fault) as info:
+        dbserver.xmlrpc('db', route='2' if route == 'xmlrpc2' else '').restore(pwd, name, data)
+    if route == 'legacy':
+        assert info.value.faultCode.startswith('warning -- '), info.value.faultCode
+        return info.value.faultCode
+    assert info.value.faultCode == 2
+    return info.value.faultString

@@ -14,7 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .. import release, service
 from ..exceptions import LimitExceeded, ProtocolError
-from . import body_limits, jsonrpc, web_routes, xmlrpc
+from . import binary, body_limits, jsonrpc, web_routes, xmlrpc
 from .errors import MEMORY_LIMIT_MESSAGE, log_refusal
 
 _logger = logging.getLogger(__name__)
@@ -302,6 +302,16 @@ def _processes():
             'cron': [e for e in entries if e.get('role') == 'cron']}
 
 
+def _company_logo(environ, start_response, options, head):
+    """The image of ``binary.company_logo``; a HEAD request gets its headers only."""
+    sid = web_routes.session_id_of(environ.get('HTTP_COOKIE'),
+                                   environ.get('HTTP_X_OPENERP_SESSION_ID'))
+    status, headers, body = binary.company_logo(environ.get('QUERY_STRING', ''),
+                                                _call_info(environ, options), sid)
+    start_response(status, headers)
+    return [b''] if head else [body]
+
+
 def _root(environ, start_response, options):
     return _text(start_response, '200 OK', 'openerp-lite %s: XML-RPC on /xmlrpc/<service>, '
                  '/xmlrpc/2/<service>; JSON-RPC on /jsonrpc.\n' % release.version)
@@ -312,7 +322,7 @@ _XMLRPC_LEGACY_PREFIXES = ('/xmlrpc/', '/openerp/xmlrpc/1/')
 
 def _route(path):
     """``(kind, service)`` for ``path``; kind is 'legacy', 'xmlrpc2', 'jsonrpc', 'health',
-    'root', 'web' or None."""
+    'root', 'web', 'binary' or None."""
     if path == '/jsonrpc':
         return 'jsonrpc', None
     if path.startswith('/xmlrpc/2/'):
@@ -328,6 +338,8 @@ def _route(path):
         return 'root', None
     if web_routes.is_web_route(path):
         return 'web', None
+    if path == binary.PATH:
+        return 'binary', None
     return None, None
 
 
@@ -372,6 +384,11 @@ def _serve(environ, start_response, options):
                              [('Allow', 'GET, HEAD')], close=True)
             handler = _health if kind == 'health' else _root
             return handler(environ, start_response, options)
+        if kind == 'binary':
+            if method not in ('GET', 'HEAD'):
+                return _text(start_response, '405 Method Not Allowed', 'Use GET.\n',
+                             [('Allow', 'GET, HEAD')], close=True)
+            return _company_logo(environ, start_response, options, method == 'HEAD')
         return _text(start_response, '404 Not Found', 'No handler found for %s.\n' % path,
                      close=method not in ('GET', 'HEAD'))
     except Exception:

@@ -77,10 +77,14 @@ class GroupMixin:
         table = self._table
         where, params = self._where_calc(domain or [])
         select, group_exprs = [], []
-        for position, (_spec, name, _field, interval) in enumerate(specs):
+        for position, (_spec, name, field, interval) in enumerate(specs):
             column = '"%s"."%s"' % (table, name)
             if interval:
                 column = "date_trunc('%s', %s)" % (INTERVALS[interval][0], column)
+            elif field.type == 'boolean':
+                # NULL is False for a boolean (``= False`` selects both): one group, whose
+                # __domain then counts what the group counts
+                column = 'COALESCE(%s, false)' % column
             group_exprs.append(column)
             select.append('%s AS g%d' % (column, position))
         select.append('count(*) AS __count')

@@ -32,9 +32,11 @@ _UNSET = object()
 class RpcMethod:
     """The declaration of one RPC-callable method (immutable once the registry is built)."""
 
-    __slots__ = ('name', 'access', 'groups', 'readonly', 'rules', 'params', 'result', 'records')
+    __slots__ = ('name', 'access', 'groups', 'readonly', 'rules', 'params', 'result', 'records',
+                 'required')
 
-    def __init__(self, access, groups=(), readonly=None, rules=True, params=None, result='plain'):
+    def __init__(self, access, groups=(), readonly=None, rules=True, params=None, result='plain',
+                 required=()):
         if access is not None and access not in ACCESS_MODES:
             raise ValueError('rpc access must be one of %s or None, not %r'
                              % (', '.join(ACCESS_MODES), access))
@@ -52,6 +54,11 @@ class RpcMethod:
         #: wire names of the positional parameters (after the ids), for the OpenERP 7 forms;
         #: None: the Python signature of the method decides
         self.params = tuple(params) if params is not None else None
+        #: wire parameters a client must send, even where the Python method has a default for
+        #: the server's own callers (Odoo's ``search`` takes no call without its domain)
+        self.required = tuple(required)
+        if self.required and (self.params is None or not set(self.required) <= set(self.params)):
+            raise ValueError('rpc required=%r must name declared params' % (self.required,))
         self.result = result
         #: True when the method works on records: ``args[0]`` holds the ids (set by surface())
         self.records = True
@@ -75,15 +82,17 @@ class RpcMethod:
             self.name, self.access, self.groups, self.readonly)
 
 
-def rpc(access=_UNSET, groups=(), readonly=None, rules=True, params=None, result='plain'):
+def rpc(access=_UNSET, groups=(), readonly=None, rules=True, params=None, result='plain',
+        required=()):
     """Declare the decorated model method callable over RPC (see the module docstring).
 
     ``access`` is required: an access right on the model, or None for any authenticated user.
+    ``required``: names among ``params`` a call must give (``None`` or ``False`` count as given).
     """
     if access is _UNSET:
         raise TypeError('api.rpc needs access=: an access right on the model '
                         "('read', 'write', 'create', 'unlink') or None for any authenticated user")
-    declaration = RpcMethod(access, groups, readonly, rules, params, result)
+    declaration = RpcMethod(access, groups, readonly, rules, params, result, required)
 
     def decorate(method):
         if method.__name__.startswith('_'):

@@ -10,6 +10,7 @@ clients expect (an id for ``create`` of one dict, a dict for ``read`` of one id,
 
 import functools
 import inspect
+import re
 
 from ..exceptions import ProtocolError, UserError
 
@@ -30,16 +31,40 @@ class Call:
         self.records, self.args, self.kwargs, self.single = records, args, kwargs, single
 
 
-def ids_of(value):
-    """The list of record ids the wire sent (one id or a list of ids), else a user error."""
-    if isinstance(value, bool) or value is None:
-        raise UserError('Invalid record ids %r' % (value,))
+#: an id sent as text: ASCII digits only (no sign, blank or other digit script), at most 18 of
+#: them, so it is a number PostgreSQL can compare with an id
+_ID_TEXT = re.compile(r'[0-9]{1,18}')
+
+
+def _one_id(value):
+    """``value`` as a record id, or None when it is not one: an int (not a bool) or a string of
+    digits, as some clients send ids they read from a URL or a form."""
+    if isinstance(value, bool):
+        return None
     if isinstance(value, int):
-        return [value]
-    if isinstance(value, (list, tuple)) and all(isinstance(v, int) and not isinstance(v, bool)
-                                                for v in value):
-        return list(value)
+        return value
+    if isinstance(value, str) and _ID_TEXT.fullmatch(value):
+        return int(value)
+    return None
+
+
+def ids_of(value):
+    """The list of record ids the wire sent (one id or a list of ids, each an int or a string of
+    digits such as ``'42'``), else a user error."""
+    if isinstance(value, (list, tuple)):
+        ids = [_one_id(item) for item in value]
+        if None not in ids:
+            return ids
+    else:
+        one = _one_id(value)
+        if one is not None:
+            return [one]
     raise UserError('Invalid record ids %r: expected an id or a list of ids' % (value,))
+
+
+def is_single_id(value):
+    """True when the wire sent one bare id (an int or a string of digits), not a list."""
+    return not isinstance(value, (list, tuple)) and _one_id(value) is not None
 
 
 def target(model, declaration, args):
@@ -51,8 +76,7 @@ def target(model, declaration, args):
         raise ProtocolError('%s.%s needs the record ids as first argument'
                             % (model._name, declaration.name), -32602)
     ids = args[0]
-    single = isinstance(ids, int) and not isinstance(ids, bool)
-    return model.browse(ids_of(ids)), list(args[1:]), single
+    return model.browse(ids_of(ids)), list(args[1:]), is_single_id(ids)
 
 
 def bind(records, declaration, args, kwargs, single=False):
@@ -97,6 +121,11 @@ def _bind_named(declaration, args, kwargs):
         if key in bound:
             raise ProtocolError('%s got several values for %r' % (method, key), -32602)
         bound[key] = value
+    for key in declaration.required:
+        if key not in bound:
+            # worded as Python words it, which is what Odoo clients show for the same mistake
+            raise ProtocolError("%s() missing 1 required positional argument: '%s'" % (method, key),
+                                -32602)
     for key in list(bound):
         if key in UNSET_WHEN_FALSY and (bound[key] is None or bound[key] is False):
             del bound[key]

@@ -13,20 +13,24 @@ says False, and ``drop``, ``dump``, ``duplicate`` and ``rename`` do not reach it
 import base64
 import binascii
 import hmac
+import io
 import ipaddress
+import json
 import logging
 import os
 import re
 import shutil
 import subprocess
 import tempfile
+import uuid
+import zipfile
 
 from passlib.hash import pbkdf2_sha512
 from psycopg2 import sql
 
-from .. import catalog, sql_db
+from .. import catalog, release, sql_db
 from ..exceptions import AccessDenied, UserError
-from ..tools import config
+from ..tools import config, sql_script
 from . import login_guard
 from .base import call_exposed, db_allowed, forget_served, is_served, require_str
 from .common import serie_of
@@ -206,6 +210,12 @@ def list_(info, document=False):
     deliberately no way to list databases over the wire when ``list_db`` is off."""
     if not info.options.list_db:
         raise AccessDenied('The database list is disabled on this server.')
+    return served_databases(info)
+
+
+def served_databases(info):
+    """Names of the databases this server serves for this call (marked, owned, through
+    ``--db-filter``), whether or not the list may be shown to clients."""
     excluded = ('postgres', 'template0', 'template1', info.options.db_template)
     return [name for name in catalog.marked_databases()
             if name not in excluded and db_allowed(info, name)]
@@ -362,61 +372,254 @@ def _pg_env():
     return env
 
 
+#: the formats ``dump`` writes: Odoo's zip, and pg_dump's custom format under its two names
+DUMP_FORMATS = ('zip', 'custom', 'dump')
+ZIP_MAGIC = b'PK\x03\x04'
+CUSTOM_MAGIC = b'PGDMP'
+#: a zip may unpack to this many times --max-request-size at most (the request that brought it)
+ZIP_EXPANSION = 20
+#: a manifest is a few hundred bytes; anything past this is not one
+_MAX_MANIFEST = 1 << 20
+
+
 def dump(info, master_pwd, db_name, format='custom'):
-    """Base64 text of ``pg_dump --format=custom --no-owner`` of ``db_name``."""
+    """Base64 text of a backup of ``db_name``.
+
+    ``format='custom'`` (or ``'dump'``, the default, as OpenERP 7 answered): ``pg_dump
+    --format=custom --no-owner``. ``format='zip'``, what Odoo 9 and later clients ask for: a zip
+    holding ``dump.sql`` (``pg_dump --format=plain --no-owner``), ``manifest.json`` and a
+    ``filestore/`` folder (see :func:`_add_filestore`).
+    """
     check_master(info, master_pwd)
     check_name(db_name)
-    if format not in ('custom', 'dump'):
-        raise UserError('Unsupported dump format %r: only "custom" (pg_dump -Fc) is available.'
-                        % (format,))
+    if format not in DUMP_FORMATS:
+        raise UserError('Unsupported dump format %r: use "zip" (Odoo\'s backup) or "custom" '
+                        '(pg_dump -Fc).' % (format,))
     _require_served(info, db_name)
     tool = find_pg_tool('pg_dump')
-    proc = subprocess.run([tool, '--format=custom', '--no-owner', db_name], capture_output=True,
-                          env=_pg_env(), check=False)
+    if format == 'zip':
+        raw = _dump_zip(tool, db_name)
+    else:
+        raw = _pg_dump(tool, db_name, 'custom')
+    _logger.info('db service: dumped %s as %s (%d bytes)', db_name, format, len(raw))
+    return base64.b64encode(raw).decode('ascii')
+
+
+def _pg_dump(tool, db_name, kind, path=None):
+    """The bytes of ``pg_dump --format=<kind> --no-owner`` (written to ``path`` instead when
+    given, so a plain dump never has to sit in memory twice)."""
+    cmd = [tool, '--format=%s' % kind, '--no-owner']
+    if path:
+        cmd += ['--file', path]
+    proc = subprocess.run(cmd + [db_name], capture_output=True, env=_pg_env(), check=False)
     if proc.returncode != 0:
         raise UserError('Dump of %r failed: %s' % (db_name, proc.stderr.decode('utf-8', 'replace')))
-    _logger.info('db service: dumped %s (%d bytes)', db_name, len(proc.stdout))
-    return base64.b64encode(proc.stdout).decode('ascii')
+    return proc.stdout
+
+
+def manifest(db_name):
+    """What a zip backup says about itself, in the layout Odoo writes (``odoo_dump`` "1"), so
+    tools that read Odoo backups find their keys; the versions are openerp-lite's own."""
+    (server_version,), = sql_db.admin_query('SHOW server_version_num')
+    server_version = int(server_version)
+    with sql_db.cursor(db_name, readonly=True) as cr:
+        cr.execute("SELECT name, latest_version FROM ir_module_module WHERE state = 'installed' "
+                   "ORDER BY name")
+        modules = {name: version for name, version in cr.fetchall()}
+    return {
+        'odoo_dump': '1',
+        'db_name': db_name,
+        'version': release.version,
+        'version_info': list(release.version_info),
+        'major_version': release.major_version,
+        'pg_version': '%d.%d' % divmod(server_version, 10000),
+        'modules': modules,
+    }
+
+
+def _dump_zip(tool, db_name):
+    with tempfile.TemporaryDirectory(prefix='oel-dump-') as folder:
+        sql_path = os.path.join(folder, 'dump.sql')
+        _pg_dump(tool, db_name, 'plain', sql_path)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, 'w', zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+            archive.write(sql_path, 'dump.sql')
+            archive.writestr('manifest.json', json.dumps(manifest(db_name), indent=4))
+            folder_entry = zipfile.ZipInfo('filestore/')
+            folder_entry.external_attr = (0o40755 << 16) | 0x10  # a directory, for unzip
+            archive.writestr(folder_entry, b'')
+            _add_filestore(archive, db_name)
+    return buffer.getvalue()
+
+
+def _add_filestore(archive, db_name):
+    """Put the files of ``db_name``'s filestore under ``filestore/`` in ``archive``.
+
+    openerp-lite keeps no files outside PostgreSQL (binary fields are columns), so there is
+    nothing to add: this is where attachments stored on disk would go, and restoring them would
+    be the matching step in :func:`_restore_zip` (which today ignores ``filestore/`` members)."""
+    return None
 
 
 def _decode_dump(data):
-    if isinstance(data, (bytes, bytearray)) and bytes(data[:5]) == b'PGDMP':
-        return bytes(data)
-    if not isinstance(data, (str, bytes, bytearray)):
-        require_str(data, 'Dump data')
+    """``(kind, bytes)`` of a backup: ``'custom'`` (pg_dump -Fc) or ``'zip'``, told apart by
+    their first bytes; raw bytes (an XML-RPC binary) or base64 text."""
+    if isinstance(data, (bytes, bytearray)) and (bytes(data[:5]) == CUSTOM_MAGIC or
+                                                 bytes(data[:4]) == ZIP_MAGIC):
+        raw = bytes(data)
+    else:
+        if not isinstance(data, (str, bytes, bytearray)):
+            require_str(data, 'Dump data')
+        try:
+            raw = base64.b64decode(data, validate=False)
+        except (binascii.Error, ValueError) as error:
+            raise UserError('The dump is not valid base64: %s' % error)
+    if raw[:5] == CUSTOM_MAGIC:
+        return 'custom', raw
+    if raw[:4] == ZIP_MAGIC:
+        return 'zip', raw
+    raise UserError('The data is neither a PostgreSQL custom-format dump (pg_dump -Fc) nor a zip '
+                    'backup (dump.sql and manifest.json).')
+
+
+def _unsafe_member(name):
+    """True for a member name that would land outside the folder it is unpacked in."""
+    if not name or '\x00' in name:
+        return True
+    normal = name.replace('\\', '/')
+    if normal.startswith('/') or re.match(r'^[A-Za-z]:', normal):
+        return True
+    return '..' in normal.split('/')
+
+
+def _open_zip(raw, limit):
+    """The checked archive of a zip backup: every member name relative and inside it, the whole
+    at most ``limit`` bytes unpacked, no encrypted member, and a ``dump.sql``. Refused with a
+    UserError before anything is created."""
     try:
-        raw = base64.b64decode(data, validate=False)
-    except (binascii.Error, ValueError) as error:
-        raise UserError('The dump is not valid base64: %s' % error)
-    if raw[:5] != b'PGDMP':
-        raise UserError('The data is not a PostgreSQL custom-format dump (pg_dump -Fc).')
-    return raw
+        archive = zipfile.ZipFile(io.BytesIO(raw))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as error:
+        raise UserError('The backup is not a readable zip file: %s' % error)
+    total = 0
+    for member in members:
+        if _unsafe_member(member.filename):
+            raise UserError('The backup holds a file named %r, outside the archive: refused.'
+                            % member.filename)
+        if member.flag_bits & 0x1:
+            raise UserError('The backup holds an encrypted file (%s): refused.' % member.filename)
+        if member.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise UserError('The backup holds %s, compressed in a way this server does not read '
+                            '(use deflate).' % member.filename)
+        total += member.file_size
+        if total > limit:
+            raise UserError('The backup unpacks to more than %d bytes (%d times '
+                            '--max-request-size): refused.' % (limit, ZIP_EXPANSION))
+    names = {member.filename for member in members}
+    if 'dump.sql' not in names:
+        raise UserError('The zip holds no dump.sql: it is not a backup (expected dump.sql and '
+                        'manifest.json, as db.dump(..., "zip") writes).')
+    if 'manifest.json' in names:
+        info = archive.getinfo('manifest.json')
+        try:
+            if info.file_size > _MAX_MANIFEST:
+                raise ValueError('too large')
+            if not isinstance(json.loads(archive.read(info)), dict):
+                raise ValueError('not a JSON object')
+        except (ValueError, zipfile.BadZipFile, UnicodeDecodeError) as error:
+            raise UserError('The manifest.json of the backup is unreadable: %s' % error)
+    return archive
+
+
+class _Bounded(io.RawIOBase):
+    """A reader that fails past ``limit`` bytes, whatever the zip headers said."""
+
+    def __init__(self, stream, limit):
+        self._stream, self._left = stream, limit
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        data = self._stream.read(min(len(buffer), self._left + 1))
+        self._left -= len(data)
+        if self._left < 0:
+            raise UserError('The dump.sql of the backup is larger than its zip says: refused.')
+        buffer[:len(data)] = data
+        return len(data)
+
+
+def _restore_zip(archive, db_name, limit):
+    """Run the archive's dump.sql in the new database ``db_name`` (``tools.sql_script``: its SQL
+    and COPY data, never a psql command)."""
+    conn = sql_db.admin_connection(db_name)
+    try:
+        with archive.open('dump.sql') as member:
+            stream = io.BufferedReader(_Bounded(member, limit), 1 << 16)
+            lines = sql_script.run(conn, stream)
+    except zipfile.BadZipFile as error:
+        raise UserError('The dump.sql of the backup is corrupt: %s' % error)
+    finally:
+        conn.close()
+    return lines
+
+
+def _give_new_identity(db_name):
+    """What ``copy=True`` means: the restored database is another one than its origin, so it
+    gets a new ``database.uuid`` (a service that tells instances apart by it must not take the
+    copy for the original) and none of the origin's web sessions (an id is ``<secret>.<db>``: a
+    secret stolen from the original would otherwise open a session on the copy)."""
+    new_uuid = str(uuid.uuid4())
+    with sql_db.cursor(db_name) as cr:
+        cr.execute("UPDATE ir_config_parameter SET value = %s, write_date = (now() at time zone "
+                   "'UTC') WHERE key = 'database.uuid'", (new_uuid,))
+        if not cr.rowcount:
+            cr.execute("INSERT INTO ir_config_parameter (key, value, create_date, write_date) "
+                       "VALUES ('database.uuid', %s, now() at time zone 'UTC', "
+                       "now() at time zone 'UTC')", (new_uuid,))
+        cr.execute("SELECT to_regclass('web_session') IS NOT NULL")
+        if cr.fetchone()[0]:
+            cr.execute('DELETE FROM web_session')
+    sql_db.close_db(db_name)
+    return new_uuid
 
 
 def restore(info, master_pwd, db_name, data, copy=False):
-    """Create ``db_name`` from a base64 custom-format dump; refuses an existing name."""
+    """Create ``db_name`` from a base64 backup, custom-format or zip (told by its first bytes);
+    refuses an existing name, and anything that is not a backup of an openerp-lite database,
+    leaving no database behind. ``copy=True``: the new database is a copy, with an identity of
+    its own (:func:`_give_new_identity`); ``copy=False`` restores the same database, identity
+    included (a move, or a recovery)."""
     check_master(info, master_pwd)
     check_name(db_name)
-    raw = _decode_dump(data)
+    kind, raw = _decode_dump(data)
+    limit = ZIP_EXPANSION * int(info.options.max_request_size or 0) or ZIP_EXPANSION << 25
+    archive = _open_zip(raw, limit) if kind == 'zip' else None
     _require_absent(info, db_name)
-    tool = find_pg_tool('pg_restore')
+    tool = find_pg_tool('pg_restore') if kind == 'custom' else None
     _create_empty(db_name, 'template0')
     try:
-        with tempfile.NamedTemporaryFile(prefix='oel-restore-', suffix='.dump') as handle:
-            handle.write(raw)
-            handle.flush()
-            proc = subprocess.run([tool, '--no-owner', '--dbname', db_name, handle.name],
-                                  capture_output=True, env=_pg_env(), check=False)
-        if proc.returncode != 0:
-            raise UserError('Restore into %r failed: %s'
-                            % (db_name, proc.stderr.decode('utf-8', 'replace')))
+        if kind == 'zip':
+            _restore_zip(archive, db_name, limit)
+        else:
+            with tempfile.NamedTemporaryFile(prefix='oel-restore-', suffix='.dump') as handle:
+                handle.write(raw)
+                handle.flush()
+                proc = subprocess.run([tool, '--no-owner', '--dbname', db_name, handle.name],
+                                      capture_output=True, env=_pg_env(), check=False)
+            if proc.returncode != 0:
+                raise UserError('Restore into %r failed: %s'
+                                % (db_name, proc.stderr.decode('utf-8', 'replace')))
         if not _mark_if_initialised(db_name):
             raise UserError('The dump restored into %r is not an openerp-lite database (base is '
                             'not installed in it).' % db_name)
+        if copy:
+            _give_new_identity(db_name)
     except BaseException:
         _drop(db_name)
         raise
-    _logger.info('db service: restored %s (%d bytes)', db_name, len(raw))
+    _logger.info('db service: restored %s from a %s backup (%d bytes)%s', db_name, kind, len(raw),
+                 ' as a copy' if copy else '')
     return True
 
 

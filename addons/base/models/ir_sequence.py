@@ -105,3 +105,10 @@ class Sequence(models.Model):
         if not seq:
             return False
         return seq.sudo()._next()
+
+    @api.model
+    @api.rpc('write')
+    def get(self, code):
+        """OpenERP 7's name for :meth:`next_by_code`, for the clients that still call it; the
+        same right is needed (write on sequences)."""
+        return self.next_by_code(code)

@@ -16,3 +16,5 @@ class Company(models.Model):
     email = fields.Char(related='partner_id.email')
     phone = fields.Char(related='partner_id.phone')
     user_ids = fields.Many2many('res.users', 'res_company_users_rel', 'cid', 'user_id', 'Accepted Users')
+    #: the image served by ``/web/binary/company_logo`` (any format a browser shows)
+    logo = fields.Binary('Company Logo')
