@@ -9,6 +9,7 @@
     'depends': [],
     'data': [
         'data/base_groups.xml',
+        'data/res_lang_data.xml',
         'data/base_data.xml',
         'data/res_partner_data.xml',
         'data/ir_cron_data.xml',

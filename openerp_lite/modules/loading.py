@@ -193,7 +193,9 @@ def init_database(registry, cr, demo=False, lang='en_US', login='admin', passwor
     env = Environment(cr, SUPERUSER_ID, {}, registry)
     admin = env.ref('base.user_admin')
     values = {'login': login, 'password': password}
-    if lang and env['res.lang'].search([('code', '=', lang)], limit=1):
+    if lang and env['res.lang'].with_context(active_test=False).search([('code', '=', lang)], limit=1):
+        # the database's language is active from the start, and the administrator's
+        env['res.lang']._activate([lang])
         values['lang'] = lang
     admin.write(values)
     if country_code:

@@ -84,7 +84,19 @@ class Environment:
 
     @property
     def lang(self):
-        return self.context.get('lang') or 'en_US'
+        """The context's language when it is an active one, else English (US): what translated
+        fields are read and written in."""
+        known = self.__dict__.get('_lang')
+        if known is not None:
+            return known
+        lang = self.context.get('lang')
+        if not lang or lang == 'en_US' or not isinstance(lang, str) or \
+                'res.lang' not in self.registry.models:
+            lang = 'en_US'
+        elif lang not in self(su=True)['res.lang']._active_codes():
+            lang = 'en_US'
+        self.__dict__['_lang'] = lang
+        return lang
 
     def is_superuser(self):
         return self.su

@@ -157,7 +157,8 @@ class Compiler:
                 return '(%s IN (%s) OR %s IS NULL)' % (
                     self._col(name), self._take(sub), self._col(name))
             return '%s IN (%s)' % (self._col(name), self._take(sub))
-        return self._column_leaf(field, self._col(name), operator, value)
+        column = field.column_sql(self.alias, model.env) if field is not None else self._col(name)
+        return self._column_leaf(field, column, operator, value)
 
     def _col(self, name):
         return '"%s"."%s"' % (self.alias, name)

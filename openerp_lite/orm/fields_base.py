@@ -106,6 +106,11 @@ class Field:
         """True when the field has a column in the model's table."""
         return self.store and self.column_type is not None
 
+    def column_sql(self, alias, env):
+        """SQL of this field's value in the row of ``alias``, as ``env`` reads it (a translated
+        field reads its value in the environment's language)."""
+        return '"%s"."%s"' % (alias, self.name)
+
     # -- value conversions -------------------------------------------------------------------
     def convert_to_column(self, value, record=None):
         """Value given to psycopg2 when writing ``value`` into the column."""

@@ -8,6 +8,7 @@ import functools
 import math
 
 from ..exceptions import ValidationError
+from . import translations
 from .fields_base import Field
 
 DATE_FORMAT = '%Y-%m-%d'
@@ -15,31 +16,61 @@ DATETIME_FORMAT = '%Y-%m-%d %H:%M:%S'
 
 
 class Char(Field):
+    """Text on one line; with ``translate=True``, one value per language (``translations``)."""
+
     type = 'char'
     _type_defaults = {'size': None, 'trim': True}
 
     @property
     def column_type(self):
+        if self.translate:
+            return 'jsonb'
         return 'varchar(%d)' % self.size if self.size else 'varchar'
+
+    def _clip(self, value):
+        value = str(value)
+        return value[:self.size] if self.size else value
 
     def convert_to_column(self, value, record=None):
         if value is None or value is False:
             return None
-        value = str(value)
-        if self.size and len(value) > self.size:
-            value = value[:self.size]
-        return value
+        if self.translate:
+            if isinstance(value, dict):
+                try:
+                    return translations.check_values(value, self.size)
+                except ValueError as error:
+                    raise ValidationError('%s: %s' % (self, error)) from None
+            lang = record.env.lang if record is not None else translations.SOURCE_LANG
+            return translations.InLanguage(self._clip(value), lang)
+        return self._clip(value)
 
     def convert_to_cache(self, value, env=None):
         if value is None or value is False:
             return False
-        value = str(value)
-        return value[:self.size] if self.size else value
+        if self.translate and isinstance(value, dict):
+            return value
+        return self._clip(value)
+
+    def convert_to_record(self, value, record):
+        if isinstance(value, dict):
+            return translations.pick(value, record.env.lang) or False
+        return value
+
+    def convert_to_read(self, value, record, load='_classic_read'):
+        return self.convert_to_record(value, record)
+
+    def column_sql(self, alias, env):
+        if self.translate:
+            return translations.column_sql(alias, self.name, env.lang)
+        return super().column_sql(alias, env)
 
 
 class Text(Char):
     type = 'text'
-    column_type = 'text'
+
+    @property
+    def column_type(self):
+        return 'jsonb' if self.translate else 'text'
 
 
 class Html(Text):

@@ -77,8 +77,8 @@ class GroupMixin:
         table = self._table
         where, params = self._where_calc(domain or [])
         select, group_exprs = [], []
-        for position, (_spec, name, field, interval) in enumerate(specs):
-            column = '"%s"."%s"' % (table, name)
+        for position, (_spec, _name, field, interval) in enumerate(specs):
+            column = field.column_sql(table, self.env)
             if interval:
                 column = "date_trunc('%s', %s)" % (INTERVALS[interval][0], column)
             elif field.type == 'boolean':

@@ -101,10 +101,11 @@ class ReadMixin:
                 join_alias = '%s__%s' % (alias, name)
                 joins.append('LEFT JOIN "%s" AS "%s" ON "%s"."%s" = "%s".id' % (
                     comodel._table, join_alias, alias, name, join_alias))
-                target = rec if comodel._fields.get(rec) and comodel._fields[rec].column else 'id'
-                terms.append('"%s"."%s"%s' % (join_alias, target, suffix))
+                target = comodel._fields.get(rec)
+                terms.append('%s%s' % (target.column_sql(join_alias, self.env) if target is not None and
+                                       target.column else '"%s".id' % join_alias, suffix))
             elif field.column:
-                terms.append('"%s"."%s"%s' % (alias, name, suffix))
+                terms.append('%s%s' % (field.column_sql(alias, self.env), suffix))
             elif self._sortable_through(field):
                 # a field taken over through a many2one (``_inherits``, a related field): the
                 # stored column of the record the link points to
@@ -113,7 +114,7 @@ class ReadMixin:
                 join_alias = '%s__%s' % (alias, link)
                 joins.append('LEFT JOIN "%s" AS "%s" ON "%s"."%s" = "%s".id' % (
                     comodel._table, join_alias, alias, link, join_alias))
-                terms.append('"%s"."%s"%s' % (join_alias, target, suffix))
+                terms.append('%s%s' % (comodel._fields[target].column_sql(join_alias, self.env), suffix))
             # other non-stored fields cannot be sorted in SQL: skipped, as OpenERP does
         if not terms or terms[-1].split('"')[3:4] != ['id']:
             terms.append('"%s".id' % alias)
@@ -369,7 +370,8 @@ class ReadMixin:
 
     def _remember_display_names(self):
         names = self.env.transaction.__dict__.setdefault('display_names', {})
-        todo = [rid for rid in self._ids if (self._name, rid) not in names]
+        lang = self.env.lang    # a translated name differs per language
+        todo = [rid for rid in self._ids if (self._name, rid, lang) not in names]
         if todo:
             records = self.browse(todo)
             try:
@@ -379,13 +381,14 @@ class ReadMixin:
                 # check costs a query, so only on this rare path)
                 pairs = records.exists().name_get()
             for rid, label in pairs:
-                names[(self._name, rid)] = label
+                names[(self._name, rid, lang)] = label
 
     def _display_name_of(self, rid):
         names = self.env.transaction.__dict__.setdefault('display_names', {})
-        if (self._name, rid) not in names:
+        key = (self._name, rid, self.env.lang)
+        if key not in names:
             self.browse(rid)._remember_display_names()
-        return names.get((self._name, rid), '%s,%s' % (self._name, rid))
+        return names.get(key, '%s,%s' % (self._name, rid))
 
     # -- names -----------------------------------------------------------------------------------
     def _rec_name_field(self):

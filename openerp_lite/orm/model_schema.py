@@ -15,7 +15,15 @@ _logger = logging.getLogger(__name__)
 #: how information_schema names our column types
 UDT_NAMES = {'varchar': 'varchar', 'text': 'text', 'int4': 'int4', 'float8': 'float8',
              'numeric': 'numeric', 'bool': 'bool', 'date': 'date', 'timestamp': 'timestamp',
-             'bytea': 'bytea'}
+             'bytea': 'bytea', 'jsonb': 'jsonb'}
+#: ``USING`` expressions of the conversions a cast cannot do: a field becoming translated keeps
+#: its values as the English ones, and the other way round
+CONVERSIONS = {
+    ('varchar', 'jsonb'): "CASE WHEN \"{0}\" IS NULL THEN NULL ELSE jsonb_build_object('en_US', \"{0}\") END",
+    ('text', 'jsonb'): "CASE WHEN \"{0}\" IS NULL THEN NULL ELSE jsonb_build_object('en_US', \"{0}\") END",
+    ('jsonb', 'varchar'): "\"{0}\"->>'en_US'",
+    ('jsonb', 'text'): "\"{0}\"->>'en_US'",
+}
 
 
 class SchemaError(UserError):
@@ -82,10 +90,11 @@ class SchemaMixin:
                 self.env.cr.execute('ALTER TABLE "%s" ALTER COLUMN "%s" TYPE %s'
                                     % (self._table, field.name, wanted))
             return
+        using = CONVERSIONS.get((udt, base), '"{0}"::%s' % wanted).format(field.name)
         try:
             with self.env.cr.savepoint():
-                self.env.cr.execute('ALTER TABLE "%s" ALTER COLUMN "%s" TYPE %s USING "%s"::%s' % (
-                    self._table, field.name, wanted, field.name, wanted))
+                self.env.cr.execute('ALTER TABLE "%s" ALTER COLUMN "%s" TYPE %s USING %s' % (
+                    self._table, field.name, wanted, using))
             _logger.info('changed type of %s.%s from %s to %s', self._table, field.name, udt, wanted)
         except psycopg2.Error as error:
             raise SchemaError('Cannot change column %s.%s from %s to %s: PostgreSQL cannot convert '

@@ -6,7 +6,7 @@ operation. All of it happens in the caller's transaction, so a failure anywhere 
 """
 
 from ..exceptions import AccessError, UserError, ValidationError
-from . import api, expression
+from . import api, expression, translations
 from .rpc import rpc
 
 LOG_ACCESS_COLUMNS = ('create_uid', 'create_date', 'write_uid', 'write_date')
@@ -277,8 +277,11 @@ class WriteMixin:
         relinked = [name for name in vals if self._fields[name].type == 'many2one']
         previous = self._dependents_of(relinked) if relinked else []
         columns = self._column_values(vals)
-        sets = ['"%s" = %%s' % name for name in columns]
-        params = list(columns.values())
+        sets, params = [], []
+        for name, value in columns.items():
+            sql, values = translations.assignment(name, value)
+            sets.append(sql)
+            params.extend(values)
         if self._log_access:
             sets += ['write_uid = %s', "write_date = (now() at time zone 'UTC')"]
             params.append(self.env.uid)
@@ -363,10 +366,13 @@ class WriteMixin:
                 vals[name] = [(0, 0, line.copy_data({field.inverse_name: False})[0]) for line in value]
                 for command in vals[name]:
                     command[2].pop(field.inverse_name, None)
+            elif field.type == 'binary' or getattr(field, 'translate', False):
+                # the stored value: a binary's content, a translated field's every language
+                vals[name] = self.env.cache[(self._name, name)][self.id]
+                if field.type == 'binary':
+                    vals[name] = field.convert_to_read(vals[name], self)
             else:
-                vals[name] = self._fields[name].convert_to_read(
-                    self.env.cache[(self._name, name)][self.id], self) \
-                    if field.type == 'binary' else value
+                vals[name] = value
         vals.update(default)
         return [vals]
 

@@ -11,6 +11,7 @@ from . import fields_basic, fields_relational
 from .model_group import GroupMixin
 from .model_read import ReadMixin
 from .model_schema import SchemaMixin
+from .model_translate import TranslateMixin
 from .model_write import WriteMixin
 from .recordset import RecordSetMixin
 
@@ -38,7 +39,8 @@ class MetaModel(type):
             MetaModel.module_to_models[module].append(cls)
 
 
-class BaseModel(RecordSetMixin, ReadMixin, GroupMixin, WriteMixin, SchemaMixin, metaclass=MetaModel):
+class BaseModel(RecordSetMixin, ReadMixin, GroupMixin, WriteMixin, TranslateMixin, SchemaMixin,
+                metaclass=MetaModel):
     """Behaviour common to every model. Its methods are the ORM API; over RPC only the methods
     declared with ``@api.rpc`` are reachable (``orm.rpc``)."""
 

@@ -15,7 +15,7 @@ import re
 from ..exceptions import ProtocolError, UserError
 
 #: parameters that take a dict (a dict elsewhere in the positional arguments is the context)
-DICT_PARAMS = frozenset(('vals', 'vals_list', 'default'))
+DICT_PARAMS = frozenset(('vals', 'vals_list', 'default', 'translations'))
 #: parameters where None or False from the wire means "use the default"
 UNSET_WHEN_FALSY = frozenset(('offset', 'limit', 'order', 'fields', 'orderby', 'allfields',
                               'attributes', 'args', 'domain', 'default'))

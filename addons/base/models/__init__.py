@@ -10,6 +10,7 @@ from . import (  # noqa: F401
                ir_rule,
                ir_sequence,
                res_company,
+               res_lang,
                res_partner,
                res_users,
 )

@@ -326,17 +326,19 @@ class IrModelFields(models.Model):
                           getattr(field, 'inverse_name', None), bool(field.required),
                           bool(field.readonly), bool(field.store and field.column_type is not None or
                                                      field.type in ('one2many', 'many2many')),
-                          bool(field.index), getattr(field, '_module', None) or cls._original_module)
+                          bool(field.index), bool(getattr(field, 'translate', False)),
+                          getattr(field, '_module', None) or cls._original_module)
                 key = (model_name, fname)
                 if key in existing:
                     cr.execute('UPDATE ir_model_fields SET field_description=%s, ttype=%s, relation=%s, '
                                'relation_field=%s, required=%s, readonly=%s, store=%s, index=%s, '
-                               "module=%s, state='base' WHERE id = %s", values + (existing[key],))
+                               "translate=%s, module=%s, state='base' WHERE id = %s",
+                               values + (existing[key],))
                 else:
                     cr.execute('INSERT INTO ir_model_fields (field_description, ttype, relation, '
-                               'relation_field, required, readonly, store, index, module, model, name, '
-                               "model_id, state, create_uid, write_uid, create_date, write_date) VALUES "
-                               "(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,'base',1,1,"
+                               'relation_field, required, readonly, store, index, translate, module, '
+                               'model, name, model_id, state, create_uid, write_uid, create_date, '
+                               "write_date) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,'base',1,1,"
                                "now() at time zone 'UTC', now() at time zone 'UTC') RETURNING id",
                                values + (model_name, fname, model_ids[model_name]))
                     existing[key] = cr.fetchone()[0]

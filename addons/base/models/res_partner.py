@@ -1,5 +1,5 @@
-"""Partners (companies and contacts) and the reference data they use: countries, currencies,
-languages."""
+"""Partners (companies and contacts) and the reference data they use: countries, states,
+currencies, titles and tags."""
 
 from openerp_lite import api, fields, models
 
@@ -35,22 +35,6 @@ class Currency(models.Model):
         if not self.rounding:
             return amount
         return round(round(amount / self.rounding) * self.rounding, 6)
-
-
-class Lang(models.Model):
-    _name = 'res.lang'
-    _description = 'Languages'
-    _order = 'active desc, name'
-
-    name = fields.Char(required=True)
-    code = fields.Char('Locale Code', required=True, size=16)
-    iso_code = fields.Char('ISO code', size=16)
-    active = fields.Boolean()
-    direction = fields.Selection([('ltr', 'Left-to-Right'), ('rtl', 'Right-to-Left')], default='ltr')
-    date_format = fields.Char(default='%m/%d/%Y')
-    time_format = fields.Char(default='%H:%M:%S')
-
-    _sql_constraints = [('code_uniq', 'unique (code)', 'The code of the language must be unique!')]
 
 
 class CountryState(models.Model):
@@ -92,6 +76,10 @@ class PartnerCategory(models.Model):
 
 
 #: the timezones a partner or user may have (the tz database names Python knows)
+def _active_languages(model):
+    return model.env['res.lang']._lang_selection()
+
+
 def _timezones(_model=None):
     try:
         import zoneinfo
@@ -127,8 +115,9 @@ class Partner(models.Model):
     country_id = fields.Many2one('res.country', 'Country', ondelete='restrict')
     comment = fields.Text('Notes')
     function = fields.Char('Job Position')
-    lang = fields.Char('Language', help='Code of the language documents for this partner are '
-                                          'written in (en_US, fr_FR...)')
+    lang = fields.Selection(_active_languages, 'Language',
+                            help='The language documents for this partner are written in: one of '
+                                 'the active languages (en_US, fr_FR...)')
     tz = fields.Selection(_timezones, 'Timezone')
     company_id = fields.Many2one('res.company', 'Company', index=True)
     title = fields.Many2one('res.partner.title', 'Title')

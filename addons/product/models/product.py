@@ -11,10 +11,11 @@ class Product(models.Model):
     _description = 'Product'
     _order = 'default_code, name, id'
 
-    name = fields.Char(required=True, index=True)
+    name = fields.Char(required=True, index=True, translate=True)
     default_code = fields.Char('Internal Reference', index=True)
-    description = fields.Text()
-    description_sale = fields.Text('Sale Description', help='Copied to the lines of sale orders.')
+    description = fields.Text(translate=True)
+    description_sale = fields.Text('Sale Description', translate=True,
+                                   help='Copied to the lines of sale orders.')
     type = fields.Selection(PRODUCT_TYPES, 'Product Type', required=True, default='consu')
     list_price = fields.Float('Sales Price', digits='Product Price', default=1.0,
                               help='Price per unit of measure of the product, before discounts.')

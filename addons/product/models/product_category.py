@@ -10,7 +10,7 @@ class ProductCategory(models.Model):
     _order = 'name'
     _parent_name = 'parent_id'
 
-    name = fields.Char(required=True, index=True)
+    name = fields.Char(required=True, index=True, translate=True)
     parent_id = fields.Many2one('product.category', 'Parent Category', index=True, ondelete='cascade')
     child_id = fields.One2many('product.category', 'parent_id', 'Child Categories')
     complete_name = fields.Char('Full Name', compute='_compute_complete_name')
