@@ -251,3 +251,14 @@ def test_a_database_from_before_translations_keeps_its_names_as_the_english_ones
     [(stored,)] = sql(world, 'SELECT name FROM product_category WHERE id = %s', (category,))
     assert stored == {'en_US': 'Legacy shelf'}
     assert admin.call('product.category', 'read', [category], ['name'], context=FR)[0]['name'] == 'Legacy shelf'
+
+
+def test_a_database_created_in_a_language_has_it_active_for_its_administrator(orm_server):
+    db = pgsupport.new_db_name('oeltr')
+    orm_server.xmlrpc('db').create_database(orm_server.admin_passwd, db, False, 'nl_BE', 'admin')
+    try:
+        admin = RpcClient(orm_server, 'jsonrpc', db, 1, 'admin')
+        assert 'nl_BE' in dict(admin.call('res.lang', 'get_installed'))
+        assert admin.call('res.users', 'context_get')['lang'] == 'nl_BE'
+    finally:
+        drop_db(orm_server, db)

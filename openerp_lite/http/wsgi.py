@@ -10,11 +10,13 @@ import logging
 import os
 import time
 
+from werkzeug import formparser
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .. import release, service
 from ..exceptions import LimitExceeded, ProtocolError
-from . import binary, body_limits, jsonrpc, web_routes, xmlrpc
+from . import binary, body_limits, database_manager, jsonrpc, web_routes, xmlrpc
 from .errors import MEMORY_LIMIT_MESSAGE, log_refusal
 
 _logger = logging.getLogger(__name__)
@@ -247,6 +249,32 @@ def _web(environ, start_response, options, path):
     return _respond(start_response, status, headers[0][1], payload, headers[1:])
 
 
+def _database_form(environ, start_response, options, path):
+    """A database manager form (:mod:`.database_manager`): decode the form (files included) under
+    ``--max-request-size``, hand it over, answer."""
+    try:
+        length = int(environ.get('CONTENT_LENGTH') or 0)
+    except ValueError:
+        length = -1
+    if length > options.max_request_size:
+        return _unread(start_response, _too_large(options))
+    try:
+        _stream, form, files = formparser.parse_form_data(
+            environ, max_content_length=options.max_request_size,
+            max_form_memory_size=options.max_request_size, silent=False)
+        uploads = {name: upload.read() for name, upload in files.items()}
+    except RequestEntityTooLarge:
+        return _unread(start_response, _too_large(options))
+    except OSError as error:
+        return _unread(start_response, _not_received(error))
+    except (ValueError, HTTPException) as error:
+        return _respond(start_response, '400 Bad Request', jsonrpc.CONTENT_TYPE, jsonrpc.encode_error(
+            None, ProtocolError('The form could not be decoded: %s' % error, -32600)), close=True)
+    status, headers, body = database_manager.handle(path, form.to_dict(), uploads,
+                                                    _call_info(environ, options))
+    return _respond(start_response, status, headers[0][1], body, headers[1:])
+
+
 def _unread(start_response, refusal, legacy=None):
     """The reply to a body that was not read: its HTTP status, with the protocol's own error
     naming the reason: a JSON-RPC error object, or a fault for XML-RPC (``legacy`` True or
@@ -322,7 +350,7 @@ _XMLRPC_LEGACY_PREFIXES = ('/xmlrpc/', '/openerp/xmlrpc/1/')
 
 def _route(path):
     """``(kind, service)`` for ``path``; kind is 'legacy', 'xmlrpc2', 'jsonrpc', 'health',
-    'root', 'web', 'binary' or None."""
+    'root', 'web', 'binary', 'database_form' or None."""
     if path == '/jsonrpc':
         return 'jsonrpc', None
     if path.startswith('/xmlrpc/2/'):
@@ -340,6 +368,8 @@ def _route(path):
         return 'web', None
     if path == binary.PATH:
         return 'binary', None
+    if database_manager.is_form_route(path):
+        return 'database_form', None
     return None, None
 
 
@@ -369,7 +399,7 @@ def _serve(environ, start_response, options):
     method = environ.get('REQUEST_METHOD', 'GET')
     kind, service_name = _route(path)
     try:
-        if kind in ('legacy', 'xmlrpc2', 'jsonrpc', 'web'):
+        if kind in ('legacy', 'xmlrpc2', 'jsonrpc', 'web', 'database_form'):
             if method != 'POST':
                 return _text(start_response, '405 Method Not Allowed',
                              'Use POST for RPC calls.\n', [('Allow', 'POST')], close=True)
@@ -377,6 +407,8 @@ def _serve(environ, start_response, options):
                 return _jsonrpc(environ, start_response, options)
             if kind == 'web':
                 return _web(environ, start_response, options, path)
+            if kind == 'database_form':
+                return _database_form(environ, start_response, options, path)
             return _xmlrpc(environ, start_response, options, service_name, kind == 'legacy')
         if kind in ('health', 'root'):
             if method not in ('GET', 'HEAD'):
