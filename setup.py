@@ -17,8 +17,9 @@ setup(
     long_description_content_type='text/markdown',
     license='LGPL-3.0-or-later',
     python_requires='>=3.9',
-    packages=find_packages(include=['openerp_lite', 'openerp_lite.*',
-                                    'server_adapters', 'server_adapters.*']),
+    packages=find_packages(
+        include=['openerp_lite', 'openerp_lite.*', 'server_adapters', 'server_adapters.*']
+    ),
     include_package_data=True,
     install_requires=[
         'werkzeug>=2.2',
@@ -33,8 +34,15 @@ setup(
     ],
     extras_require={
         # the published client libraries, pinned: tests/test_clients.py drives each one unchanged
-        'test': ['pytest>=7', 'hypothesis>=6', 'ruff', 'erppeek==1.7.2', 'odooly==2.6.7',
-                 'odoo-client-lib==2.0.1', 'odoorpc==0.10.1'],
+        'test': [
+            'pytest>=7',
+            'hypothesis>=6',
+            'ruff',
+            'erppeek==1.7.2',
+            'odooly==2.6.7',
+            'odoo-client-lib==2.0.1',
+            'odoorpc==0.10.1',
+        ],
     },
     entry_points={'console_scripts': ['openerp-server = openerp_lite.cli:main']},
 )

@@ -33,7 +33,7 @@ from tests.support import server as server_support  # noqa: E402
 LOGIN = 'admin'
 PASSWORD = 'bench-admin'
 BATCH = 500
-MAX_REQUESTS_PER_WORKER = 1_000_000   # a second bound, beside the duration
+MAX_REQUESTS_PER_WORKER = 1_000_000  # a second bound, beside the duration
 READ_FIELDS = ['name', 'email', 'city', 'country_id', 'is_company']
 SEARCH_READ_FIELDS = ['name', 'email', 'city', 'zip', 'country_id']
 WORKLOADS = ('read', 'search_read', 'create', 'write')
@@ -42,6 +42,7 @@ CITIES = ['Brussels', 'Paris', 'Berlin', 'London', 'Gent', 'Lyon', 'Zurich', 'Ta
 
 
 # -- clients ---------------------------------------------------------------------------------------
+
 
 class XmlRpcClient:
     def __init__(self, url, db, uid):
@@ -62,9 +63,18 @@ class JsonRpcClient:
 
     def call(self, model, method, args, kwargs=None):
         self.request_id += 1
-        body = json.dumps({'jsonrpc': '2.0', 'method': 'call', 'id': self.request_id, 'params': {
-            'service': 'object', 'method': 'execute_kw',
-            'args': [self.db, self.uid, PASSWORD, model, method, args, kwargs or {}]}})
+        body = json.dumps(
+            {
+                'jsonrpc': '2.0',
+                'method': 'call',
+                'id': self.request_id,
+                'params': {
+                    'service': 'object',
+                    'method': 'execute_kw',
+                    'args': [self.db, self.uid, PASSWORD, model, method, args, kwargs or {}],
+                },
+            }
+        )
         try:
             self.conn.request('POST', '/jsonrpc', body, {'Content-Type': 'application/json'})
             reply = json.loads(self.conn.getresponse().read())
@@ -85,12 +95,28 @@ def make_request(workload, ids, rng, counter):
     if workload == 'read':
         return 'read', [[rng.choice(ids)]], {'fields': READ_FIELDS}
     if workload == 'search_read':
-        return 'search_read', [[('customer', '=', True)]], {
-            'fields': SEARCH_READ_FIELDS, 'offset': rng.randrange(0, max(1, len(ids) - 160)),
-            'limit': 80, 'order': 'id'}
+        return (
+            'search_read',
+            [[('customer', '=', True)]],
+            {
+                'fields': SEARCH_READ_FIELDS,
+                'offset': rng.randrange(0, max(1, len(ids) - 160)),
+                'limit': 80,
+                'order': 'id',
+            },
+        )
     if workload == 'create':
-        return 'create', [{'name': 'Bench %d-%d' % (os.getpid(), counter), 'city': rng.choice(CITIES),
-                           'email': 'bench%d@example.com' % counter}], {}
+        return (
+            'create',
+            [
+                {
+                    'name': 'Bench %d-%d' % (os.getpid(), counter),
+                    'city': rng.choice(CITIES),
+                    'email': 'bench%d@example.com' % counter,
+                }
+            ],
+            {},
+        )
     if workload == 'write':
         return 'write', [[rng.choice(ids)], {'city': rng.choice(CITIES), 'ref': str(counter)}], {}
     if workload == 'write_value':
@@ -99,6 +125,7 @@ def make_request(workload, ids, rng, counter):
 
 
 # -- workers ---------------------------------------------------------------------------------------
+
 
 def worker(protocol, workload, url, db, uid, ids, seconds, ready, go, results, model='res.partner'):
     """One client process: warm up, wait for ``go``, call for ``seconds``, report latencies."""
@@ -140,9 +167,12 @@ def run_workload(protocol, workload, url, db, uid, ids, seconds, clients, model=
     readies = []
     for index in range(clients):
         ready = ctx.Event()
-        chunk = ids[index::clients] or ids   # disjoint rows per writer: no lock waits measured
-        proc = ctx.Process(target=worker, args=(protocol, workload, url, db, uid, chunk, seconds,
-                                                ready, go, results, model), daemon=True)
+        chunk = ids[index::clients] or ids  # disjoint rows per writer: no lock waits measured
+        proc = ctx.Process(
+            target=worker,
+            args=(protocol, workload, url, db, uid, chunk, seconds, ready, go, results, model),
+            daemon=True,
+        )
         proc.start()
         processes.append(proc)
         readies.append(ready)
@@ -180,13 +210,20 @@ def percentile(sorted_values, fraction):
 
 def summarize(workload, protocol, latencies, errors, elapsed, first_error):
     latencies.sort()
-    return {'workload': workload, 'protocol': protocol,
-            'rps': len(latencies) / elapsed if elapsed else 0.0,
-            'p50': percentile(latencies, 0.50) * 1000, 'p99': percentile(latencies, 0.99) * 1000,
-            'requests': len(latencies), 'errors': errors, 'first_error': first_error}
+    return {
+        'workload': workload,
+        'protocol': protocol,
+        'rps': len(latencies) / elapsed if elapsed else 0.0,
+        'p50': percentile(latencies, 0.50) * 1000,
+        'p99': percentile(latencies, 0.99) * 1000,
+        'requests': len(latencies),
+        'errors': errors,
+        'first_error': first_error,
+    }
 
 
 # -- set-up ----------------------------------------------------------------------------------------
+
 
 def populate(url, db, uid, count):
     """Create ``count`` partners in batches; returns their ids."""
@@ -195,23 +232,44 @@ def populate(url, db, uid, count):
     rng = random.Random(7)
     ids = []
     for start in range(0, count, BATCH):
-        batch = [{'name': 'Partner %05d' % n, 'email': 'p%05d@example.com' % n,
-                  'city': rng.choice(CITIES), 'zip': '%05d' % rng.randrange(100000),
-                  'country_id': rng.choice(countries) if countries else False,
-                  'is_company': n % 10 == 0, 'customer': n % 3 != 0}
-                 for n in range(start, min(count, start + BATCH))]
+        batch = [
+            {
+                'name': 'Partner %05d' % n,
+                'email': 'p%05d@example.com' % n,
+                'city': rng.choice(CITIES),
+                'zip': '%05d' % rng.randrange(100000),
+                'country_id': rng.choice(countries) if countries else False,
+                'is_company': n % 10 == 0,
+                'customer': n % 3 != 0,
+            }
+            for n in range(start, min(count, start + BATCH))
+        ]
         ids.extend(client.call('res.partner', 'create', [batch]))
     return ids
 
 
 def print_table(rows, out=sys.stdout):
     header = ('workload', 'protocol', 'requests/s', 'p50 ms', 'p99 ms', 'requests', 'errors')
-    lines = [header] + [(r['workload'], r['protocol'], '%.0f' % r['rps'], '%.2f' % r['p50'],
-                         '%.2f' % r['p99'], str(r['requests']), str(r['errors'])) for r in rows]
+    lines = [header] + [
+        (
+            r['workload'],
+            r['protocol'],
+            '%.0f' % r['rps'],
+            '%.2f' % r['p50'],
+            '%.2f' % r['p99'],
+            str(r['requests']),
+            str(r['errors']),
+        )
+        for r in rows
+    ]
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     for number, line in enumerate(lines):
-        out.write('  '.join(cell.ljust(w) if i < 2 else cell.rjust(w)
-                            for i, (cell, w) in enumerate(zip(line, widths))).rstrip() + '\n')
+        out.write(
+            '  '.join(
+                cell.ljust(w) if i < 2 else cell.rjust(w) for i, (cell, w) in enumerate(zip(line, widths))
+            ).rstrip()
+            + '\n'
+        )
         if number == 0:
             out.write('  '.join('-' * w for w in widths) + '\n')
     for row in rows:
@@ -241,11 +299,14 @@ def main(argv=None):
     created = False
     try:
         server = server_support.start_server(pg, timeout=60)
-        print('server pid %d on %s, PostgreSQL %s (%s)' % (
-            server.pid, server.url, pg['host'], pgsupport.kind(pg)), flush=True)
+        print(
+            'server pid %d on %s, PostgreSQL %s (%s)'
+            % (server.pid, server.url, pg['host'], pgsupport.kind(pg)),
+            flush=True,
+        )
         dbservice = server.xmlrpc('db')
         started = time.perf_counter()
-        created = True   # from here on, drop it even if the creation fails half-way
+        created = True  # from here on, drop it even if the creation fails half-way
         dbservice.create_database(server.admin_passwd, db, False, 'en_US', PASSWORD)
         uid = server.xmlrpc('common').authenticate(db, LOGIN, PASSWORD, {})
         if not uid:
@@ -257,11 +318,14 @@ def main(argv=None):
         rows = []
         for workload in workloads:
             for protocol in protocols:
-                rows.append(run_workload(protocol, workload, server.url, db, uid, ids,
-                                         args.seconds, args.clients))
+                rows.append(
+                    run_workload(protocol, workload, server.url, db, uid, ids, args.seconds, args.clients)
+                )
                 print('  %s/%s done' % (workload, protocol), flush=True)
-        print('\n%d client processes, %.0fs per row, %d partners, threaded server\n'
-              % (args.clients, args.seconds, args.partners))
+        print(
+            '\n%d client processes, %.0fs per row, %d partners, threaded server\n'
+            % (args.clients, args.seconds, args.partners)
+        )
         print_table(rows)
         return 0 if all(row['errors'] == 0 for row in rows) else 1
     finally:
@@ -273,7 +337,7 @@ def main(argv=None):
                     print('could not drop %s through the server: %r' % (db, exc), file=sys.stderr)
             server.stop()
         if created:
-            pgsupport.drop_database(pg, db)   # no-op when the server dropped it already
+            pgsupport.drop_database(pg, db)  # no-op when the server dropped it already
         pgsupport.stop_embedded()
 
 

@@ -53,10 +53,13 @@ def main(argv=None):
     parser.add_argument('--clients', type=int, default=4, help='client processes')
     parser.add_argument('--workers', type=int, default=2, help='gunicorn workers')
     args = parser.parse_args(argv)
-    if not (0 < args.seconds <= 120 and 0 < args.rounds <= 20 and 0 < args.clients <= 32
-            and 0 < args.workers <= 16):
-        parser.error('--seconds in (0, 120], --rounds in [1, 20], --clients in [1, 32], '
-                     '--workers in [1, 16]')
+    if not (
+        0 < args.seconds <= 120
+        and 0 < args.rounds <= 20
+        and 0 < args.clients <= 32
+        and 0 < args.workers <= 16
+    ):
+        parser.error('--seconds in (0, 120], --rounds in [1, 20], --clients in [1, 32], --workers in [1, 16]')
     pg = pgsupport.params()
     db = 'bench_%s' % uuid.uuid4().hex[:10]
     server = None
@@ -68,26 +71,43 @@ def main(argv=None):
 
         def call(model, method, *call_args):
             return objects.execute_kw(db, uid, PASSWORD, model, method, list(call_args))
+
         call('ir.module.module', 'update_list')
-        call('ir.module.module', 'button_immediate_install',
-             call('ir.module.module', 'search', [('name', '=', 'bench_tools')]))
-        rows = {model: call(model, 'create', [{'name': 'row %d' % n, 'value': 0}
-                                              for n in range(ROWS_PER_CLIENT * args.clients)])
-                for model in MODELS}
+        call(
+            'ir.module.module',
+            'button_immediate_install',
+            call('ir.module.module', 'search', [('name', '=', 'bench_tools')]),
+        )
+        rows = {
+            model: call(
+                model,
+                'create',
+                [{'name': 'row %d' % n, 'value': 0} for n in range(ROWS_PER_CLIENT * args.clients)],
+            )
+            for model in MODELS
+        }
         rates = {model: [] for model in MODELS}
         p50s = {model: [] for model in MODELS}
         p99s = {model: [] for model in MODELS}
         retries = {model: 0 for model in MODELS}
         writes = {model: 0 for model in MODELS}
         errors = 0
-        print('gunicorn %d workers, %d clients, %.0fs rounds' % (args.workers, args.clients,
-                                                                 args.seconds))
+        print('gunicorn %d workers, %d clients, %.0fs rounds' % (args.workers, args.clients, args.seconds))
         print('round  model                 writes/s  p50 ms  p99 ms  re-runs  errors')
         for round_no in range(1, args.rounds + 1):
-            for model in (MODELS if round_no % 2 else tuple(reversed(MODELS))):
+            for model in MODELS if round_no % 2 else tuple(reversed(MODELS)):
                 before = _retries(server, db, uid, args.workers)
-                row = run_workload('xmlrpc', 'write_value', server.url, db, uid, rows[model],
-                                   args.seconds, args.clients, model=model)
+                row = run_workload(
+                    'xmlrpc',
+                    'write_value',
+                    server.url,
+                    db,
+                    uid,
+                    rows[model],
+                    args.seconds,
+                    args.clients,
+                    model=model,
+                )
                 after = _retries(server, db, uid, args.workers)
                 moved = sum(after[pid] - before.get(pid, 0) for pid in after)
                 rates[model].append(row['rps'])
@@ -96,19 +116,29 @@ def main(argv=None):
                 retries[model] += moved
                 writes[model] += row['requests']
                 errors += row['errors']
-                print('%5d  %-20s  %8.0f  %6.2f  %6.2f  %7d  %6d' % (
-                    round_no, model, row['rps'], row['p50'], row['p99'], moved, row['errors']),
-                    flush=True)
+                print(
+                    '%5d  %-20s  %8.0f  %6.2f  %6.2f  %7d  %6d'
+                    % (round_no, model, row['rps'], row['p50'], row['p99'], moved, row['errors']),
+                    flush=True,
+                )
         plain, signalling = (statistics.median(rates[m]) for m in MODELS)
         print('\nmedian writes/s:  plain %.0f, signalling %.0f' % (plain, signalling))
-        print('median p50 ms:    plain %.2f, signalling %.2f' % tuple(
-            statistics.median(p50s[m]) for m in MODELS))
-        print('median p99 ms:    plain %.2f, signalling %.2f' % tuple(
-            statistics.median(p99s[m]) for m in MODELS))
-        print('calls run again per 1,000 writes: plain %.1f, signalling %.1f' % tuple(
-            1000.0 * retries[m] / writes[m] if writes[m] else float('nan') for m in MODELS))
-        print('ratio signalling / plain writes/s (%d clients, %d workers): %.3f'
-              % (args.clients, args.workers, signalling / plain if plain else float('nan')))
+        print(
+            'median p50 ms:    plain %.2f, signalling %.2f'
+            % tuple(statistics.median(p50s[m]) for m in MODELS)
+        )
+        print(
+            'median p99 ms:    plain %.2f, signalling %.2f'
+            % tuple(statistics.median(p99s[m]) for m in MODELS)
+        )
+        print(
+            'calls run again per 1,000 writes: plain %.1f, signalling %.1f'
+            % tuple(1000.0 * retries[m] / writes[m] if writes[m] else float('nan') for m in MODELS)
+        )
+        print(
+            'ratio signalling / plain writes/s (%d clients, %d workers): %.3f'
+            % (args.clients, args.workers, signalling / plain if plain else float('nan'))
+        )
         return 0 if errors == 0 else 1
     finally:
         if server is not None:

@@ -53,20 +53,28 @@ def main(argv=None):
         errors = 0
         print('round  mode       requests/s  p50 ms  p99 ms  errors')
         for round_no in range(1, args.rounds + 1):
-            for mode in (MODES if round_no % 2 else tuple(reversed(MODES))):
-                row = run_workload(args.protocol, 'read', servers[mode].url, db, uid, ids,
-                                   args.seconds, args.clients)
+            for mode in MODES if round_no % 2 else tuple(reversed(MODES)):
+                row = run_workload(
+                    args.protocol, 'read', servers[mode].url, db, uid, ids, args.seconds, args.clients
+                )
                 rates[mode].append(row['rps'])
                 p50s[mode].append(row['p50'])
                 errors += row['errors']
-                print('%5d  %-9s  %10.0f  %6.2f  %6.2f  %6d' % (
-                    round_no, mode, row['rps'], row['p50'], row['p99'], row['errors']), flush=True)
+                print(
+                    '%5d  %-9s  %10.0f  %6.2f  %6.2f  %6d'
+                    % (round_no, mode, row['rps'], row['p50'], row['p99'], row['errors']),
+                    flush=True,
+                )
         stateful, stateless = (statistics.median(rates[m]) for m in MODES)
         print('\nmedian requests/s: stateful %.0f, stateless %.0f' % (stateful, stateless))
-        print('median p50 ms:     stateful %.2f, stateless %.2f' % tuple(
-            statistics.median(p50s[m]) for m in MODES))
-        print('ratio stateless / stateful on read (%s, %d clients): %.3f  (goal >= 0.95)'
-              % (args.protocol, args.clients, stateless / stateful if stateful else float('nan')))
+        print(
+            'median p50 ms:     stateful %.2f, stateless %.2f'
+            % tuple(statistics.median(p50s[m]) for m in MODES)
+        )
+        print(
+            'ratio stateless / stateful on read (%s, %d clients): %.3f  (goal >= 0.95)'
+            % (args.protocol, args.clients, stateless / stateful if stateful else float('nan'))
+        )
         return 0 if errors == 0 else 1
     finally:
         for server in servers.values():

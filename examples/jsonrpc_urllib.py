@@ -19,10 +19,15 @@ _ids = itertools.count(1)
 
 def call(service, method, *args):
     """One JSON-RPC call; a server error raises RuntimeError with the server's message."""
-    payload = {'jsonrpc': '2.0', 'method': 'call', 'id': next(_ids),
-               'params': {'service': service, 'method': method, 'args': list(args)}}
-    request = urllib.request.Request(url + '/jsonrpc', json.dumps(payload).encode(),
-                                     {'Content-Type': 'application/json'})
+    payload = {
+        'jsonrpc': '2.0',
+        'method': 'call',
+        'id': next(_ids),
+        'params': {'service': service, 'method': method, 'args': list(args)},
+    }
+    request = urllib.request.Request(
+        url + '/jsonrpc', json.dumps(payload).encode(), {'Content-Type': 'application/json'}
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         reply = json.load(response)
     if 'error' in reply:
@@ -34,10 +39,10 @@ print('server', call('common', 'version')['server_version'])
 uid = call('common', 'login', db, login, password)
 if not uid:
     sys.exit('wrong login or password')
-partner_id = call('object', 'execute_kw', db, uid, password, 'res.partner', 'create',
-                  [{'name': 'Example (JSON-RPC)'}])
-print(call('object', 'execute_kw', db, uid, password, 'res.partner', 'read',
-           [[partner_id], ['name']]))
+partner_id = call(
+    'object', 'execute_kw', db, uid, password, 'res.partner', 'create', [{'name': 'Example (JSON-RPC)'}]
+)
+print(call('object', 'execute_kw', db, uid, password, 'res.partner', 'read', [[partner_id], ['name']]))
 call('object', 'execute_kw', db, uid, password, 'res.partner', 'unlink', [[partner_id]])
 try:
     call('object', 'execute_kw', db, uid, password, 'no.such.model', 'search', [[]])

@@ -13,8 +13,9 @@ db = db or os.environ.get('OPENERP_DB', 'demo')
 login, password = login or 'admin', password or 'admin'
 
 parts = urllib.parse.urlsplit(url)
-conn = odoolib.get_connection(hostname=parts.hostname, port=parts.port or 8069, database=db,
-                              login=login, password=password)
+conn = odoolib.get_connection(
+    hostname=parts.hostname, port=parts.port or 8069, database=db, login=login, password=password
+)
 partners = conn.get_model('res.partner')
 partner_id = partners.create({'name': 'Example (odoolib)'})
 print(partners.read(partner_id, ['name']))

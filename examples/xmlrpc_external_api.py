@@ -21,12 +21,20 @@ if not uid:
 models = xmlrpc.client.ServerProxy(url + '/xmlrpc/2/object')
 
 partner_id = models.execute_kw(db, uid, password, 'res.partner', 'create', [{'name': 'Example (xmlrpc/2)'}])
-rows = models.execute_kw(db, uid, password, 'res.partner', 'search_read',
-                         [[['id', '=', partner_id]]], {'fields': ['name'], 'limit': 5})
+rows = models.execute_kw(
+    db,
+    uid,
+    password,
+    'res.partner',
+    'search_read',
+    [[['id', '=', partner_id]]],
+    {'fields': ['name'], 'limit': 5},
+)
 print(rows)
 models.execute_kw(db, uid, password, 'res.partner', 'write', [[partner_id], {'city': 'Namur'}])
-fields = models.execute_kw(db, uid, password, 'res.partner', 'fields_get', [],
-                           {'attributes': ['string', 'type']})
+fields = models.execute_kw(
+    db, uid, password, 'res.partner', 'fields_get', [], {'attributes': ['string', 'type']}
+)
 print(len(fields), 'fields on res.partner')
 models.execute_kw(db, uid, password, 'res.partner', 'unlink', [[partner_id]])
 print('ok')

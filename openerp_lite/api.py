@@ -4,5 +4,16 @@ from .orm.api import constrains, depends, model, model_create_multi, multi, onch
 from .orm.environment import Environment
 from .orm.rpc import rpc
 
-__all__ = ['Environment', 'constrains', 'depends', 'model', 'model_create_multi', 'multi', 'onchange', 'one',
-           'private', 'returns', 'rpc']
+__all__ = [
+    'Environment',
+    'constrains',
+    'depends',
+    'model',
+    'model_create_multi',
+    'multi',
+    'onchange',
+    'one',
+    'private',
+    'returns',
+    'rpc',
+]

@@ -15,8 +15,10 @@ from . import sql_db
 
 MARK = 'openerp-lite'
 
-_MARKED = ("SELECT d.datname FROM pg_database d WHERE d.datallowconn AND NOT d.datistemplate "
-           "AND shobj_description(d.oid, 'pg_database') = %s")
+_MARKED = (
+    'SELECT d.datname FROM pg_database d WHERE d.datallowconn AND NOT d.datistemplate '
+    "AND shobj_description(d.oid, 'pg_database') = %s"
+)
 
 
 def is_marked(dbname):
@@ -36,5 +38,6 @@ def marked_databases(owned_only=True):
 
 def mark(dbname):
     """Mark ``dbname`` as an openerp-lite database (the connecting role must own it)."""
-    sql_db.admin_query(sql.SQL('COMMENT ON DATABASE {} IS {}').format(
-        sql.Identifier(dbname), sql.Literal(MARK)))
+    sql_db.admin_query(
+        sql.SQL('COMMENT ON DATABASE {} IS {}').format(sql.Identifier(dbname), sql.Literal(MARK))
+    )

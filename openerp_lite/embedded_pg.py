@@ -59,7 +59,8 @@ def _import_pgserver():
     except ImportError as error:
         raise EmbeddedPostgresError(
             'The embedded PostgreSQL needs the Python package "pgserver" (pip install pgserver), '
-            'or configure an existing server with --db_host/--db_port: %s' % error) from None
+            'or configure an existing server with --db_host/--db_port: %s' % error
+        ) from None
     return pgserver, postgres_server
 
 
@@ -70,6 +71,7 @@ def pg_bin_dir():
     except EmbeddedPostgresError:
         return None
     from pgserver._commands import POSTGRES_BIN_PATH
+
     return str(POSTGRES_BIN_PATH) if POSTGRES_BIN_PATH.is_dir() else None
 
 
@@ -90,7 +92,7 @@ class EmbeddedPostgres:
         self._owner_pid = None
         self._system_user = None
         self._params = None
-        self._started = False       # True when our start() launched the postmaster
+        self._started = False  # True when our start() launched the postmaster
         self._atexit_registered = False
 
     # -- state ---------------------------------------------------------------------------------
@@ -121,10 +123,11 @@ class EmbeddedPostgres:
         already_running = not fresh and self.is_running()
         try:
             server = postgres_server.PostgresServer(self.pgdata, cleanup_mode=None)
-        except (subprocess.CalledProcessError, subprocess.TimeoutExpired, AssertionError,
-                OSError) as error:
-            raise EmbeddedPostgresError('Could not start the embedded PostgreSQL in %s: %s (see %s)'
-                                        % (self.pgdata, error, self.pgdata / 'log')) from None
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired, AssertionError, OSError) as error:
+            raise EmbeddedPostgresError(
+                'Could not start the embedded PostgreSQL in %s: %s (see %s)'
+                % (self.pgdata, error, self.pgdata / 'log')
+            ) from None
         # pgserver's exit hook counts handles per pid in a file; we stop explicitly instead, so a
         # forked worker's exit can never reach that code.
         atexit.unregister(server._cleanup)
@@ -139,12 +142,21 @@ class EmbeddedPostgres:
             atexit.register(self._stop_at_exit)
             self._atexit_registered = True
         if already_running:
-            _logger.info('embedded PostgreSQL already running in %s (socket folder %s, pid %s): '
-                         'using it, and leaving it running at exit', self.pgdata, host, info.pid)
+            _logger.info(
+                'embedded PostgreSQL already running in %s (socket folder %s, pid %s): '
+                'using it, and leaving it running at exit',
+                self.pgdata,
+                host,
+                info.pid,
+            )
         else:
-            _logger.info('embedded PostgreSQL %s in %s (socket folder %s, pid %s)',
-                         'initialised and started' if fresh else 'started', self.pgdata, host,
-                         info.pid)
+            _logger.info(
+                'embedded PostgreSQL %s in %s (socket folder %s, pid %s)',
+                'initialised and started' if fresh else 'started',
+                self.pgdata,
+                host,
+                info.pid,
+            )
         return dict(self._params)
 
     def stop(self, force=False):
@@ -165,14 +177,20 @@ class EmbeddedPostgres:
             return
         process = info.process
         import psutil
+
         try:
             children = process.children(recursive=True)
         except psutil.Error:  # the process went away between the two calls
             children = []
         from pgserver._commands import pg_ctl
+
         try:
-            pg_ctl(['-w', '-t', str(STOP_TIMEOUT), '-m', 'fast', 'stop'], pgdata=self.pgdata,
-                   user=self._system_user, timeout=STOP_TIMEOUT + 5)
+            pg_ctl(
+                ['-w', '-t', str(STOP_TIMEOUT), '-m', 'fast', 'stop'],
+                pgdata=self.pgdata,
+                user=self._system_user,
+                timeout=STOP_TIMEOUT + 5,
+            )
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
             _logger.warning('pg_ctl stop failed (%s); terminating the embedded PostgreSQL', error)
             self._terminate([process] + children)
@@ -182,6 +200,7 @@ class EmbeddedPostgres:
     @staticmethod
     def _terminate(processes):
         import psutil
+
         for proc in processes:
             try:
                 proc.terminate()
@@ -191,6 +210,7 @@ class EmbeddedPostgres:
     @staticmethod
     def _wait_gone(processes, timeout=10.0):
         import psutil
+
         _gone, alive = psutil.wait_procs(processes, timeout=timeout)
         for proc in alive:
             try:
@@ -212,6 +232,7 @@ class EmbeddedPostgres:
 def wait_until_ready(params, timeout=10.0):
     """Wait until the server of ``params`` accepts connections (True) or ``timeout`` passes."""
     import psycopg2
+
     deadline = time.monotonic() + timeout
     while True:
         try:

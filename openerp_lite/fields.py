@@ -17,6 +17,21 @@ from .orm.fields_basic import (
 )
 from .orm.fields_relational import Many2many, Many2one, One2many
 
-__all__ = ['Binary', 'Boolean', 'Char', 'Date', 'Datetime', 'Field', 'Float', 'Html', 'Image', 'Integer',
+__all__ = [
+    'Binary',
+    'Boolean',
+    'Char',
+    'Date',
+    'Datetime',
+    'Field',
+    'Float',
+    'Html',
+    'Image',
+    'Integer',
     'Many2many',
-    'Many2one', 'Monetary', 'One2many', 'Selection', 'Text']
+    'Many2one',
+    'Monetary',
+    'One2many',
+    'Selection',
+    'Text',
+]

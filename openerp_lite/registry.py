@@ -36,19 +36,25 @@ _logger = logging.getLogger(__name__)
 
 #: every cache kind a registry holds; each has its own signal so that clearing one kind does not
 #: cold-start the others everywhere
-CACHE_KINDS = ('access', 'rules', 'groups', 'credentials', 'xmlid', 'config', 'precision',
-               'sessions')
+CACHE_KINDS = ('access', 'rules', 'groups', 'credentials', 'xmlid', 'config', 'precision', 'sessions')
 SIGNAL_KINDS = ('registry',) + CACHE_KINDS
 
-_settings = {'transient_age_limit': 1.0, 'transient_count_limit': 0, 'test_enable': False,
-             'mode': 'stateless'}
+_settings = {
+    'transient_age_limit': 1.0,
+    'transient_count_limit': 0,
+    'test_enable': False,
+    'mode': 'stateless',
+}
 
 
 def configure(options):
     """Registry-wide settings from the server options (called by ``main``)."""
-    _settings.update(transient_age_limit=options.transient_age_limit,
-                     transient_count_limit=options.transient_count_limit,
-                     test_enable=options.test_enable, mode=options.mode)
+    _settings.update(
+        transient_age_limit=options.transient_age_limit,
+        transient_count_limit=options.transient_count_limit,
+        test_enable=options.test_enable,
+        mode=options.mode,
+    )
 
 
 def stateless():
@@ -199,8 +205,9 @@ class Registry:
             return self
         current = read_signals(cr)
         self._remember_seen(cr, current)
-        if current['registry'] != self.signal_versions.get('registry') or \
-                current[signals.IDENTITY] != self.signal_versions.get(signals.IDENTITY):
+        if current['registry'] != self.signal_versions.get('registry') or current[
+            signals.IDENTITY
+        ] != self.signal_versions.get(signals.IDENTITY):
             return self._reload(current, cr)
         for kind in CACHE_KINDS:
             if current[kind] != self.signal_versions.get(kind):
@@ -228,6 +235,7 @@ class Registry:
 
         def own_bumps():
             return len(getattr(cr, 'transaction_data', _NO_DATA).get('pending_signals') or ())
+
         signals.guard(cr, expected, SIGNAL_KINDS, own_bumps)
         return self
 
@@ -249,13 +257,19 @@ class Registry:
         with self._reload_lock:
             registry = Registry._registries.get(self.dbname)
             # another thread already reloaded, for this change or a later one: counters only grow
-            if registry is not None and registry is not self and \
-                    registry.signal_versions.get(signals.IDENTITY) == seen[signals.IDENTITY] and \
-                    registry.signal_versions.get('registry', -1) >= seen['registry']:
+            if (
+                registry is not None
+                and registry is not self
+                and registry.signal_versions.get(signals.IDENTITY) == seen[signals.IDENTITY]
+                and registry.signal_versions.get('registry', -1) >= seen['registry']
+            ):
                 return registry
             if seen[signals.IDENTITY] != self.signal_versions.get(signals.IDENTITY):
-                _logger.info('database %s is not the one this process loaded (dropped and created '
-                             'again, restored): reloading', self.dbname)
+                _logger.info(
+                    'database %s is not the one this process loaded (dropped and created '
+                    'again, restored): reloading',
+                    self.dbname,
+                )
             else:
                 _logger.info('registry of %s changed in another process: reloading', self.dbname)
             return Registry.new(self.dbname, seen=seen, cr=cr)
@@ -274,8 +288,9 @@ class Registry:
             return registry
 
     @classmethod
-    def new(cls, dbname, install=(), upgrade=(), uninstall=(), demo=None, update_list=False,
-            seen=None, cr=None):
+    def new(
+        cls, dbname, install=(), upgrade=(), uninstall=(), demo=None, update_list=False, seen=None, cr=None
+    ):
         """Build a fresh registry (installing/upgrading/uninstalling modules on the way) and make
         it current once its transaction has committed; other processes follow on their next call.
 
@@ -285,20 +300,28 @@ class Registry:
         """
         changing = bool(install or upgrade or uninstall)
         if cr is not None and (changing or update_list or seen is None):
-            raise ValueError('only a reload may borrow the caller\'s cursor')
+            raise ValueError("only a reload may borrow the caller's cursor")
         with cls._lock:
             registry = cls(dbname)
-            with (contextlib.nullcontext(cr) if cr is not None else sql_db.cursor(dbname)) as cr:
+            with contextlib.nullcontext(cr) if cr is not None else sql_db.cursor(dbname) as cr:
                 if not loading.is_initialized(cr):
-                    raise UserError('Database %s is not an openerp-lite database (base is not '
-                                    'installed).' % dbname)
+                    raise UserError(
+                        'Database %s is not an openerp-lite database (base is not installed).' % dbname
+                    )
                 if seen is None:
                     # a database of an earlier version gets the server tables it lacks; only
                     # reads when they are there (many processes loading at once)
                     server_tables.ensure(cr, signals.rows(SIGNAL_KINDS))
                 registry.signal_versions = dict(seen) if seen else read_signals(cr)
-                loading.load_modules(registry, cr, install=install, upgrade=upgrade,
-                                     uninstall=uninstall, demo=demo, update_list=update_list)
+                loading.load_modules(
+                    registry,
+                    cr,
+                    install=install,
+                    upgrade=upgrade,
+                    uninstall=uninstall,
+                    demo=demo,
+                    update_list=update_list,
+                )
                 if changing:
                     # every process must reload and forget its caches: signalled with the
                     # change, in the loading transaction
@@ -311,8 +334,12 @@ class Registry:
                 with sql_db.cursor(dbname) as cr:
                     loading.load_modules(registry, cr)
             cls._registries[dbname] = registry
-            _logger.info('registry of %s loaded: %d modules, %d models', dbname,
-                         len(registry.loaded_modules), len(registry.models))
+            _logger.info(
+                'registry of %s loaded: %d modules, %d models',
+                dbname,
+                len(registry.loaded_modules),
+                len(registry.models),
+            )
             return registry
 
     def signal_everything(self, cr):
@@ -360,8 +387,7 @@ class Registry:
         """Install/upgrade/uninstall modules once the current transaction has committed, in a
         transaction of its own; the new registry replaces this one only if that succeeds."""
         dbname = self.dbname
-        cr.after_commit(lambda: Registry.new(dbname, install=install, upgrade=upgrade,
-                                             uninstall=uninstall))
+        cr.after_commit(lambda: Registry.new(dbname, install=install, upgrade=upgrade, uninstall=uninstall))
 
     @classmethod
     def delete(cls, dbname):
@@ -374,8 +400,9 @@ class Registry:
             cls._registries.clear()
 
 
-def create_database_schema(dbname, demo=False, lang='en_US', login='admin', password='admin',
-                           country_code=None):
+def create_database_schema(
+    dbname, demo=False, lang='en_US', login='admin', password='admin', country_code=None
+):
     """Install ``base`` into a new empty database, set up its admin user and the server's own
     tables, and mark the database as openerp-lite's (``catalog``)."""
     with Registry._lock:
@@ -383,8 +410,9 @@ def create_database_schema(dbname, demo=False, lang='en_US', login='admin', pass
         with sql_db.cursor(dbname) as cr:
             server_tables.ensure(cr, signals.rows(SIGNAL_KINDS))
             registry.signal_versions = read_signals(cr)
-            loading.init_database(registry, cr, demo=demo, lang=lang, login=login,
-                                  password=password, country_code=country_code)
+            loading.init_database(
+                registry, cr, demo=demo, lang=lang, login=login, password=password, country_code=country_code
+            )
         catalog.mark(dbname)
         Registry._registries[dbname] = registry
     return True

@@ -16,8 +16,10 @@ SIGNAL_TABLE = 'openerp_lite_signal'
 SESSION_TABLE = 'web_session'
 FAILURE_TABLE = 'auth_failure'
 
-SIGNAL_DDL = ('CREATE TABLE IF NOT EXISTS %s (kind varchar PRIMARY KEY, version bigint NOT NULL '
-              'DEFAULT 0)' % SIGNAL_TABLE)
+SIGNAL_DDL = (
+    'CREATE TABLE IF NOT EXISTS %s (kind varchar PRIMARY KEY, version bigint NOT NULL '
+    'DEFAULT 0)' % SIGNAL_TABLE
+)
 
 SESSION_DDL = """
 CREATE TABLE IF NOT EXISTS %s (
@@ -34,7 +36,8 @@ CREATE INDEX IF NOT EXISTS web_session_last_seen_idx ON %s (last_seen);
 """ % (SESSION_TABLE, SESSION_TABLE)
 
 #: ``key``: a login (or ``#<uid>`` for a uid that has none); ``source``: the client address
-FAILURE_DDL = """
+FAILURE_DDL = (
+    """
 CREATE TABLE IF NOT EXISTS %s (
     key           varchar NOT NULL,
     source        varchar NOT NULL,
@@ -43,7 +46,9 @@ CREATE TABLE IF NOT EXISTS %s (
     blocked_until timestamptz,
     PRIMARY KEY (key, source)
 )
-""" % FAILURE_TABLE
+"""
+    % FAILURE_TABLE
+)
 
 TABLES = ((SIGNAL_TABLE, SIGNAL_DDL), (SESSION_TABLE, SESSION_DDL), (FAILURE_TABLE, FAILURE_DDL))
 #: tables of earlier versions that these replace
@@ -52,8 +57,10 @@ OBSOLETE = ('login_failure',)
 
 def missing(cr):
     """Names of the server tables the database of ``cr`` lacks (one read-only query)."""
-    cr.execute('SELECT name FROM unnest(%s::text[]) AS name WHERE to_regclass(name) IS NULL',
-               ([name for name, _ddl in TABLES],))
+    cr.execute(
+        'SELECT name FROM unnest(%s::text[]) AS name WHERE to_regclass(name) IS NULL',
+        ([name for name, _ddl in TABLES],),
+    )
     return [row[0] for row in cr.fetchall()]
 
 
@@ -73,5 +80,7 @@ def ensure(cr, signal_rows):
             cr.execute('DROP TABLE IF EXISTS "%s"' % name)
     cr.execute('SELECT count(*) FROM %s WHERE kind = ANY(%%s)' % SIGNAL_TABLE, (list(signal_rows),))
     if cr.fetchone()[0] < len(signal_rows):
-        cr.execute('INSERT INTO %s (kind) SELECT unnest(%%s::varchar[]) ON CONFLICT DO NOTHING'
-                   % SIGNAL_TABLE, (list(signal_rows),))
+        cr.execute(
+            'INSERT INTO %s (kind) SELECT unnest(%%s::varchar[]) ON CONFLICT DO NOTHING' % SIGNAL_TABLE,
+            (list(signal_rows),),
+        )

@@ -31,21 +31,26 @@ IDENTITY = 'identity'
 #: commit on a single row (rows ``kind``, ``kind#1`` ... ``kind#7``)
 SHARDS = 8
 
-_READ = ("SELECT split_part(kind, '#', 1), sum(version)::bigint FROM %s GROUP BY 1 "
-         "UNION ALL SELECT %%s, oid::bigint FROM pg_database WHERE datname = current_database()"
-         % TABLE)
+_READ = (
+    "SELECT split_part(kind, '#', 1), sum(version)::bigint FROM %s GROUP BY 1 "
+    'UNION ALL SELECT %%s, oid::bigint FROM pg_database WHERE datname = current_database()' % TABLE
+)
 
 # Counters only grow, and a process never knows a counter above the database's: the sums are
 # equal exactly when every counter is. A mismatch casts a word to int, the SQLSTATE
 # sql_db.GUARD_FAILED, which refuses the commit.
-_GUARD = ("SELECT (CASE WHEN (SELECT sum(version) FROM %s) = %%s AND (SELECT oid::bigint FROM "
-          "pg_database WHERE datname = current_database()) = %%s THEN '0' "
-          "ELSE 'stale signals' END)::int" % TABLE)
+_GUARD = (
+    'SELECT (CASE WHEN (SELECT sum(version) FROM %s) = %%s AND (SELECT oid::bigint FROM '
+    "pg_database WHERE datname = current_database()) = %%s THEN '0' "
+    "ELSE 'stale signals' END)::int" % TABLE
+)
 
 # the main query sees the table as it was before the CTE's update: its sum plus the row bumped
-_BUMP = ("WITH bumped AS (UPDATE %s SET version = version + 1 WHERE kind = %%s RETURNING 1) "
-         "SELECT sum(version)::bigint + (SELECT count(*) FROM bumped) FROM %s "
-         "WHERE split_part(kind, '#', 1) = %%s" % (TABLE, TABLE))
+_BUMP = (
+    'WITH bumped AS (UPDATE %s SET version = version + 1 WHERE kind = %%s RETURNING 1) '
+    'SELECT sum(version)::bigint + (SELECT count(*) FROM bumped) FROM %s '
+    "WHERE split_part(kind, '#', 1) = %%s" % (TABLE, TABLE)
+)
 _BUMP_AT_COMMIT = 'UPDATE %s SET version = version + 1 WHERE kind = ANY(%%s::varchar[])' % TABLE
 
 
@@ -92,5 +97,6 @@ def guard(cr, expected, kinds, own_bumps):
 
 def same(versions, known, kinds):
     """Whether ``versions`` read from the database match ``known`` (counters and identity)."""
-    return all(versions.get(kind, 0) == known.get(kind, 0) for kind in kinds) and \
-        versions.get(IDENTITY) == known.get(IDENTITY)
+    return all(versions.get(kind, 0) == known.get(kind, 0) for kind in kinds) and versions.get(
+        IDENTITY
+    ) == known.get(IDENTITY)

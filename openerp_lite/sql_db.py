@@ -34,15 +34,23 @@ psycopg2.extensions.register_type(psycopg2.extensions.UNICODE)
 psycopg2.extensions.register_type(psycopg2.extensions.UNICODEARRAY)
 
 #: SQLSTATEs after which the whole transaction is worth running again.
-RETRYABLE_PGCODES = frozenset((
-    psycopg2.errorcodes.SERIALIZATION_FAILURE,
-    psycopg2.errorcodes.DEADLOCK_DETECTED,
-    psycopg2.errorcodes.LOCK_NOT_AVAILABLE,
-))
+RETRYABLE_PGCODES = frozenset(
+    (
+        psycopg2.errorcodes.SERIALIZATION_FAILURE,
+        psycopg2.errorcodes.DEADLOCK_DETECTED,
+        psycopg2.errorcodes.LOCK_NOT_AVAILABLE,
+    )
+)
 
 _settings = {
-    'host': None, 'port': None, 'user': None, 'password': None,
-    'maxconn': 64, 'wait_timeout': 10.0, 'idle_timeout': 60.0, 'statement_timeout': 0.0,
+    'host': None,
+    'port': None,
+    'user': None,
+    'password': None,
+    'maxconn': 64,
+    'wait_timeout': 10.0,
+    'idle_timeout': 60.0,
+    'statement_timeout': 0.0,
     'application_name': 'openerp-lite',
 }
 _pools = {}
@@ -55,17 +63,32 @@ _process = {'budget': None, 'reaper': None}
 __all__ = ['CONNECT_TIMEOUT', 'ConnectionPool', 'Cursor', 'cursor', 'run_in_transaction']
 
 
-def configure(host=None, port=None, user=None, password=None, maxconn=64, wait_timeout=10.0,
-              idle_timeout=60.0, statement_timeout=0.0):
+def configure(
+    host=None,
+    port=None,
+    user=None,
+    password=None,
+    maxconn=64,
+    wait_timeout=10.0,
+    idle_timeout=60.0,
+    statement_timeout=0.0,
+):
     """Set the server parameters used for every later connection (called once from ``main``).
 
     ``maxconn``: connections of the whole process; ``statement_timeout``: seconds one statement
     may run (0: no limit).
     """
     close_all()
-    _settings.update(host=host or None, port=int(port) if port else None, user=user or None,
-                     password=password or None, maxconn=int(maxconn), wait_timeout=float(wait_timeout),
-                     idle_timeout=float(idle_timeout), statement_timeout=float(statement_timeout or 0))
+    _settings.update(
+        host=host or None,
+        port=int(port) if port else None,
+        user=user or None,
+        password=password or None,
+        maxconn=int(maxconn),
+        wait_timeout=float(wait_timeout),
+        idle_timeout=float(idle_timeout),
+        statement_timeout=float(statement_timeout or 0),
+    )
     _process['budget'] = None
 
 
@@ -97,8 +120,10 @@ def is_retryable(error):
 
 
 def _is_connection_lost(error):
-    return isinstance(error, (psycopg2.OperationalError, psycopg2.InterfaceError)) and \
-        getattr(error, 'pgcode', None) is None
+    return (
+        isinstance(error, (psycopg2.OperationalError, psycopg2.InterfaceError))
+        and getattr(error, 'pgcode', None) is None
+    )
 
 
 def statement_timeout():
@@ -114,7 +139,8 @@ def process_budget():
             budget = _process['budget']
             if budget is None:
                 budget = _process['budget'] = sql_pool.Budget(
-                    _settings['maxconn'], _settings['wait_timeout'], _settings['idle_timeout'])
+                    _settings['maxconn'], _settings['wait_timeout'], _settings['idle_timeout']
+                )
                 _process['reaper'] = sql_pool.Reaper(budget)
     return budget
 
@@ -318,8 +344,10 @@ class Cursor:
         self.transaction_data = {}
         self._guard = None
         self._at_commit = []
-        if self._in_transaction or self._conn.get_transaction_status() != \
-                psycopg2.extensions.TRANSACTION_STATUS_IDLE:
+        if (
+            self._in_transaction
+            or self._conn.get_transaction_status() != psycopg2.extensions.TRANSACTION_STATUS_IDLE
+        ):
             self._in_transaction = False
             self._obj.execute('ROLLBACK')
 
@@ -432,8 +460,11 @@ def admin_connection(dbname=MAINTENANCE_DB):
         with contextlib.suppress(psycopg2.Error):
             victim.close()
     try:
-        conn = psycopg2.connect(connect_timeout=CONNECT_TIMEOUT, connection_factory=_BudgetedConnection,
-                                **connection_params(dbname))
+        conn = psycopg2.connect(
+            connect_timeout=CONNECT_TIMEOUT,
+            connection_factory=_BudgetedConnection,
+            **connection_params(dbname),
+        )
     except BaseException:
         budget.release()
         raise
@@ -482,11 +513,18 @@ def run_in_transaction(dbname, work, attempts=5, max_backoff=1.0, readonly=False
                 RetryStats.exhausted += 1
                 raise ConcurrencyError(
                     'The database stayed busy with concurrent updates; gave up after %d tries (%s).'
-                    % (attempts, error.pgerror.strip() if error.pgerror else error)) from error
+                    % (attempts, error.pgerror.strip() if error.pgerror else error)
+                ) from error
             RetryStats.retries += 1
-            delay = random.uniform(0, min(max_backoff, 0.01 * 2 ** attempt))
-            _logger.info('%s on %s, retrying in %.3fs (attempt %d/%d)',
-                         psycopg2.errorcodes.lookup(error.pgcode), dbname, delay, attempt, attempts)
+            delay = random.uniform(0, min(max_backoff, 0.01 * 2**attempt))
+            _logger.info(
+                '%s on %s, retrying in %.3fs (attempt %d/%d)',
+                psycopg2.errorcodes.lookup(error.pgcode),
+                dbname,
+                delay,
+                attempt,
+                attempts,
+            )
             time.sleep(delay)
     raise AssertionError('unreachable')
 

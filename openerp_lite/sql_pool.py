@@ -51,10 +51,14 @@ class Budget:
 
     def stats(self):
         with self.cond:
-            return {'max': self.maxconn, 'open': self.open,
-                    'in_use': sum(len(pool.borrowed) for pool in self.pools),
-                    'idle': sum(len(pool.idle) for pool in self.pools),
-                    'waiting': self.waiting, 'refused': self.refused}
+            return {
+                'max': self.maxconn,
+                'open': self.open,
+                'in_use': sum(len(pool.borrowed) for pool in self.pools),
+                'idle': sum(len(pool.idle) for pool in self.pools),
+                'waiting': self.waiting,
+                'refused': self.refused,
+            }
 
     def _take_idle_elsewhere(self, pool):
         """An idle connection of another pool, removed from it (its slot is the caller's now);
@@ -84,11 +88,17 @@ class Budget:
             if remaining <= 0:
                 self.refused += 1
                 wanted = pool.dbname if pool is not None else 'the maintenance database'
-                _logger.warning('connections exhausted: %d in use in this process for %.1fs '
-                                '(%s waiting)', self.maxconn, self.wait_timeout, wanted)
-                raise TooBusy('Server too busy: all %d database connections of this process '
-                              'stayed in use for %.1f seconds (a call to %r waited); try again '
-                              'shortly.' % (self.maxconn, self.wait_timeout, wanted))
+                _logger.warning(
+                    'connections exhausted: %d in use in this process for %.1fs (%s waiting)',
+                    self.maxconn,
+                    self.wait_timeout,
+                    wanted,
+                )
+                raise TooBusy(
+                    'Server too busy: all %d database connections of this process '
+                    'stayed in use for %.1f seconds (a call to %r waited); try again '
+                    'shortly.' % (self.maxconn, self.wait_timeout, wanted)
+                )
             self.waiting += 1
             try:
                 self.cond.wait(remaining)
@@ -132,7 +142,7 @@ class ConnectionPool:
         self.budget = budget if budget is not None else Budget(maxconn, wait_timeout)
         #: ``(connection, idle since)``, oldest first
         self.idle = []
-        self.borrowed = set()      # connections (or slot tokens) handed out, by identity
+        self.borrowed = set()  # connections (or slot tokens) handed out, by identity
         self.closed = False
         self._pid = os.getpid()
         self._connect = connect
@@ -162,8 +172,7 @@ class ConnectionPool:
     def borrow(self):
         """A connection to this database, waiting up to ``wait_timeout`` for a free one."""
         if self._pid != os.getpid():
-            raise psycopg2.InterfaceError('connection pool of %r was inherited through fork'
-                                          % self.dbname)
+            raise psycopg2.InterfaceError('connection pool of %r was inherited through fork' % self.dbname)
         budget = self.budget
         with budget.cond:
             conn, victim = budget.reserve(self)
@@ -200,8 +209,12 @@ class ConnectionPool:
         discard = False
         with budget.cond:
             self.borrowed.discard(conn)
-            if keep and not self.closed and not conn.closed and \
-                    conn.get_transaction_status() == psycopg2.extensions.TRANSACTION_STATUS_IDLE:
+            if (
+                keep
+                and not self.closed
+                and not conn.closed
+                and conn.get_transaction_status() == psycopg2.extensions.TRANSACTION_STATUS_IDLE
+            ):
                 self.idle.append((conn, time.monotonic()))
             else:
                 discard = True

@@ -54,7 +54,7 @@ class TransactionCase(unittest.TestCase):
         self.registry, shared_cr = _target
         if shared_cr is None:
             self.cr = sql_db.cursor(self.registry.dbname)
-            self.addCleanup(self.cr.close)    # closing an unfinished transaction rolls it back
+            self.addCleanup(self.cr.close)  # closing an unfinished transaction rolls it back
         else:
             self.cr = shared_cr
             self._enter_savepoint(shared_cr)
@@ -96,6 +96,7 @@ class TransactionCase(unittest.TestCase):
             vars(cr).pop('orm_transaction', None)
             if saved is not None:
                 cr.orm_transaction = saved
+
         self.addCleanup(leave)
 
 
@@ -110,8 +111,9 @@ def module_test_suite(module_name):
         raise
     loader = unittest.TestLoader()
     suite = unittest.TestSuite()
-    names = sorted(name for _finder, name, _ispkg in pkgutil.iter_modules(package.__path__)
-                   if name.startswith('test'))
+    names = sorted(
+        name for _finder, name, _ispkg in pkgutil.iter_modules(package.__path__) if name.startswith('test')
+    )
     for name in names:
         suite.addTests(loader.loadTestsFromModule(importlib.import_module('%s.%s' % (package_name, name))))
     return suite
@@ -139,6 +141,10 @@ def run_module_tests(registry, module_name, cr=None, stream=None, verbosity=1):
     if result.wasSuccessful():
         _logger.info('module %s: %d tests passed', module_name, result.testsRun)
     else:
-        _logger.error('module %s: %d of %d tests failed', module_name,
-                      len(result.failures) + len(result.errors), result.testsRun)
+        _logger.error(
+            'module %s: %d of %d tests failed',
+            module_name,
+            len(result.failures) + len(result.errors),
+            result.testsRun,
+        )
     return result

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Regenerate the options table in README.md from openerp_lite/tools/config.py.
 
-    python3 scripts/options_table.py          # print the table
-    python3 scripts/options_table.py --write  # rewrite it in README.md between the markers
-    python3 scripts/options_table.py --check  # exit 1 when README.md is out of date
+python3 scripts/options_table.py          # print the table
+python3 scripts/options_table.py --write  # rewrite it in README.md between the markers
+python3 scripts/options_table.py --check  # exit 1 when README.md is out of date
 """
 
 import os

@@ -18,8 +18,16 @@ ADAPTERS = {'threaded': 'threaded', 'waitress': 'waitress', 'gunicorn': 'gunicor
 #: background work such as cron starts there, and ``on_shutdown`` stops it. ``on_reload`` runs in
 #: a prefork master asked to reload (gunicorn: SIGHUP), before it forks the new workers: what the
 #: master preloaded is rebuilt there, so the new workers start from the code now on disk
-HOOK_NAMES = ('on_ready', 'pre_fork', 'post_fork', 'pre_request', 'post_request', 'worker_exit',
-              'on_reload', 'on_shutdown')
+HOOK_NAMES = (
+    'on_ready',
+    'pre_fork',
+    'post_fork',
+    'pre_request',
+    'post_request',
+    'worker_exit',
+    'on_reload',
+    'on_shutdown',
+)
 
 
 class Hooks:
@@ -82,12 +90,16 @@ def resolve_name(options):
     if name == 'auto':
         name = 'gunicorn' if workers >= 1 else 'threaded'
     if name in SINGLE_PROCESS and workers > 1:
-        raise ValueError('--workers %d needs a prefork server: the %s server is a single process '
-                         '(use --server gunicorn, or drop --workers)' % (workers, name))
+        raise ValueError(
+            '--workers %d needs a prefork server: the %s server is a single process '
+            '(use --server gunicorn, or drop --workers)' % (workers, name)
+        )
     if getattr(options, 'mode', 'stateless') == 'stateful' and name not in SINGLE_PROCESS:
         # stateful processes never look at what the others changed: several would disagree
-        raise ValueError('--mode stateful keeps its state in one process: use it with --server '
-                         'threaded or waitress, or run %s in --mode stateless' % name)
+        raise ValueError(
+            '--mode stateful keeps its state in one process: use it with --server '
+            'threaded or waitress, or run %s in --mode stateless' % name
+        )
     return name
 
 
@@ -102,8 +114,9 @@ def get_adapter(name):
     except ModuleNotFoundError as error:
         if error.name != full_name:
             raise
-        raise ValueError('server %r is not available in this installation (%s is missing)'
-                         % (name, full_name)) from None
+        raise ValueError(
+            'server %r is not available in this installation (%s is missing)' % (name, full_name)
+        ) from None
 
 
 #: seconds in-flight requests get to finish on SIGTERM/SIGINT when --limit-time-real is 0

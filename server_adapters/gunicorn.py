@@ -144,10 +144,17 @@ def serve(application, options, hooks):
     """Serve ``application`` from ``--workers`` gunicorn sync workers until the master stops."""
     config = settings(options, hooks)
     master_pid = os.getpid()
-    _logger.info('HTTP service (gunicorn) on http://%s with %d workers; limits: cpu %ss, real %ss, '
-                 'memory soft %s, hard %s bytes, %s requests', config['bind'], config['workers'],
-                 options.limit_time_cpu, options.limit_time_real, options.limit_memory_soft,
-                 options.limit_memory_hard, options.limit_request)
+    _logger.info(
+        'HTTP service (gunicorn) on http://%s with %d workers; limits: cpu %ss, real %ss, '
+        'memory soft %s, hard %s bytes, %s requests',
+        config['bind'],
+        config['workers'],
+        options.limit_time_cpu,
+        options.limit_time_real,
+        options.limit_memory_soft,
+        options.limit_memory_hard,
+        options.limit_request,
+    )
     try:
         _Application(application, config).run()
     finally:

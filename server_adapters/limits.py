@@ -68,11 +68,17 @@ def report_not_applied(server_name, options):
         origin = options.origin(key) if hasattr(options, 'origin') else 'default'
         (defaults if origin == 'default' else explicit).append(flag)
     if explicit:
-        _logger.warning('%s server: %s not applied (per-worker limits need prefork workers: '
-                        'use --workers N)', server_name, ', '.join(explicit))
+        _logger.warning(
+            '%s server: %s not applied (per-worker limits need prefork workers: use --workers N)',
+            server_name,
+            ', '.join(explicit),
+        )
     if defaults:
-        _logger.info('%s server: per-worker limits (%s) are not applied in one shared process',
-                     server_name, ', '.join(defaults))
+        _logger.info(
+            '%s server: per-worker limits (%s) are not applied in one shared process',
+            server_name,
+            ', '.join(defaults),
+        )
 
 
 class WorkerLimits:
@@ -120,14 +126,17 @@ class WorkerLimits:
         if self.memory_soft and worker is not None:
             rss = _rss()
             if rss is not None and rss > self.memory_soft:
-                _logger.info('worker %d: RSS %d bytes above --limit-memory-soft %d, recycling '
-                             'it after this request', os.getpid(), rss, self.memory_soft)
+                _logger.info(
+                    'worker %d: RSS %d bytes above --limit-memory-soft %d, recycling it after this request',
+                    os.getpid(),
+                    rss,
+                    self.memory_soft,
+                )
                 worker.alive = False
 
     # -- helpers ---------------------------------------------------------------------------------
     def _on_sigxcpu(self, signum, frame):
-        raise CpuTimeLimitExceeded('CPU time limit exceeded (%d s per request, --limit-time-cpu)'
-                                   % self.cpu)
+        raise CpuTimeLimitExceeded('CPU time limit exceeded (%d s per request, --limit-time-cpu)' % self.cpu)
 
     @staticmethod
     def _set_soft_limit(which, value):

@@ -36,7 +36,7 @@ class _QuietHandler(WSGIRequestHandler):
             self._reader.deadline.restart()
         try:
             super().handle_one_request()
-        except read_deadline.ReadTimeout:   # logged where it was raised
+        except read_deadline.ReadTimeout:  # logged where it was raised
             self.close_connection = True
 
     def log_request(self, code='-', size='-'):
@@ -57,8 +57,7 @@ def serve(application, options, hooks):
     host = options.http_interface or '127.0.0.1'
     limits.report_not_applied('threaded', options)
     in_flight = InFlight(application, per_thread=True)
-    server = make_server(host, options.http_port, in_flight, threaded=True,
-                         request_handler=_QuietHandler)
+    server = make_server(host, options.http_port, in_flight, threaded=True, request_handler=_QuietHandler)
     server.read_timeouts = read_timeouts(options)
     server.daemon_threads = True
     server.in_flight = in_flight
@@ -89,8 +88,9 @@ def serve(application, options, hooks):
         if in_flight.count:
             _logger.info('waiting up to %ss for %d request(s) in flight', timeout, in_flight.count)
         if not in_flight.wait_idle(timeout):
-            _logger.warning('%d request(s) still running after %ss: stopping anyway',
-                            in_flight.count, timeout)
+            _logger.warning(
+                '%d request(s) still running after %ss: stopping anyway', in_flight.count, timeout
+            )
         server.server_close()
         for signum, handler in previous.items():
             signal.signal(signum, handler)

@@ -52,20 +52,26 @@ def serve(application, options, hooks):
     # waitress reads requests asynchronously: a slow client holds a socket, not a thread; the
     # inactive ones are closed after --limit-time-read, and --connection-limit caps the sockets
     read, _write = read_timeouts(options)
-    server = waitress.create_server(in_flight, host=host, port=options.http_port,
-                                    threads=threads, ident='openerp-lite',
-                                    max_request_body_size=options.max_request_size,
-                                    connection_limit=options.connection_limit or 100,
-                                    channel_timeout=max(1, int(read or 120)),
-                                    cleanup_interval=max(1, min(30, int(read or 30))))
+    server = waitress.create_server(
+        in_flight,
+        host=host,
+        port=options.http_port,
+        threads=threads,
+        ident='openerp-lite',
+        max_request_body_size=options.max_request_size,
+        connection_limit=options.connection_limit or 100,
+        channel_timeout=max(1, int(read or 120)),
+        cleanup_interval=max(1, min(30, int(read or 30))),
+    )
     main_thread = threading.get_ident()
     state = {'draining': False, 'drained': False}
 
     def drain():
         timeout = graceful_timeout(options)
         if not in_flight.wait_idle(timeout):
-            _logger.warning('%d request(s) still running after %ss: stopping anyway',
-                            in_flight.count, timeout)
+            _logger.warning(
+                '%d request(s) still running after %ss: stopping anyway', in_flight.count, timeout
+            )
         time.sleep(FLUSH_GRACE)
         state['drained'] = True
         signal.pthread_kill(main_thread, signal.SIGTERM)
@@ -73,17 +79,21 @@ def serve(application, options, hooks):
     def on_signal(signum, _frame):
         if state['draining'] or state['drained']:
             raise KeyboardInterrupt
-        _logger.info('received %s, stopping (%d request(s) in flight)',
-                     signal.Signals(signum).name, in_flight.count)
+        _logger.info(
+            'received %s, stopping (%d request(s) in flight)', signal.Signals(signum).name, in_flight.count
+        )
         state['draining'] = True
         server.accepting = False  # waitress's listener stops accepting new connections
         threading.Thread(target=drain, name='waitress-drain', daemon=True).start()
 
-    previous = {signum: signal.signal(signum, on_signal)
-                for signum in (signal.SIGTERM, signal.SIGINT)}
+    previous = {signum: signal.signal(signum, on_signal) for signum in (signal.SIGTERM, signal.SIGINT)}
     try:
-        _logger.info('HTTP service (waitress, %d threads) running on http://%s:%s/', threads,
-                     '127.0.0.1' if host in ('0.0.0.0', '') else host, options.http_port)
+        _logger.info(
+            'HTTP service (waitress, %d threads) running on http://%s:%s/',
+            threads,
+            '127.0.0.1' if host in ('0.0.0.0', '') else host,
+            options.http_port,
+        )
         hooks.run('on_ready')
         server.run()
     except KeyboardInterrupt:

@@ -7,8 +7,12 @@ from tests.support import pg as pgsupport
 
 
 def pytest_addoption(parser):
-    parser.addoption('--run-slow', action='store_true', default=False,
-                     help='also run the long end-to-end scenarios marked slow')
+    parser.addoption(
+        '--run-slow',
+        action='store_true',
+        default=False,
+        help='also run the long end-to-end scenarios marked slow',
+    )
 
 
 def pytest_collection_modifyitems(config, items):
@@ -32,8 +36,14 @@ def pg():
 
 @pytest.fixture(scope='session', autouse=True)
 def _configure_sql_db(pg):
-    sql_db.configure(host=pg['host'], port=pg.get('port'), user=pg.get('user'),
-                     password=pg.get('password'), maxconn=16, wait_timeout=5)
+    sql_db.configure(
+        host=pg['host'],
+        port=pg.get('port'),
+        user=pg.get('user'),
+        password=pg.get('password'),
+        maxconn=16,
+        wait_timeout=5,
+    )
     yield
     sql_db.close_all()
 
@@ -54,6 +64,7 @@ def scratch_db(pg):
 # and the embedded one always. sql_db stays configured for ``pg``: a test using ``pg_any`` talks to
 # its server itself (psycopg2, or a server subprocess given --db_host/--db_port/--db_user).
 
+
 @pytest.fixture(scope='session', params=['system', 'embedded'])
 def pg_any(request):
     """Connection parameters of the system PostgreSQL, then of the embedded one."""
@@ -69,22 +80,26 @@ def pg_any(request):
 
 def pytest_report_header(config):
     from tests.support import fuzz
+
     forced = pgsupport.embedded_forced()
     system = None if forced else pgsupport.system_params()
     if system:
         database = 'postgresql: system server %s:%s' % (system['host'], system['port'])
     else:
         database = 'postgresql: embedded server (%s)' % (
-            'forced by OPENERP_LITE_TEST_EMBEDDED' if forced else 'no system server answers')
+            'forced by OPENERP_LITE_TEST_EMBEDDED' if forced else 'no system server answers'
+        )
     return [database, fuzz.header()]
 
 
 # -- end-to-end servers (tests/support/server.py) -----------------------------------------------
 
+
 @pytest.fixture(scope='session')
 def server(pg):
     """One ``./openerp-server`` subprocess (threaded) shared by the session, on a free port."""
     from tests.support.server import start_server
+
     running = start_server(pg)
     yield running
     running.stop()
@@ -92,6 +107,7 @@ def server(pg):
 
 def _server_factory(pg):
     from tests.support import server as server_support
+
     started = []
 
     def start(args=(), **kwargs):
@@ -119,11 +135,13 @@ def start_server_module(pg):
 
 # -- the ORM tests' server: the test addons on its addons path (tests/support/orm.py) ----------
 
+
 @pytest.fixture(scope='session')
 def orm_server(pg):
     """One server for the ORM tests, with ``tests/addons`` on its addons path."""
     from tests.support.orm import TEST_ADDONS
     from tests.support.server import start_server
+
     running = start_server(pg, ['--addons-path', TEST_ADDONS])
     yield running
     running.stop()

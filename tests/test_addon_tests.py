@@ -12,7 +12,7 @@ import pytest
 from tests.support import pg as pgsupport
 from tests.support.server import EXECUTABLE, ROOT
 
-TESTED_MODEL = '''
+TESTED_MODEL = """
 from openerp_lite import fields, models
 
 
@@ -21,9 +21,9 @@ class Note(models.Model):
     _description = 'Note'
 
     name = fields.Char(required=True)
-'''
+"""
 
-TESTED_TESTS = '''
+TESTED_TESTS = """
 from openerp_lite.tests import TransactionCase
 
 
@@ -44,9 +44,9 @@ class TestRollback(TransactionCase):
     def test_d_env_is_superuser(self):
         self.assertEqual(self.env.uid, 1)
         self.assertEqual(self.env.user.login, 'admin')
-'''
+"""
 
-FAILING_TESTS = '''
+FAILING_TESTS = """
 from openerp_lite.tests import TransactionCase
 
 
@@ -57,18 +57,17 @@ class TestFailing(TransactionCase):
 
     def test_wrong(self):
         self.assertEqual(self.env['xt.failing.note'].search_count([]), 42)
-'''
+"""
 
 
 def write_module(root, name, model, tests, data=''):
     files = {
         '__manifest__.py': "{'name': %r, 'data': ['security/ir.model.access.csv'%s]}"
-                           % (name, ", 'data.xml'" if data else ''),
+        % (name, ", 'data.xml'" if data else ''),
         '__init__.py': 'from . import models\n',
         'models.py': TESTED_MODEL % {'model': model},
-        'security/ir.model.access.csv':
-            'id,name,model_id:id,group_id:id,perm_read,perm_write,perm_create,perm_unlink\n'
-            'access_note,note,model_%s,base.group_user,1,1,1,1\n' % model.replace('.', '_'),
+        'security/ir.model.access.csv': 'id,name,model_id:id,group_id:id,perm_read,perm_write,perm_create,perm_unlink\n'
+        'access_note,note,model_%s,base.group_user,1,1,1,1\n' % model.replace('.', '_'),
         'tests/__init__.py': '',
         'tests/test_notes.py': tests,
     }
@@ -83,10 +82,16 @@ def write_module(root, name, model, tests, data=''):
 @pytest.fixture(scope='module')
 def addons_dir(tmp_path_factory):
     root = tmp_path_factory.mktemp('tested_addons')
-    write_module(root, 'xt_tested', 'xt.tested.note', TESTED_TESTS, data='''
+    write_module(
+        root,
+        'xt_tested',
+        'xt.tested.note',
+        TESTED_TESTS,
+        data="""
         <odoo><data>
             <record id="note_data" model="xt.tested.note"><field name="name">from data</field></record>
-        </data></odoo>''')
+        </data></odoo>""",
+    )
     write_module(root, 'xt_failing', 'xt.failing.note', FAILING_TESTS)
     return root
 
@@ -101,8 +106,11 @@ def db(pg):
 @pytest.fixture(scope='module')
 def run(pg, addons_dir):
     def run_cli(*args):
-        cmd = [sys.executable, EXECUTABLE] + list(args) + [
-            '--addons-path', str(addons_dir), '--db_host', str(pg['host']), '--log-level', 'warn']
+        cmd = (
+            [sys.executable, EXECUTABLE]
+            + list(args)
+            + ['--addons-path', str(addons_dir), '--db_host', str(pg['host']), '--log-level', 'warn']
+        )
         if pg.get('port'):
             cmd += ['--db_port', str(pg['port'])]
         if pg.get('user'):
@@ -110,6 +118,7 @@ def run(pg, addons_dir):
         env = {k: v for k, v in os.environ.items() if not k.startswith('OPENERP_LITE_')}
         proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
         return proc.returncode, proc.stdout + proc.stderr
+
     return run_cli
 
 

@@ -55,6 +55,7 @@ def sql(pg, db):
         with conn.cursor() as cr:
             cr.execute(query, params)
             return cr.fetchall()
+
     yield run
     conn.close()
 
@@ -75,34 +76,35 @@ def library_files(prefix, version=1):
     xml_prefix = model.replace('.', '_')
     extra_field = "    isbn = fields.Char('ISBN')\n" if version > 1 else ''
     if version == 1:
-        records = '''
+        records = """
             <record id="book_one" model="%(model)s">
                 <field name="name">First</field>
                 <field name="pages">100</field>
             </record>
             <record id="book_gone" model="%(model)s">
                 <field name="name">Gone soon</field>
-            </record>'''
+            </record>"""
         kept = 'Kept'
     else:
-        records = '''
+        records = """
             <record id="book_one" model="%(model)s">
                 <field name="name">First, revised</field>
                 <field name="pages">120</field>
                 <field name="isbn">978-0-00-000000-2</field>
-            </record>'''
+            </record>"""
         kept = 'Kept, as changed in the file'
     return {
-        '__manifest__.py': '''
+        '__manifest__.py': """
             {
                 'name': 'Library %(prefix)s',
                 'version': '1.%(version)d',
                 'depends': ['base'],
                 'data': ['security/ir.model.access.csv', 'data/library_data.xml'],
             }
-            ''' % {'prefix': prefix, 'version': version},
+            """
+        % {'prefix': prefix, 'version': version},
         '__init__.py': 'from . import models\n',
-        'models.py': '''
+        'models.py': """
             from openerp_lite import fields, models
 
 
@@ -119,21 +121,29 @@ def library_files(prefix, version=1):
                 _inherit = 'res.partner'
 
                 %(prefix)s_reader = fields.Boolean('Reader')
-            ''' % {'model': model, 'prefix': prefix, 'extra': extra_field},
-        'security/ir.model.access.csv': ACCESS_HEADER + (
-            'access_book_user,%s user,model_%s,base.group_user,1,1,1,1\n' % (model, xml_prefix)),
-        'data/library_data.xml': ('''
+            """
+        % {'model': model, 'prefix': prefix, 'extra': extra_field},
+        'security/ir.model.access.csv': ACCESS_HEADER
+        + ('access_book_user,%s user,model_%s,base.group_user,1,1,1,1\n' % (model, xml_prefix)),
+        'data/library_data.xml': (
+            """
             <?xml version="1.0" encoding="utf-8"?>
             <odoo>
-                <data>''' + records + '''
+                <data>"""
+            + records
+            + """
                 </data>
                 <data noupdate="1">
                     <record id="book_kept" model="%(model)s">
-                        <field name="name">''' + kept + '''</field>
+                        <field name="name">"""
+            + kept
+            + """</field>
                     </record>
                 </data>
             </odoo>
-            ''') % {'model': model},
+            """
+        )
+        % {'model': model},
     }
 
 
@@ -169,11 +179,16 @@ def table_exists(sql, table):
 
 
 def column_exists(sql, table, column):
-    return bool(sql('SELECT 1 FROM information_schema.columns WHERE table_name = %s '
-                    'AND column_name = %s', (table, column)))
+    return bool(
+        sql(
+            'SELECT 1 FROM information_schema.columns WHERE table_name = %s AND column_name = %s',
+            (table, column),
+        )
+    )
 
 
 # -- install ------------------------------------------------------------------------------------
+
 
 def test_install_over_rpc_reflects_the_model_and_serves_it(addons_dir, admin, sql):
     write_module(addons_dir, 'xt_install', library_files('xti'))
@@ -182,11 +197,14 @@ def test_install_over_rpc_reflects_the_model_and_serves_it(addons_dir, admin, sq
     assert install(admin, 'xt_install') is True
     assert state(admin, 'xt_install') == 'installed'
 
-    models = admin.call('ir.model', 'search_read', [('model', '=', 'xti.book')],
-                        fields=['name', 'modules', 'field_id'])
+    models = admin.call(
+        'ir.model', 'search_read', [('model', '=', 'xti.book')], fields=['name', 'modules', 'field_id']
+    )
     assert len(models) == 1 and models[0]['modules'] == 'xt_install' and models[0]['field_id']
-    field_names = {f['name'] for f in admin.call('ir.model.fields', 'search_read',
-                                                 [('model', '=', 'xti.book')], fields=['name'])}
+    field_names = {
+        f['name']
+        for f in admin.call('ir.model.fields', 'search_read', [('model', '=', 'xti.book')], fields=['name'])
+    }
     assert {'name', 'pages', 'reader_ids'} <= field_names
 
     book = admin.call('xti.book', 'create', {'name': 'Over RPC', 'pages': 7})
@@ -207,6 +225,7 @@ def test_install_of_an_installed_module_changes_nothing(addons_dir, admin):
 
 # -- upgrade ------------------------------------------------------------------------------------
 
+
 def test_upgrade_after_editing_code_and_data(addons_dir, admin, sql):
     write_module(addons_dir, 'xt_upgrade', library_files('xtu'))
     install(admin, 'xt_upgrade')
@@ -219,17 +238,22 @@ def test_upgrade_after_editing_code_and_data(addons_dir, admin, sql):
     assert upgrade(admin, 'xt_upgrade') is True
 
     assert column_exists(sql, 'xtu_book', 'isbn')
-    assert admin.call('ir.model.fields', 'search_count', [('model', '=', 'xtu.book'), ('name', '=', 'isbn')]) == 1
-    one = admin.call('xtu.book', 'read', [xmlid(admin, 'xt_upgrade', 'book_one')],
-                     fields=['name', 'pages', 'isbn'])[0]
+    assert (
+        admin.call('ir.model.fields', 'search_count', [('model', '=', 'xtu.book'), ('name', '=', 'isbn')])
+        == 1
+    )
+    one = admin.call(
+        'xtu.book', 'read', [xmlid(admin, 'xt_upgrade', 'book_one')], fields=['name', 'pages', 'isbn']
+    )[0]
     assert (one['name'], one['pages'], one['isbn']) == ('First, revised', 120, '978-0-00-000000-2')
     # noupdate data: neither the file's new value nor a reset, the user's edit stays
     assert admin.call('xtu.book', 'read', [kept], fields=['name'])[0]['name'] == 'Kept, edited by a user'
     # the record whose external id left the data file is deleted, with its external id
     assert admin.call('xtu.book', 'exists', [gone]) == []
     assert xmlid(admin, 'xt_upgrade', 'book_gone') is False
-    versions = admin.call('ir.module.module', 'search_read', [('name', '=', 'xt_upgrade')],
-                          fields=['latest_version', 'state'])[0]
+    versions = admin.call(
+        'ir.module.module', 'search_read', [('name', '=', 'xt_upgrade')], fields=['latest_version', 'state']
+    )[0]
     assert versions['latest_version'] == '1.2' and versions['state'] == 'installed'
     # the new field is usable over RPC right away
     book = admin.call('xtu.book', 'create', {'name': 'New', 'isbn': 'x'})
@@ -243,6 +267,7 @@ def test_upgrade_of_a_module_not_installed_is_refused(addons_dir, admin):
 
 
 # -- uninstall ----------------------------------------------------------------------------------
+
 
 def test_uninstall_removes_tables_columns_data_and_reflection_then_reinstall(addons_dir, admin, sql):
     write_module(addons_dir, 'xt_remove', library_files('xtr'))
@@ -258,8 +283,9 @@ def test_uninstall_removes_tables_columns_data_and_reflection_then_reinstall(add
     assert not table_exists(sql, 'res_partner_xtr_book_rel')
     assert not column_exists(sql, 'res_partner', 'xtr_reader')
     assert sql("SELECT count(*) FROM ir_model WHERE model = 'xtr.book'")[0][0] == 0
-    assert sql("SELECT count(*) FROM ir_model_fields WHERE model = 'xtr.book' "
-               "OR name = 'xtr_reader'")[0][0] == 0
+    assert (
+        sql("SELECT count(*) FROM ir_model_fields WHERE model = 'xtr.book' OR name = 'xtr_reader'")[0][0] == 0
+    )
     assert sql("SELECT count(*) FROM ir_model_data WHERE module = 'xt_remove'")[0][0] == 0
     assert sql("SELECT count(*) FROM ir_model_access WHERE name = 'xtr.book user'")[0][0] == 0
     with pytest.raises(RpcFault, match="xtr.book doesn't exist"):
@@ -276,10 +302,14 @@ def test_uninstall_removes_tables_columns_data_and_reflection_then_reinstall(add
 
 def test_uninstall_takes_the_dependent_modules_along(addons_dir, admin):
     write_module(addons_dir, 'xt_parent', library_files('xtp'))
-    write_module(addons_dir, 'xt_child', {
-        '__manifest__.py': "{'name': 'Child', 'depends': ['xt_parent']}",
-        '__init__.py': '',
-    })
+    write_module(
+        addons_dir,
+        'xt_child',
+        {
+            '__manifest__.py': "{'name': 'Child', 'depends': ['xt_parent']}",
+            '__init__.py': '',
+        },
+    )
     install(admin, 'xt_child')
     assert state(admin, 'xt_parent') == 'installed'
     uninstall(admin, 'xt_parent')
@@ -295,13 +325,22 @@ def test_base_cannot_be_uninstalled(admin):
 
 # -- dependencies -------------------------------------------------------------------------------
 
+
 def test_installing_a_module_installs_its_dependencies_and_auto_install_glue(addons_dir, admin):
     write_module(addons_dir, 'xt_core', library_files('xtc'))
-    write_module(addons_dir, 'xt_app', {
-        '__manifest__.py': "{'name': 'App', 'depends': ['xt_core']}", '__init__.py': ''})
-    write_module(addons_dir, 'xt_glue', {
-        '__manifest__.py': "{'name': 'Glue', 'depends': ['xt_app', 'base'], 'auto_install': True}",
-        '__init__.py': ''})
+    write_module(
+        addons_dir,
+        'xt_app',
+        {'__manifest__.py': "{'name': 'App', 'depends': ['xt_core']}", '__init__.py': ''},
+    )
+    write_module(
+        addons_dir,
+        'xt_glue',
+        {
+            '__manifest__.py': "{'name': 'Glue', 'depends': ['xt_app', 'base'], 'auto_install': True}",
+            '__init__.py': '',
+        },
+    )
     module_ids(admin, 'xt_glue')
     assert state(admin, 'xt_glue') == 'uninstalled'
     install(admin, 'xt_app')
@@ -309,10 +348,15 @@ def test_installing_a_module_installs_its_dependencies_and_auto_install_glue(add
 
 
 def test_missing_external_dependency_is_named(addons_dir, admin):
-    write_module(addons_dir, 'xt_external', {
-        '__manifest__.py': "{'name': 'Ext', 'external_dependencies': "
-                           "{'python': ['no_such_package_xyz'], 'bin': ['no-such-program-xyz']}}",
-        '__init__.py': ''})
+    write_module(
+        addons_dir,
+        'xt_external',
+        {
+            '__manifest__.py': "{'name': 'Ext', 'external_dependencies': "
+            "{'python': ['no_such_package_xyz'], 'bin': ['no-such-program-xyz']}}",
+            '__init__.py': '',
+        },
+    )
     with pytest.raises(RpcFault) as info:
         install(admin, 'xt_external')
     assert "Python package 'no_such_package_xyz'" in info.value.message
@@ -323,27 +367,39 @@ def test_missing_external_dependency_is_named(addons_dir, admin):
 # -- refusals: a failed install changes nothing -------------------------------------------------
 
 BAD_DATA = {
-    'unknown field': ('''
+    'unknown field': (
+        """
         <odoo><data>
             <record id="r1" model="%(model)s">
                 <field name="name">ok</field>
                 <field name="no_such_field">x</field>
             </record>
         </data></odoo>
-        ''', 'data/bad.xml:2', 'no_such_field'),
-    'broken XML': ('''
+        """,
+        'data/bad.xml:2',
+        'no_such_field',
+    ),
+    'broken XML': (
+        """
         <odoo><data>
             <record id="r1" model="%(model)s">
                 <field name="name">unclosed
         </data></odoo>
-        ''', 'data/bad.xml:', 'XML'),
-    'unknown reference': ('''
+        """,
+        'data/bad.xml:',
+        'XML',
+    ),
+    'unknown reference': (
+        """
         <odoo><data>
             <record id="r1" model="%(model)s">
                 <field name="name" ref="base.no_such_record"/>
             </record>
         </data></odoo>
-        ''', 'data/bad.xml:2', 'base.no_such_record'),
+        """,
+        'data/bad.xml:2',
+        'base.no_such_record',
+    ),
 }
 
 
@@ -353,8 +409,9 @@ def test_failing_install_rolls_back_and_the_old_registry_keeps_serving(addons_di
     name = 'xt_bad_%s' % case.replace(' ', '_')
     prefix = 'xtb%d' % sorted(BAD_DATA).index(case)
     files = library_files(prefix)
-    files['__manifest__.py'] = ("{'name': 'Bad', 'data': ['security/ir.model.access.csv', "
-                                "'data/library_data.xml', 'data/bad.xml']}")
+    files['__manifest__.py'] = (
+        "{'name': 'Bad', 'data': ['security/ir.model.access.csv', 'data/library_data.xml', 'data/bad.xml']}"
+    )
     files['data/bad.xml'] = text % {'model': '%s.book' % prefix}
     write_module(addons_dir, name, files)
     partners = admin.call('res.partner', 'search_count', [])
@@ -392,8 +449,9 @@ def test_malformed_manifest_refuses_the_install_naming_the_file(addons_dir, admi
     admin.call('ir.module.module', 'update_list')
     with pytest.raises(RpcFault) as info:
         admin.call('ir.module.module', 'button_immediate_install', ids)
-    assert '%s/__manifest__.py' % name in info.value.message and message in info.value.message, \
+    assert '%s/__manifest__.py' % name in info.value.message and message in info.value.message, (
         info.value.message
+    )
     assert state(admin, name) == 'uninstalled'
     # a broken module on the addons path does not block installing others
     write_module(addons_dir, name + '_other', {'__manifest__.py': "{'name': 'Other'}", '__init__.py': ''})
@@ -402,26 +460,34 @@ def test_malformed_manifest_refuses_the_install_naming_the_file(addons_dir, admi
 
 
 def test_missing_dependency_is_named(addons_dir, admin):
-    write_module(addons_dir, 'xt_orphan', {
-        '__manifest__.py': "{'name': 'Orphan', 'depends': ['xt_nowhere']}", '__init__.py': ''})
-    with pytest.raises(RpcFault, match="module 'xt_nowhere' is not available .required by: xt_nowhere <- xt_orphan"):
+    write_module(
+        addons_dir,
+        'xt_orphan',
+        {'__manifest__.py': "{'name': 'Orphan', 'depends': ['xt_nowhere']}", '__init__.py': ''},
+    )
+    with pytest.raises(
+        RpcFault, match="module 'xt_nowhere' is not available .required by: xt_nowhere <- xt_orphan"
+    ):
         install(admin, 'xt_orphan')
 
 
 # -- scaffold -----------------------------------------------------------------------------------
+
 
 def test_scaffolded_module_installs_as_is_and_serves_its_model(addons_dir, admin):
     command = [sys.executable, EXECUTABLE, 'scaffold', 'xt_scaffolded', str(addons_dir)]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert 'xt_scaffolded' in done.stdout
-    assert {'__manifest__.py', 'models', 'security', 'data', 'tests'} <= \
-        {p.name for p in (addons_dir / 'xt_scaffolded').iterdir()}
+    assert {'__manifest__.py', 'models', 'security', 'data', 'tests'} <= {
+        p.name for p in (addons_dir / 'xt_scaffolded').iterdir()
+    }
 
     assert install(admin, 'xt_scaffolded') is True
     assert admin.call('ir.model', 'search_count', [('model', '=', 'xt_scaffolded.item')]) == 1
-    item = admin.call('xt_scaffolded.item', 'create', {'name': 'Over XML-RPC', 'quantity': 3,
-                                                       'unit_price': 4.0})
+    item = admin.call(
+        'xt_scaffolded.item', 'create', {'name': 'Over XML-RPC', 'quantity': 3, 'unit_price': 4.0}
+    )
     assert admin.call('xt_scaffolded.item', 'read', [item], fields=['total'])[0]['total'] == 12.0
     example = xmlid(admin, 'xt_scaffolded', 'item_example')
     assert admin.call('xt_scaffolded.item', 'read', [example], fields=['total'])[0]['total'] == 7.5
@@ -438,8 +504,13 @@ def test_scaffolded_module_installs_as_is_and_serves_its_model(addons_dir, admin
 def test_scaffold_refuses_an_existing_folder_and_a_bad_name(addons_dir):
     (addons_dir / 'xt_taken').mkdir()
     for name in ('xt_taken', 'Bad-Name'):
-        done = subprocess.run([sys.executable, EXECUTABLE, 'scaffold', name, str(addons_dir)],
-                              cwd=ROOT, capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [sys.executable, EXECUTABLE, 'scaffold', name, str(addons_dir)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert done.returncode == 1
         assert ('already exists' if name == 'xt_taken' else 'not a valid module name') in done.stderr
 
@@ -447,7 +518,7 @@ def test_scaffold_refuses_an_existing_folder_and_a_bad_name(addons_dir):
 def _measure_files(prefix, field_type):
     return {
         '__manifest__.py': "{'name': 'Measures', 'depends': ['base'], 'data': ['security/ir.model.access.csv']}\n",
-        '__init__.py': '''
+        '__init__.py': """
             from openerp_lite import fields, models
 
 
@@ -455,9 +526,10 @@ def _measure_files(prefix, field_type):
                 _name = '%s.measure'
                 name = fields.Char()
                 qty = fields.%s()
-        ''' % (prefix, field_type),
-        'security/ir.model.access.csv': ACCESS_HEADER +
-        'access_measure,measure,model_%s_measure,base.group_user,1,1,1,1\n' % prefix,
+        """
+        % (prefix, field_type),
+        'security/ir.model.access.csv': ACCESS_HEADER
+        + 'access_measure,measure,model_%s_measure,base.group_user,1,1,1,1\n' % prefix,
     }
 
 
@@ -468,14 +540,15 @@ def test_a_type_change_postgresql_can_cast_is_applied_on_upgrade(addons_dir, adm
     admin.call('%s.measure' % prefix, 'create', [{'name': 'a', 'qty': '12'}, {'name': 'b', 'qty': '34'}])
     write_module(addons_dir, prefix, _measure_files(prefix, 'Integer'))
     upgrade(admin, prefix)
-    assert sql("SELECT data_type FROM information_schema.columns WHERE table_name = %s AND "
-               "column_name = 'qty'", ('%s_measure' % prefix,)) == [('integer',)]
+    assert sql(
+        "SELECT data_type FROM information_schema.columns WHERE table_name = %s AND column_name = 'qty'",
+        ('%s_measure' % prefix,),
+    ) == [('integer',)]
     rows = admin.call('%s.measure' % prefix, 'search_read', [], fields=['qty'], order='qty')
     assert [row['qty'] for row in rows] == [12, 34]
 
 
-def test_a_type_change_postgresql_cannot_cast_is_refused_clearly_and_changes_nothing(
-        addons_dir, admin, sql):
+def test_a_type_change_postgresql_cannot_cast_is_refused_clearly_and_changes_nothing(addons_dir, admin, sql):
     prefix = 'castko'
     write_module(addons_dir, prefix, _measure_files(prefix, 'Char'))
     install(admin, prefix)
@@ -485,7 +558,9 @@ def test_a_type_change_postgresql_cannot_cast_is_refused_clearly_and_changes_not
         upgrade(admin, prefix)
     assert 'Cannot change column %s_measure.qty' % prefix in info.value.message
     assert 'twelve' in info.value.message or 'integer' in info.value.message
-    assert sql("SELECT data_type FROM information_schema.columns WHERE table_name = %s AND "
-               "column_name = 'qty'", ('%s_measure' % prefix,)) == [('character varying',)]
+    assert sql(
+        "SELECT data_type FROM information_schema.columns WHERE table_name = %s AND column_name = 'qty'",
+        ('%s_measure' % prefix,),
+    ) == [('character varying',)]
     # the previous registry still serves the old definition
     assert admin.call('%s.measure' % prefix, 'search_read', [], fields=['qty'])[0]['qty'] == 'twelve'

@@ -11,17 +11,29 @@ LIMITS = body_limits.Limits(items=1000, depth=10)
 
 
 def test_ordinary_calls_pass():
-    body = json.dumps({'jsonrpc': '2.0', 'method': 'call', 'id': 1, 'params': {
-        'service': 'object', 'method': 'execute_kw',
-        'args': ['db', 1, 'pw', 'res.partner', 'search', [[['name', 'ilike', 'a,b[c{d']]]]}})
+    body = json.dumps(
+        {
+            'jsonrpc': '2.0',
+            'method': 'call',
+            'id': 1,
+            'params': {
+                'service': 'object',
+                'method': 'execute_kw',
+                'args': ['db', 1, 'pw', 'res.partner', 'search', [[['name', 'ilike', 'a,b[c{d']]]],
+            },
+        }
+    )
     body_limits.check_json(body.encode(), LIMITS)
     body_limits.check_xml_values(b'<value><int>1</int></value>' * 10, LIMITS)
 
 
-@pytest.mark.parametrize('body', [
-    b'[' + b'{},' * 1000 + b'{}]',          # many small containers
-    b'[' + b'0,' * 1000 + b'0]',            # many scalars
-])
+@pytest.mark.parametrize(
+    'body',
+    [
+        b'[' + b'{},' * 1000 + b'{}]',  # many small containers
+        b'[' + b'0,' * 1000 + b'0]',  # many scalars
+    ],
+)
 def test_too_many_values_are_refused(body):
     with pytest.raises(ProtocolError, match='Request too large'):
         body_limits.check_json(body, LIMITS)

@@ -58,6 +58,7 @@ def co():
 
 # -- erppeek -------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize('suffix', ['', '/jsonrpc'], ids=['xmlrpc', 'jsonrpc'])
 def test_erppeek_full_tour(server, db, suffix, co):
     url = server.url + suffix
@@ -70,16 +71,14 @@ def test_erppeek_full_tour(server, db, suffix, co):
     assert client.search('res.partner', [('id', '=', contact)]) == [contact]
     row = client.read('res.partner', contact, ['name', 'parent_id'])
     assert row['parent_id'] == [company, co]
-    classic = client.execute_kw('res.partner', 'read', [[contact], ['parent_id']],
-                                {'load': '_classic_write'})
+    classic = client.execute_kw('res.partner', 'read', [[contact], ['parent_id']], {'load': '_classic_write'})
     assert classic[0]['parent_id'] == company
     assert client.write('res.partner', [contact], {'city': 'Gent'}) is True
     rows = client.execute('res.partner', 'search_read', [('id', '=', contact)], ['city'])
     assert rows == [{'id': contact, 'city': 'Gent'}]
     assert client.execute('res.partner', 'fields_get')['parent_id']['relation'] == 'res.partner'
     assert client.execute('res.partner', 'name_get', [company]) == [[company, co]]
-    assert client.execute_kw('res.partner', 'search', [[('name', '=', co)]],
-                             {'limit': 1}) == [company]
+    assert client.execute_kw('res.partner', 'search', [[('name', '=', co)]], {'limit': 1}) == [company]
     # the Model/Record layer: ir.model lookup, fields_get_keys, many2one as a Record, name_get
     partner_model = client.model('res.partner')
     record = partner_model.get(contact)
@@ -94,14 +93,27 @@ def test_erppeek_full_tour(server, db, suffix, co):
 
 # -- odoo-client-lib -----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize('protocol', ['xmlrpc', 'jsonrpc'])
 def test_odoolib_full_tour(server, db, protocol, co):
-    bad = odoolib.get_connection(hostname='127.0.0.1', port=server.port, protocol=protocol,
-                                 database=db, login='admin', password='wrong')
+    bad = odoolib.get_connection(
+        hostname='127.0.0.1',
+        port=server.port,
+        protocol=protocol,
+        database=db,
+        login='admin',
+        password='wrong',
+    )
     with pytest.raises(AuthenticationError):
         bad.check_login()
-    conn = odoolib.get_connection(hostname='127.0.0.1', port=server.port, protocol=protocol,
-                                  database=db, login='admin', password='admin')
+    conn = odoolib.get_connection(
+        hostname='127.0.0.1',
+        port=server.port,
+        protocol=protocol,
+        database=db,
+        login='admin',
+        password='admin',
+    )
     conn.check_login()
     assert conn.user_id == 1
     assert conn.get_user_context()['lang'] == 'en_US'
@@ -129,6 +141,7 @@ def test_odoolib_full_tour(server, db, protocol, co):
 
 # -- odooly --------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize('suffix', ['', '/jsonrpc'], ids=['web', 'jsonrpc'])
 def test_odooly_full_tour(server, db, suffix, co):
     url = server.url + suffix
@@ -147,8 +160,7 @@ def test_odooly_full_tour(server, db, suffix, co):
     assert str(contact.parent_id) == co
     rows = Partner.read([contact.id], ['parent_id'])
     assert rows[0]['parent_id'] == [company.id, co]
-    classic = env.execute('res.partner', 'read', [contact.id], ['parent_id'],
-                          load='_classic_write')
+    classic = env.execute('res.partner', 'read', [contact.id], ['parent_id'], load='_classic_write')
     assert classic[0]['parent_id'] == company.id
     contact.write({'city': 'Gent'})
     assert contact.city == 'Gent'
@@ -164,6 +176,7 @@ def test_odooly_full_tour(server, db, suffix, co):
 
 
 # -- OdooRPC -------------------------------------------------------------------------------------
+
 
 def _odoorpc_tour(server, db, co):
     odoo = odoorpc.ODOO('127.0.0.1', port=server.port)
@@ -185,8 +198,7 @@ def _odoorpc_tour(server, db, co):
     assert Partner.search_read([('id', '=', contact)], ['city']) == [{'id': contact, 'city': 'Gent'}]
     assert Partner.fields_get()['parent_id']['relation'] == 'res.partner'
     assert Partner.name_get([company]) == [[company, co]]
-    assert odoo.execute_kw('res.partner', 'search', [[('name', '=', co)]],
-                           {'limit': 1}) == [company]
+    assert odoo.execute_kw('res.partner', 'search', [[('name', '=', co)]], {'limit': 1}) == [company]
     assert odoo.env.ref('base.main_company').id == 1
     assert Partner.unlink([contact, company]) is True
     with pytest.raises(odoorpc.error.RPCError, match="doesn't exist"):
@@ -231,6 +243,7 @@ def test_odoorpc_dumps_and_restores_an_odoo_zip_backup(server, db):
 
 # -- the web-session routes themselves -----------------------------------------------------------
 
+
 class WebClient:
     """A JSON-RPC client with a cookie jar, like a browser or odooly."""
 
@@ -241,8 +254,9 @@ class WebClient:
 
     def post(self, path, params=None, headers=None):
         body = json.dumps({'jsonrpc': '2.0', 'method': 'call', 'params': params or {}, 'id': 7})
-        request = urllib.request.Request(self.url + path, body.encode(),
-                                         dict({'Content-Type': 'application/json'}, **(headers or {})))
+        request = urllib.request.Request(
+            self.url + path, body.encode(), dict({'Content-Type': 'application/json'}, **(headers or {}))
+        )
         with self.opener.open(request, timeout=30) as response:
             assert response.headers['Content-Type'].startswith('application/json')
             self.last_headers = response.headers
@@ -255,15 +269,17 @@ class WebClient:
 
 
 def _sid(server, db):
-    return WebClient(server).result('/web/session/authenticate',
-                                    {'db': db, 'login': 'admin', 'password': 'admin'})['session_id']
+    return WebClient(server).result(
+        '/web/session/authenticate', {'db': db, 'login': 'admin', 'password': 'admin'}
+    )['session_id']
 
 
 def _call_with_sid(server, sid, method='search', args=([],)):
     client = WebClient(server)
-    return client.post('/web/dataset/call_kw/res.users/%s' % method,
-                       {'model': 'res.users', 'method': method, 'args': list(args), 'kwargs': {},
-                        'session_id': sid})
+    return client.post(
+        '/web/dataset/call_kw/res.users/%s' % method,
+        {'model': 'res.users', 'method': method, 'args': list(args), 'kwargs': {}, 'session_id': sid},
+    )
 
 
 def test_authenticate_sets_an_httponly_samesite_cookie_and_answers_session_info(server, db):
@@ -275,8 +291,12 @@ def test_authenticate_sets_an_httponly_samesite_cookie_and_answers_session_info(
     assert cookie.startswith('session_id=%s;' % info['session_id'])
     assert 'HttpOnly' in cookie and 'SameSite=Lax' in cookie
     assert client.result('/web/session/get_session_info')['uid'] == 1
-    assert client.result('/web/dataset/call_kw', {'model': 'res.users', 'method': 'context_get',
-                                                  'args': [], 'kwargs': {}})['uid'] == 1
+    assert (
+        client.result(
+            '/web/dataset/call_kw', {'model': 'res.users', 'method': 'context_get', 'args': [], 'kwargs': {}}
+        )['uid']
+        == 1
+    )
     client.result('/web/session/destroy')
     reply = client.post('/web/session/get_session_info')
     assert reply['error']['code'] == 100 and reply['error']['message'] == 'Odoo Session Expired'
@@ -290,7 +310,8 @@ def test_bad_credentials_answer_uid_false_and_no_cookie(server, db):
 
 
 def test_session_opened_on_one_process_works_on_another_and_logout_ends_it_everywhere(
-        server, start_server, db):
+    server, start_server, db
+):
     other = start_server()
     sid = _sid(server, db)
     reply = _call_with_sid(other, sid)
@@ -343,14 +364,36 @@ def test_a_password_change_ends_the_users_sessions_on_every_process(server, star
     """The session credential is bound to the password hash: after a change on one process, the
     session opened before it is refused on another."""
     models = server.xmlrpc('object')
-    uid = models.execute_kw(db, 1, 'admin', 'res.users', 'create', [{
-        'name': 'Session User', 'login': 'session_user_%s' % uuid.uuid4().hex[:6], 'password': 'first',
-        'groups_id': [(6, 0, [models.execute_kw(db, 1, 'admin', 'ir.model.data', 'xmlid_to_res_id',
-                                                ['base.group_user'])])]}])
+    uid = models.execute_kw(
+        db,
+        1,
+        'admin',
+        'res.users',
+        'create',
+        [
+            {
+                'name': 'Session User',
+                'login': 'session_user_%s' % uuid.uuid4().hex[:6],
+                'password': 'first',
+                'groups_id': [
+                    (
+                        6,
+                        0,
+                        [
+                            models.execute_kw(
+                                db, 1, 'admin', 'ir.model.data', 'xmlid_to_res_id', ['base.group_user']
+                            )
+                        ],
+                    )
+                ],
+            }
+        ],
+    )
     login = models.execute_kw(db, 1, 'admin', 'res.users', 'read', [[uid], ['login']])[0]['login']
     client = WebClient(server)
     sid = client.result('/web/session/authenticate', {'db': db, 'login': login, 'password': 'first'})[
-        'session_id']
+        'session_id'
+    ]
     other = start_server()
     assert _call_with_sid(other, sid, 'context_get', ())['result']['uid'] == uid
     models.execute_kw(db, 1, 'admin', 'res.users', 'write', [[uid], {'password': 'second'}])

@@ -23,6 +23,7 @@ def parse(argv=(), environ=None):
 
 # -- precedence --------------------------------------------------------------------------------
 
+
 def test_defaults_when_nothing_is_given():
     options = parse()
     assert options.http_port == 8069
@@ -33,8 +34,9 @@ def test_defaults_when_nothing_is_given():
 
 
 def test_file_then_environment_then_command_line(tmp_path):
-    path = write_conf(tmp_path, '[options]\nhttp_port = 9001\nworkers = 2\ndb_maxconn = 10\n'
-                                'log_level = warn\n')
+    path = write_conf(
+        tmp_path, '[options]\nhttp_port = 9001\nworkers = 2\ndb_maxconn = 10\nlog_level = warn\n'
+    )
     environ = {'OPENERP_LITE_WORKERS': '3', 'OPENERP_LITE_DB_MAXCONN': '20'}
     options = parse(['-c', path, '--db_maxconn', '30'], environ)
     assert (options.http_port, options.origin('http_port')) == (9001, 'file')
@@ -52,9 +54,12 @@ def test_config_file_from_openerp_server_variable(tmp_path):
 
 
 def test_openerp_key_names_and_alias(tmp_path):
-    path = write_conf(tmp_path, '[options]\nxmlrpc_port = 8070\nxmlrpc_interface = 0.0.0.0\n'
-                                'addons_path = /a, /b\nlist_db = False\ndbfilter = ^%d$\n'
-                                'db_password = False\nxmlrpcs = True\n')
+    path = write_conf(
+        tmp_path,
+        '[options]\nxmlrpc_port = 8070\nxmlrpc_interface = 0.0.0.0\n'
+        'addons_path = /a, /b\nlist_db = False\ndbfilter = ^%d$\n'
+        'db_password = False\nxmlrpcs = True\n',
+    )
     options = parse(['-c', path])
     assert options.http_port == 8070
     assert options.http_interface == '0.0.0.0'
@@ -64,38 +69,47 @@ def test_openerp_key_names_and_alias(tmp_path):
     assert options.db_password is None
 
 
-@pytest.mark.parametrize('argv, key, value', [
-    (['-d', 'prod'], 'db_name', 'prod'),
-    (['--database', 'prod'], 'db_name', 'prod'),
-    (['--db_host', 'pg'], 'db_host', 'pg'),
-    (['--db_port', '5433'], 'db_port', 5433),
-    (['-r', 'odoo'], 'db_user', 'odoo'),
-    (['--db_user', 'odoo'], 'db_user', 'odoo'),
-    (['-w', 'secret'], 'db_password', 'secret'),
-    (['--db_password', 'secret'], 'db_password', 'secret'),
-    (['--db_maxconn', '8'], 'db_maxconn', 8),
-    (['--addons-path', '/x,/y'], 'addons_path', ['/x', '/y']),
-    (['-D', '/srv/oel'], 'data_dir', '/srv/oel'),
-    (['--data-dir', '/srv/oel'], 'data_dir', '/srv/oel'),
-    (['--http-interface', '0.0.0.0'], 'http_interface', '0.0.0.0'),
-    (['--xmlrpc-interface', '0.0.0.0'], 'http_interface', '0.0.0.0'),
-    (['--http-port', '8080'], 'http_port', 8080),
-    (['--xmlrpc-port', '8080'], 'http_port', 8080),
-    (['--workers', '4'], 'workers', 4),
-    (['--server', 'waitress'], 'server', 'waitress'),
-    (['--log-level', 'debug'], 'log_level', 'debug'),
-    (['--logfile', '/tmp/oel.log'], 'logfile', '/tmp/oel.log'),
-    (['--no-database-list'], 'list_db', False),
-    (['--db-filter', '^test'], 'dbfilter', '^test'),
-    (['-s'], 'save', True),
-])
+@pytest.mark.parametrize(
+    'argv, key, value',
+    [
+        (['-d', 'prod'], 'db_name', 'prod'),
+        (['--database', 'prod'], 'db_name', 'prod'),
+        (['--db_host', 'pg'], 'db_host', 'pg'),
+        (['--db_port', '5433'], 'db_port', 5433),
+        (['-r', 'odoo'], 'db_user', 'odoo'),
+        (['--db_user', 'odoo'], 'db_user', 'odoo'),
+        (['-w', 'secret'], 'db_password', 'secret'),
+        (['--db_password', 'secret'], 'db_password', 'secret'),
+        (['--db_maxconn', '8'], 'db_maxconn', 8),
+        (['--addons-path', '/x,/y'], 'addons_path', ['/x', '/y']),
+        (['-D', '/srv/oel'], 'data_dir', '/srv/oel'),
+        (['--data-dir', '/srv/oel'], 'data_dir', '/srv/oel'),
+        (['--http-interface', '0.0.0.0'], 'http_interface', '0.0.0.0'),
+        (['--xmlrpc-interface', '0.0.0.0'], 'http_interface', '0.0.0.0'),
+        (['--http-port', '8080'], 'http_port', 8080),
+        (['--xmlrpc-port', '8080'], 'http_port', 8080),
+        (['--workers', '4'], 'workers', 4),
+        (['--server', 'waitress'], 'server', 'waitress'),
+        (['--log-level', 'debug'], 'log_level', 'debug'),
+        (['--logfile', '/tmp/oel.log'], 'logfile', '/tmp/oel.log'),
+        (['--no-database-list'], 'list_db', False),
+        (['--db-filter', '^test'], 'dbfilter', '^test'),
+        (['-s'], 'save', True),
+    ],
+)
 def test_openerp_flag_spellings(argv, key, value):
     assert parse(argv)[key] == value
 
 
 def test_environment_values_are_converted():
-    options = parse([], {'OPENERP_LITE_HTTP_PORT': '9100', 'OPENERP_LITE_PROXY_MODE': 'yes',
-                         'OPENERP_LITE_ADDONS_PATH': '/p,/q'})
+    options = parse(
+        [],
+        {
+            'OPENERP_LITE_HTTP_PORT': '9100',
+            'OPENERP_LITE_PROXY_MODE': 'yes',
+            'OPENERP_LITE_ADDONS_PATH': '/p,/q',
+        },
+    )
     assert options.http_port == 9100
     assert options.proxy_mode is True
     assert options.addons_path == ['/p', '/q']
@@ -113,6 +127,7 @@ def test_master_password_is_file_only(tmp_path):
 
 # -- errors ------------------------------------------------------------------------------------
 
+
 def test_unknown_key_names_key_and_file(tmp_path):
     path = write_conf(tmp_path, '[options]\nhttp_port = 8069\nhttp_prot = 8070\n')
     with pytest.raises(ConfigError) as info:
@@ -121,15 +136,18 @@ def test_unknown_key_names_key_and_file(tmp_path):
     assert "'http_prot'" in message and path in message
 
 
-@pytest.mark.parametrize('line, key', [
-    ('http_port = eighty', 'http_port'),
-    ('xmlrpc_port = 70000', 'xmlrpc_port'),
-    ('workers = -1', 'workers'),
-    ('list_db = maybe', 'list_db'),
-    ('server = tornado', 'server'),
-    ('dbfilter = ([', 'dbfilter'),
-    ('db_port = 0', 'db_port'),
-])
+@pytest.mark.parametrize(
+    'line, key',
+    [
+        ('http_port = eighty', 'http_port'),
+        ('xmlrpc_port = 70000', 'xmlrpc_port'),
+        ('workers = -1', 'workers'),
+        ('list_db = maybe', 'list_db'),
+        ('server = tornado', 'server'),
+        ('dbfilter = ([', 'dbfilter'),
+        ('db_port = 0', 'db_port'),
+    ],
+)
 def test_bad_value_in_file_names_key_and_file(tmp_path, line, key):
     path = write_conf(tmp_path, '[options]\n%s\n' % line)
     with pytest.raises(ConfigError) as info:
@@ -144,15 +162,18 @@ def test_bad_value_in_environment_names_the_variable():
         parse([], {'OPENERP_LITE_HTTP_PORT': 'x'})
 
 
-@pytest.mark.parametrize('argv, needle', [
-    (['--http-port', 'x'], '-p/--http-port/--xmlrpc-port'),
-    (['--workers', '-3'], '--workers'),
-    (['--db_port', 'abc'], '--db_port'),
-    (['--server', 'tornado'], '--server'),
-    (['--log-level', 'loud'], '--log-level'),
-    (['--no-such-flag'], 'unrecognized arguments: --no-such-flag'),
-    (['--http'], 'unrecognized arguments'),   # no abbreviations
-])
+@pytest.mark.parametrize(
+    'argv, needle',
+    [
+        (['--http-port', 'x'], '-p/--http-port/--xmlrpc-port'),
+        (['--workers', '-3'], '--workers'),
+        (['--db_port', 'abc'], '--db_port'),
+        (['--server', 'tornado'], '--server'),
+        (['--log-level', 'loud'], '--log-level'),
+        (['--no-such-flag'], 'unrecognized arguments: --no-such-flag'),
+        (['--http'], 'unrecognized arguments'),  # no abbreviations
+    ],
+)
 def test_bad_command_line_is_a_config_error_naming_the_flag(argv, needle):
     with pytest.raises(ConfigError) as info:
         parse(argv)
@@ -174,12 +195,41 @@ def test_other_sections_are_ignored(tmp_path):
 
 # -- --save ------------------------------------------------------------------------------------
 
+
 def test_save_round_trips_every_saved_option(tmp_path):
     path = str(tmp_path / 'saved.conf')
-    argv = ['-c', path, '-s', '-d', 'prod', '--addons-path', '/a,/b', '--http-port', '8099',
-            '--workers', '3', '--no-database-list', '--db-filter', '^%d$', '--db_host', 'pg',
-            '--db_port', '5433', '-r', 'odoo', '-w', 'pw', '--log-level', 'debug', '--proxy-mode',
-            '--transient-age-limit', '2.5', '-i', 'sale', '--stop-after-init']
+    argv = [
+        '-c',
+        path,
+        '-s',
+        '-d',
+        'prod',
+        '--addons-path',
+        '/a,/b',
+        '--http-port',
+        '8099',
+        '--workers',
+        '3',
+        '--no-database-list',
+        '--db-filter',
+        '^%d$',
+        '--db_host',
+        'pg',
+        '--db_port',
+        '5433',
+        '-r',
+        'odoo',
+        '-w',
+        'pw',
+        '--log-level',
+        'debug',
+        '--proxy-mode',
+        '--transient-age-limit',
+        '2.5',
+        '-i',
+        'sale',
+        '--stop-after-init',
+    ]
     first = parse(argv, {'OPENERP_LITE_THREADS': '4'})
     written = config.save(first)
     assert written == path
@@ -198,14 +248,13 @@ def test_save_round_trips_every_saved_option(tmp_path):
 
 
 def test_save_rewrites_an_existing_file_keeping_foreign_parts(tmp_path):
-    path = write_conf(tmp_path, '[options]\nxmlrpc_port = 8070\nsmtp_server = mail\n'
-                                '[extra]\nkeep = me\n')
+    path = write_conf(tmp_path, '[options]\nxmlrpc_port = 8070\nsmtp_server = mail\n[extra]\nkeep = me\n')
     options = parse(['-c', path, '--workers', '2'])
     config.save(options)
     raw = configparser.RawConfigParser()
     raw.read(path)
     assert raw.get('options', 'http_port') == '8070'
-    assert not raw.has_option('options', 'xmlrpc_port')   # the alias gave way to the new key
+    assert not raw.has_option('options', 'xmlrpc_port')  # the alias gave way to the new key
     assert raw.get('options', 'smtp_server') == 'mail'
     assert raw.get('extra', 'keep') == 'me'
     assert parse(['-c', path]).workers == 2
@@ -225,6 +274,7 @@ def test_render_shows_the_section():
 
 
 # -- --help ------------------------------------------------------------------------------------
+
 
 def test_help_lists_every_flag_of_every_option():
     text = config.build_parser().format_help()
@@ -258,6 +308,7 @@ def test_every_default_survives_its_own_converter():
 
 # -- logging -----------------------------------------------------------------------------------
 
+
 def test_setup_logging_is_idempotent_and_writes_the_pid(tmp_path):
     logfile = tmp_path / 'logs' / 'server.log'
     options = parse(['--logfile', str(logfile), '--log-level', 'debug'])
@@ -286,5 +337,6 @@ def test_readme_options_table_is_up_to_date():
     readme = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'README.md')
     with open(readme, encoding='utf-8') as handle:
         text = handle.read()
-    assert config.markdown_table() in text, \
+    assert config.markdown_table() in text, (
         'README.md options table is stale: run python3 scripts/options_table.py --write'
+    )

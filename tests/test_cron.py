@@ -30,6 +30,7 @@ POLL = '0.2'
 
 # -- schedule arithmetic -------------------------------------------------------------------------
 
+
 def _at(minute, hour=12, day=1, month=1):
     return datetime.datetime(2024, month, day, hour, minute)
 
@@ -56,10 +57,8 @@ def test_a_job_not_due_yet_does_not_run():
 
 
 def test_month_intervals_keep_the_day_or_end_the_month():
-    assert cron.add_interval(datetime.datetime(2024, 1, 31), 1, 'months') == \
-        datetime.datetime(2024, 2, 29)
-    assert cron.add_interval(datetime.datetime(2024, 11, 15), 3, 'months') == \
-        datetime.datetime(2025, 2, 15)
+    assert cron.add_interval(datetime.datetime(2024, 1, 31), 1, 'months') == datetime.datetime(2024, 2, 29)
+    assert cron.add_interval(datetime.datetime(2024, 11, 15), 3, 'months') == datetime.datetime(2025, 2, 15)
     assert cron.add_interval(_at(0), 2, 'weeks') == _at(0, day=15)
 
 
@@ -68,10 +67,17 @@ def test_a_failed_job_is_retried_at_the_next_boundary_after_now():
     assert cron.next_after(_at(0), _at(0), 5, 'minutes') == _at(5)
 
 
-@pytest.mark.parametrize('text, expected', [
-    ('()', ()), ('', ()), ("(1, 'a')", (1, 'a')), ('[1, 2]', (1, 2)), ("'x'", ('x',)),
-    ("({'name': 'x'},)", ({'name': 'x'},)),
-])
+@pytest.mark.parametrize(
+    'text, expected',
+    [
+        ('()', ()),
+        ('', ()),
+        ("(1, 'a')", (1, 'a')),
+        ('[1, 2]', (1, 2)),
+        ("'x'", ('x',)),
+        ("({'name': 'x'},)", ({'name': 'x'},)),
+    ],
+)
 def test_job_arguments_are_python_literals(text, expected):
     assert cron.parse_args(text) == expected
 
@@ -82,6 +88,7 @@ def test_job_arguments_are_never_evaluated_as_code():
 
 
 # -- real pollers --------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope='module')
 def cron_dbs(pg):
@@ -110,16 +117,25 @@ def _sql(pg, db, query, params=()):
 
 def _add_job(pg, db, name, function, args, doall=False, priority=5, overdue=1):
     """A job every minute, due ``overdue`` seconds ago; its id."""
-    return _sql(pg, db, "INSERT INTO ir_cron (name, user_id, active, interval_number, "
-                "interval_type, numbercall, doall, nextcall, model, function, args, priority, "
-                "failure_count) VALUES (%s, 1, true, 1, 'minutes', -1, %s, "
-                "(now() at time zone 'UTC') - make_interval(secs => %s), 'test.misbehave', %s, "
-                "%s, %s, 0) RETURNING id", (name, doall, overdue, function, args, priority))[0][0]
+    return _sql(
+        pg,
+        db,
+        'INSERT INTO ir_cron (name, user_id, active, interval_number, '
+        'interval_type, numbercall, doall, nextcall, model, function, args, priority, '
+        "failure_count) VALUES (%s, 1, true, 1, 'minutes', -1, %s, "
+        "(now() at time zone 'UTC') - make_interval(secs => %s), 'test.misbehave', %s, "
+        '%s, %s, 0) RETURNING id',
+        (name, doall, overdue, function, args, priority),
+    )[0][0]
 
 
 def _make_due(pg, db, job_id, overdue=1):
-    _sql(pg, db, "UPDATE ir_cron SET nextcall = (now() at time zone 'UTC') - "
-         "make_interval(secs => %s) WHERE id = %s", (overdue, job_id))
+    _sql(
+        pg,
+        db,
+        "UPDATE ir_cron SET nextcall = (now() at time zone 'UTC') - make_interval(secs => %s) WHERE id = %s",
+        (overdue, job_id),
+    )
 
 
 def _rows(pg, db, name):
@@ -127,8 +143,12 @@ def _rows(pg, db, name):
 
 
 def _job(pg, db, job_id):
-    row = _sql(pg, db, "SELECT nextcall > (now() at time zone 'UTC'), failure_count, lastcall "
-               "FROM ir_cron WHERE id = %s", (job_id,))[0]
+    row = _sql(
+        pg,
+        db,
+        "SELECT nextcall > (now() at time zone 'UTC'), failure_count, lastcall FROM ir_cron WHERE id = %s",
+        (job_id,),
+    )[0]
     return {'rescheduled': row[0], 'failure_count': row[1], 'lastcall': row[2]}
 
 
@@ -143,8 +163,19 @@ def _wait_for(condition, timeout, what):
 
 
 def _cron_process(pg, db):
-    cmd = [sys.executable, EXECUTABLE, 'cron', '--db_host', str(pg['host']), '-d', db,
-           '--addons-path', TEST_ADDONS, '--cron-interval', POLL]
+    cmd = [
+        sys.executable,
+        EXECUTABLE,
+        'cron',
+        '--db_host',
+        str(pg['host']),
+        '-d',
+        db,
+        '--addons-path',
+        TEST_ADDONS,
+        '--cron-interval',
+        POLL,
+    ]
     if pg.get('port'):
         cmd += ['--db_port', str(pg['port'])]
     if pg.get('user'):
@@ -170,8 +201,10 @@ def pollers(pg, cron_dbs):
     threads, a waitress server with one, and ``openerp-server cron``."""
     db = cron_dbs[0]
     common = ['-d', db, '--addons-path', TEST_ADDONS, '--cron-interval', POLL]
-    servers = [start_server(pg, common + ['--server', 'threaded', '--max-cron-threads', '2']),
-               start_server(pg, common + ['--server', 'waitress', '--max-cron-threads', '1'])]
+    servers = [
+        start_server(pg, common + ['--server', 'threaded', '--max-cron-threads', '2']),
+        start_server(pg, common + ['--server', 'waitress', '--max-cron-threads', '1']),
+    ]
     standalone = _cron_process(pg, db)
     try:
         yield db
@@ -199,16 +232,14 @@ def test_missed_runs_are_caught_up_once_each_with_doall(pg, pollers):
     _add_job(pg, db, 'catchup', 'create', "({'name': 'catchup'},)", doall=True, overdue=175)
     _add_job(pg, db, 'skip', 'create', "({'name': 'skip'},)", doall=False, overdue=175)
     # due 2:55 ago, every minute: three occurrences (2:55, 1:55 and 0:55 ago)
-    _wait_for(lambda: _rows(pg, db, 'catchup') >= 3 and _rows(pg, db, 'skip') >= 1, 30,
-              'the catch-up runs')
+    _wait_for(lambda: _rows(pg, db, 'catchup') >= 3 and _rows(pg, db, 'skip') >= 1, 30, 'the catch-up runs')
     time.sleep(1.5)
     assert (_rows(pg, db, 'catchup'), _rows(pg, db, 'skip')) == (3, 1)
 
 
 def test_a_crashing_job_is_rolled_back_and_rescheduled_and_others_still_run(pg, pollers):
     db = pollers
-    crash = _add_job(pg, db, 'crash', 'write_then_fail', "('crash', 'boom on purpose')",
-                     priority=1)
+    crash = _add_job(pg, db, 'crash', 'write_then_fail', "('crash', 'boom on purpose')", priority=1)
     after = _add_job(pg, db, 'after-crash', 'create', "({'name': 'after-crash'},)", priority=9)
     _wait_for(lambda: _rows(pg, db, 'after-crash') == 1, 30, 'the job after the crashing one')
     _wait_for(lambda: _job(pg, db, crash)['failure_count'] == 1, 10, 'the failure count')
@@ -238,8 +269,21 @@ def _alive(pid):
 
 def test_prefork_restarts_a_cron_process_killed_with_sigkill(pg, cron_dbs):
     db = cron_dbs[1]
-    server = start_server(pg, ['--workers', '1', '--max-cron-threads', '1', '-d', db,
-                               '--addons-path', TEST_ADDONS, '--cron-interval', POLL])
+    server = start_server(
+        pg,
+        [
+            '--workers',
+            '1',
+            '--max-cron-threads',
+            '1',
+            '-d',
+            db,
+            '--addons-path',
+            TEST_ADDONS,
+            '--cron-interval',
+            POLL,
+        ],
+    )
     first = second = []
     try:
         first = _wait_for(lambda: _cron_pids(server), 20, 'a cron process on the board')
@@ -247,8 +291,7 @@ def test_prefork_restarts_a_cron_process_killed_with_sigkill(pg, cron_dbs):
         job = _add_job(pg, db, 'prefork', 'create', "({'name': 'prefork'},)")
         _wait_for(lambda: _rows(pg, db, 'prefork') == 1, 30, 'the job run by the cron process')
         os.kill(first[0], signal.SIGKILL)
-        second = _wait_for(lambda: [p for p in _cron_pids(server) if p != first[0]], 20,
-                           'a new cron process')
+        second = _wait_for(lambda: [p for p in _cron_pids(server) if p != first[0]], 20, 'a new cron process')
         assert len(second) == 1 and not _alive(first[0])
         _make_due(pg, db, job)
         _wait_for(lambda: _rows(pg, db, 'prefork') == 2, 30, 'the job run by the new process')
@@ -257,5 +300,6 @@ def test_prefork_restarts_a_cron_process_killed_with_sigkill(pg, cron_dbs):
         status = server.stop()
     assert status == 0 and time.monotonic() - started < 15
     # stopping the server stops its cron process too
-    _wait_for(lambda: not any(_alive(pid) for pid in first + second), 10,
-              'the cron process to stop with the server')
+    _wait_for(
+        lambda: not any(_alive(pid) for pid in first + second), 10, 'the cron process to stop with the server'
+    )

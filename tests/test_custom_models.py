@@ -26,8 +26,10 @@ def unique(prefix='x_m'):
 def world(orm_server):
     db = create_orm_db(orm_server, demo=False)
     admin = RpcClient(orm_server, 'xmlrpc2', db, 1, 'admin')
-    uids = {'clerk': make_user(admin, 'clerk', ['base.group_user']),
-            'sysadmin': make_user(admin, 'sysadmin', ['base.group_user', 'base.group_system'])}
+    uids = {
+        'clerk': make_user(admin, 'clerk', ['base.group_user']),
+        'sysadmin': make_user(admin, 'sysadmin', ['base.group_user', 'base.group_system']),
+    }
     yield {'db': db, 'admin': admin, 'uids': uids}
     drop_db(orm_server, db)
 
@@ -52,8 +54,12 @@ def sql(world, query, params=()):
 
 
 def columns(world, table):
-    return {row[0] for row in sql(world, 'SELECT column_name FROM information_schema.columns '
-                                         'WHERE table_name = %s', (table,))}
+    return {
+        row[0]
+        for row in sql(
+            world, 'SELECT column_name FROM information_schema.columns WHERE table_name = %s', (table,)
+        )
+    }
 
 
 def table_exists(world, table):
@@ -62,27 +68,32 @@ def table_exists(world, table):
 
 def new_model(api, name=None, **extra):
     name = name or unique()
-    model_id = api.call('ir.model', 'create', dict({'name': 'Custom %s' % name, 'model': name,
-                                                    'state': 'manual'}, **extra))
+    model_id = api.call(
+        'ir.model', 'create', dict({'name': 'Custom %s' % name, 'model': name, 'state': 'manual'}, **extra)
+    )
     return name, model_id
 
 
 def add_field(api, model_id, name, ttype, **extra):
-    return api.call('ir.model.fields', 'create', dict(
-        {'model_id': model_id, 'name': name, 'ttype': ttype, 'state': 'manual'}, **extra))
+    return api.call(
+        'ir.model.fields',
+        'create',
+        dict({'model_id': model_id, 'name': name, 'ttype': ttype, 'state': 'manual'}, **extra),
+    )
 
 
 # -- Odoo's documented examples --------------------------------------------------------------------
+
 
 def test_the_documented_example_of_a_custom_model_works_unchanged(api, world):
     """The External API page: create the model, list its fields, then (older version) define its
     x_name as required, or (newer version) add an x_foo; records are created and read back."""
     name = unique('x_custom_model')
-    model_id = api.call('ir.model', 'create', {'name': 'Custom Model', 'model': name,
-                                               'state': 'manual'})
+    model_id = api.call('ir.model', 'create', {'name': 'Custom Model', 'model': name, 'state': 'manual'})
     described = api.call(name, 'fields_get', attributes=['string', 'help', 'type'])
-    assert {'id', 'create_uid', 'create_date', 'write_uid', 'write_date', 'display_name',
-            'x_name'} <= set(described)
+    assert {'id', 'create_uid', 'create_date', 'write_uid', 'write_date', 'display_name', 'x_name'} <= set(
+        described
+    )
     assert described['x_name']['type'] == 'char'
     # the older page creates x_name itself, required
     field_id = add_field(api, model_id, 'x_name', 'char', required=True)
@@ -98,8 +109,9 @@ def test_the_documented_example_of_a_custom_model_works_unchanged(api, world):
     # the model and its fields are rows a client can read like any
     [row] = api.call('ir.model', 'read', [model_id], ['model', 'state', 'field_id'])
     assert row['model'] == name and row['state'] == 'manual' and field_id in row['field_id']
-    names = api.call('ir.model.fields', 'search_read', [('model_id', '=', model_id)],
-                     ['name', 'state', 'model'])
+    names = api.call(
+        'ir.model.fields', 'search_read', [('model_id', '=', model_id)], ['name', 'state', 'model']
+    )
     states = {f['name']: f['state'] for f in names}
     assert states['x_name'] == states['x_foo'] == 'manual' and states['create_uid'] == 'base'
     assert {f['model'] for f in names} == {name}
@@ -134,9 +146,16 @@ def test_every_common_field_type_stores_reads_and_searches(api, world):
     add_field(api, model_id, 'x_day', 'date')
     add_field(api, model_id, 'x_moment', 'datetime')
     add_field(api, model_id, 'x_colour', 'selection', selection="[('red', 'Red'), ('blue', 'Blue')]")
-    add_field(api, model_id, 'x_size', 'selection', selection_ids=[
-        (0, 0, {'value': 's', 'name': 'Small', 'sequence': 1}),
-        (0, 0, {'value': 'l', 'name': 'Large', 'sequence': 2})])
+    add_field(
+        api,
+        model_id,
+        'x_size',
+        'selection',
+        selection_ids=[
+            (0, 0, {'value': 's', 'name': 'Small', 'sequence': 1}),
+            (0, 0, {'value': 'l', 'name': 'Large', 'sequence': 2}),
+        ],
+    )
     add_field(api, model_id, 'x_partner_id', 'many2one', relation='res.partner')
     add_field(api, model_id, 'x_tag_ids', 'many2many', relation='res.partner.category')
     add_field(api, model_id, 'x_file', 'binary')
@@ -150,12 +169,28 @@ def test_every_common_field_type_stores_reads_and_searches(api, world):
     partner = api.call('res.partner', 'create', {'name': 'Custom partner %s' % name})
     tag = api.call('res.partner.category', 'create', {'name': 'Tag %s' % name})
     currency = api.call('res.currency', 'search', [], limit=1)[0]
-    record = api.call(name, 'create', {
-        'x_name': 'All types', 'x_text': 'long\ntext', 'x_html': '<p>hi</p>', 'x_count': 42,
-        'x_ratio': 2.5, 'x_done': True, 'x_day': '2026-12-01', 'x_moment': '2026-12-01 10:30:00',
-        'x_colour': 'blue', 'x_size': 'l', 'x_partner_id': partner, 'x_tag_ids': [(6, 0, [tag])],
-        'x_file': PNG, 'x_currency_id': currency, 'x_amount': 19.99,
-        'x_line_ids': [(0, 0, {'x_name': 'line one'}), (0, 0, {'x_name': 'line two'})]})
+    record = api.call(
+        name,
+        'create',
+        {
+            'x_name': 'All types',
+            'x_text': 'long\ntext',
+            'x_html': '<p>hi</p>',
+            'x_count': 42,
+            'x_ratio': 2.5,
+            'x_done': True,
+            'x_day': '2026-12-01',
+            'x_moment': '2026-12-01 10:30:00',
+            'x_colour': 'blue',
+            'x_size': 'l',
+            'x_partner_id': partner,
+            'x_tag_ids': [(6, 0, [tag])],
+            'x_file': PNG,
+            'x_currency_id': currency,
+            'x_amount': 19.99,
+            'x_line_ids': [(0, 0, {'x_name': 'line one'}), (0, 0, {'x_name': 'line two'})],
+        },
+    )
     [values] = api.call(name, 'read', [record])
     assert values['x_text'] == 'long\ntext' and values['x_count'] == 42 and values['x_ratio'] == 2.5
     assert values['x_done'] is True and values['x_day'] == '2026-12-01'
@@ -164,17 +199,27 @@ def test_every_common_field_type_stores_reads_and_searches(api, world):
     assert values['x_tag_ids'] == [tag] and values['x_file'] == PNG and values['x_amount'] == 19.99
     assert len(values['x_line_ids']) == 2
     # searching by them
-    for domain in ([('x_count', '>', 41)], [('x_colour', '=', 'blue')], [('x_done', '=', True)],
-                   [('x_partner_id.name', 'like', 'Custom partner')], [('x_tag_ids', 'in', [tag])],
-                   [('x_line_ids.x_name', '=', 'line two')], [('x_day', '>=', '2026-01-01')]):
+    for domain in (
+        [('x_count', '>', 41)],
+        [('x_colour', '=', 'blue')],
+        [('x_done', '=', True)],
+        [('x_partner_id.name', 'like', 'Custom partner')],
+        [('x_tag_ids', 'in', [tag])],
+        [('x_line_ids.x_name', '=', 'line two')],
+        [('x_day', '>=', '2026-01-01')],
+    ):
         assert api.call(name, 'search', domain) == [record], domain
     assert api.call(line_name, 'search_count', [('x_parent_id', '=', record)]) == 2
     # a bad selection value is refused like any
     with pytest.raises(RpcFault):
         api.call(name, 'write', [record], {'x_colour': 'green'})
     # the binary lives as an attachment, found through the record
-    [attachment] = api.call('ir.attachment', 'search_read', [
-        ('res_model', '=', name), ('res_id', '=', record), ('res_field', '=', 'x_file')], ['datas'])
+    [attachment] = api.call(
+        'ir.attachment',
+        'search_read',
+        [('res_model', '=', name), ('res_id', '=', record), ('res_field', '=', 'x_file')],
+        ['datas'],
+    )
     assert attachment['datas'] == PNG
     # deleting the record deletes its lines (on_delete cascade)
     api.call(name, 'unlink', [record])
@@ -200,8 +245,12 @@ def test_changing_a_custom_field_alters_it(api, world):
     name, model_id = new_model(api)
     field_id = add_field(api, model_id, 'x_code', 'char', size=4)
     record = api.call(name, 'create', {'x_name': 'a', 'x_code': 'ABCD'})
-    api.call('ir.model.fields', 'write', [field_id], {'field_description': 'Code', 'size': 10,
-                                                      'required': True, 'help': 'the code'})
+    api.call(
+        'ir.model.fields',
+        'write',
+        [field_id],
+        {'field_description': 'Code', 'size': 10, 'required': True, 'help': 'the code'},
+    )
     described = api.call(name, 'fields_get', ['x_code'])['x_code']
     assert described['string'] == 'Code' and described['required'] is True
     assert described['help'] == 'the code'
@@ -215,6 +264,7 @@ def test_changing_a_custom_field_alters_it(api, world):
 
 
 # -- deleting --------------------------------------------------------------------------------------
+
 
 def test_deleting_custom_fields_and_models_drops_them(api, world):
     name, model_id = new_model(api)
@@ -241,9 +291,19 @@ def test_deleting_custom_fields_and_models_drops_them(api, world):
 def test_a_failed_call_leaves_no_model_table_or_field(api, world):
     name = unique()
     with pytest.raises(RpcFault, match='unknown field type'):
-        api.call('ir.model', 'create', {'name': 'Broken', 'model': name, 'state': 'manual',
-                                        'field_id': [(0, 0, {'name': 'x_ok', 'ttype': 'char'}),
-                                                     (0, 0, {'name': 'x_bad', 'ttype': 'nonsense'})]})
+        api.call(
+            'ir.model',
+            'create',
+            {
+                'name': 'Broken',
+                'model': name,
+                'state': 'manual',
+                'field_id': [
+                    (0, 0, {'name': 'x_ok', 'ttype': 'char'}),
+                    (0, 0, {'name': 'x_bad', 'ttype': 'nonsense'}),
+                ],
+            },
+        )
     assert not table_exists(world, name)
     assert api.call('ir.model', 'search', [('model', '=', name)]) == []
     with pytest.raises(RpcFault, match="doesn't exist"):
@@ -256,19 +316,24 @@ def test_a_failed_call_leaves_no_model_table_or_field(api, world):
 
 # -- who may do what -------------------------------------------------------------------------------
 
+
 def test_an_ordinary_user_cannot_create_change_or_delete_models_or_fields(orm_server, world):
     clerk = as_user(orm_server, world, 'clerk')
     admin = world['admin']
     name, model_id = new_model(admin)
     field_id = add_field(admin, model_id, 'x_secret', 'char')
     for model, method, args in (
-            ('ir.model', 'create', ({'name': 'Mine', 'model': unique(), 'state': 'manual'},)),
-            ('ir.model.fields', 'create', ({'model': 'res.partner', 'name': unique('x_f'),
-                                            'ttype': 'char', 'state': 'manual'},)),
-            ('ir.model', 'write', ([model_id], {'name': 'renamed'})),
-            ('ir.model.fields', 'write', ([field_id], {'required': True})),
-            ('ir.model.fields', 'unlink', ([field_id],)),
-            ('ir.model', 'unlink', ([model_id],))):
+        ('ir.model', 'create', ({'name': 'Mine', 'model': unique(), 'state': 'manual'},)),
+        (
+            'ir.model.fields',
+            'create',
+            ({'model': 'res.partner', 'name': unique('x_f'), 'ttype': 'char', 'state': 'manual'},),
+        ),
+        ('ir.model', 'write', ([model_id], {'name': 'renamed'})),
+        ('ir.model.fields', 'write', ([field_id], {'required': True})),
+        ('ir.model.fields', 'unlink', ([field_id],)),
+        ('ir.model', 'unlink', ([model_id],)),
+    ):
         with pytest.raises(RpcFault) as refused:
             clerk.call(model, method, *args)
         assert refused.value.category == 'access', (model, method)
@@ -288,8 +353,11 @@ def test_an_administrator_other_than_the_superuser_creates_and_uses_custom_model
     assert sysadmin.call(name, 'read', [record], ['x_level'])[0]['x_level'] == 3
     # granting the users read access is an ordinary ir.model.access row
     group = sysadmin.call('ir.model.data', 'xmlid_to_res_id', 'base.group_user')
-    sysadmin.call('ir.model.access', 'create', {'name': 'users read %s' % name, 'model_id': model_id,
-                                                'group_id': group, 'perm_read': True})
+    sysadmin.call(
+        'ir.model.access',
+        'create',
+        {'name': 'users read %s' % name, 'model_id': model_id, 'group_id': group, 'perm_read': True},
+    )
     clerk = as_user(orm_server, world, 'clerk')
     assert clerk.call(name, 'read', [record], ['x_level'])[0]['x_level'] == 3
     with pytest.raises(RpcFault) as refused:
@@ -318,41 +386,50 @@ def test_a_custom_field_restricted_to_a_group_is_hidden_from_others(orm_server, 
         admin.call('res.users', 'write', [world['uids']['clerk']], {'groups_id': [(3, group)]})
 
 
-@pytest.mark.parametrize('values, message', [
-    ({'model': 'res.custom'}, 'must start with x_'),
-    ({'model': 'x_Bad'}, 'must start with x_'),
-    ({'model': 'x_bad"; DROP TABLE res_users; --'}, 'must start with x_'),
-    ({'model': 'x_' + 'a' * 70}, 'at most 63'),
-    ({'model': 'res.partner'}, 'must start with x_'),
-    ({'state': 'base'}, "state 'manual'"),
-    ({'model': 'x_shared.table'}, 'exists already'),
-])
+@pytest.mark.parametrize(
+    'values, message',
+    [
+        ({'model': 'res.custom'}, 'must start with x_'),
+        ({'model': 'x_Bad'}, 'must start with x_'),
+        ({'model': 'x_bad"; DROP TABLE res_users; --'}, 'must start with x_'),
+        ({'model': 'x_' + 'a' * 70}, 'at most 63'),
+        ({'model': 'res.partner'}, 'must start with x_'),
+        ({'state': 'base'}, "state 'manual'"),
+        ({'model': 'x_shared.table'}, 'exists already'),
+    ],
+)
 def test_custom_model_names_and_states_are_checked(world, values, message):
     admin = world['admin']
     if values.get('model') == 'x_shared.table':
         # another model's table under the name this one would get
         new_model(admin, 'x_shared_table')
     with pytest.raises(RpcFault, match=message):
-        admin.call('ir.model', 'create', dict({'name': 'Bad', 'model': unique(), 'state': 'manual'},
-                                              **values))
+        admin.call(
+            'ir.model', 'create', dict({'name': 'Bad', 'model': unique(), 'state': 'manual'}, **values)
+        )
     assert table_exists(world, 'res_users')
 
 
-@pytest.mark.parametrize('values, message', [
-    ({'name': 'plain_name'}, 'start with x_'),
-    ({'name': 'x_bad name'}, 'start with x_'),
-    ({'name': 'x_q"; DROP TABLE res_partner; --'}, 'start with x_'),
-    ({'name': 'x_name', 'ttype': 'integer'}, 'already has a field'),
-    ({'ttype': 'serialized'}, 'unknown field type'),
-    ({'ttype': 'many2one', 'relation': 'nowhere'}, 'does not exist'),
-    ({'ttype': 'one2many', 'relation': 'res.partner', 'relation_field': 'x_nope'}, 'relation_field'),
-    ({'ttype': 'many2many', 'relation': 'res.partner', 'relation_table': 'res_groups_users_rel'},
-     'must start with x_'),
-    ({'ttype': 'many2many', 'relation': 'res.partner', 'relation_table': 'x_t; drop'}, 'not a valid'),
-    ({'ttype': 'many2one', 'relation': 'res.partner', 'on_delete': 'explode'}, 'on_delete'),
-    ({'ttype': 'monetary'}, 'res.currency'),
-    ({'state': 'base'}, "state 'manual'"),
-])
+@pytest.mark.parametrize(
+    'values, message',
+    [
+        ({'name': 'plain_name'}, 'start with x_'),
+        ({'name': 'x_bad name'}, 'start with x_'),
+        ({'name': 'x_q"; DROP TABLE res_partner; --'}, 'start with x_'),
+        ({'name': 'x_name', 'ttype': 'integer'}, 'already has a field'),
+        ({'ttype': 'serialized'}, 'unknown field type'),
+        ({'ttype': 'many2one', 'relation': 'nowhere'}, 'does not exist'),
+        ({'ttype': 'one2many', 'relation': 'res.partner', 'relation_field': 'x_nope'}, 'relation_field'),
+        (
+            {'ttype': 'many2many', 'relation': 'res.partner', 'relation_table': 'res_groups_users_rel'},
+            'must start with x_',
+        ),
+        ({'ttype': 'many2many', 'relation': 'res.partner', 'relation_table': 'x_t; drop'}, 'not a valid'),
+        ({'ttype': 'many2one', 'relation': 'res.partner', 'on_delete': 'explode'}, 'on_delete'),
+        ({'ttype': 'monetary'}, 'res.currency'),
+        ({'state': 'base'}, "state 'manual'"),
+    ],
+)
 def test_custom_field_definitions_are_checked(world, values, message):
     admin = world['admin']
     name, model_id = new_model(admin)
@@ -364,14 +441,17 @@ def test_custom_field_definitions_are_checked(world, values, message):
 def test_models_and_fields_of_the_code_cannot_be_changed_or_deleted(world):
     admin = world['admin']
     partner_model = admin.call('ir.model', 'search', [('model', '=', 'res.partner')])
-    name_field = admin.call('ir.model.fields', 'search', [('model', '=', 'res.partner'),
-                                                          ('name', '=', 'name')])
-    for call in ((lambda: admin.call('ir.model', 'unlink', partner_model)),
-                 (lambda: admin.call('ir.model', 'write', partner_model, {'model': 'x_stolen'})),
-                 (lambda: admin.call('ir.model', 'write', partner_model, {'state': 'manual'})),
-                 (lambda: admin.call('ir.model.fields', 'unlink', name_field)),
-                 (lambda: admin.call('ir.model.fields', 'write', name_field, {'required': False})),
-                 (lambda: admin.call('ir.model.fields', 'write', name_field, {'name': 'x_name2'}))):
+    name_field = admin.call(
+        'ir.model.fields', 'search', [('model', '=', 'res.partner'), ('name', '=', 'name')]
+    )
+    for call in (
+        (lambda: admin.call('ir.model', 'unlink', partner_model)),
+        (lambda: admin.call('ir.model', 'write', partner_model, {'model': 'x_stolen'})),
+        (lambda: admin.call('ir.model', 'write', partner_model, {'state': 'manual'})),
+        (lambda: admin.call('ir.model.fields', 'unlink', name_field)),
+        (lambda: admin.call('ir.model.fields', 'write', name_field, {'required': False})),
+        (lambda: admin.call('ir.model.fields', 'write', name_field, {'name': 'x_name2'})),
+    ):
         with pytest.raises(RpcFault) as refused:
             call()
         assert refused.value.category == 'access'
@@ -387,8 +467,9 @@ def test_the_inverse_of_a_one2many_cannot_be_deleted_first(world):
     name, model_id = new_model(admin)
     line_name, line_model = new_model(admin)
     m2o = add_field(admin, line_model, 'x_parent_id', 'many2one', relation=name)
-    o2m = add_field(admin, model_id, 'x_line_ids', 'one2many', relation=line_name,
-                    relation_field='x_parent_id')
+    o2m = add_field(
+        admin, model_id, 'x_line_ids', 'one2many', relation=line_name, relation_field='x_parent_id'
+    )
     with pytest.raises(RpcFault, match='inverse'):
         admin.call('ir.model.fields', 'unlink', [m2o])
     admin.call('ir.model.fields', 'unlink', [o2m, m2o])
@@ -397,21 +478,28 @@ def test_the_inverse_of_a_one2many_cannot_be_deleted_first(world):
 
 def test_a_legacy_client_reads_reflected_selection_values(world):
     admin = world['admin']
-    [field] = admin.call('ir.model.fields', 'search_read', [('model', '=', 'res.partner'),
-                                                            ('name', '=', 'type')], ['selection', 'ttype'])
+    [field] = admin.call(
+        'ir.model.fields',
+        'search_read',
+        [('model', '=', 'res.partner'), ('name', '=', 'type')],
+        ['selection', 'ttype'],
+    )
     assert field['ttype'] == 'selection' and "'contact'" in field['selection']
     with pytest.raises(xmlrpc.client.Fault):
         world['admin'].server.xmlrpc('object').execute_kw(
-            world['db'], 1, 'admin', 'ir.model.fields', 'write', [[0]], {'selection': '[oops'})
+            world['db'], 1, 'admin', 'ir.model.fields', 'write', [[0]], {'selection': '[oops'}
+        )
 
 
 # -- another process, a restart ------------------------------------------------------------------
+
 
 def test_another_server_and_a_restart_see_custom_models_and_fields(orm_server, world, start_server):
     """A second server on the same database (another machine, or the server started again) loads
     the custom models and fields from their rows; one it already serves follows the changes the
     first makes, through the registry signal."""
     from tests.support.orm import TEST_ADDONS
+
     admin = world['admin']
     name, model_id = new_model(admin)
     add_field(admin, model_id, 'x_weight', 'float')
@@ -424,7 +512,10 @@ def test_another_server_and_a_restart_see_custom_models_and_fields(orm_server, w
     there.call(name, 'write', [record], {'x_height': 180})
     add_field(there, None, 'x_width', 'integer', model=name)
     assert admin.call(name, 'read', [record], ['x_height', 'x_width'])[0] == {
-        'id': record, 'x_height': 180, 'x_width': False}
+        'id': record,
+        'x_height': 180,
+        'x_width': False,
+    }
     there.call('ir.model', 'unlink', [model_id])
     with pytest.raises(RpcFault, match="doesn't exist"):
         admin.call(name, 'search', [])

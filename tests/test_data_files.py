@@ -37,8 +37,7 @@ def write(tmp_path, name, text):
 
 
 def parse(tmp_path, text, noupdate=False):
-    return parse_xml_file(write(tmp_path, 'data.xml', text), 'mod', noupdate,
-                          module_dir=str(tmp_path))
+    return parse_xml_file(write(tmp_path, 'data.xml', text), 'mod', noupdate, module_dir=str(tmp_path))
 
 
 def parse_error(tmp_path, text):
@@ -49,9 +48,12 @@ def parse_error(tmp_path, text):
 
 # -- XML parsing ----------------------------------------------------------------------------------
 
+
 def test_xml_records_with_every_value_source(tmp_path):
     (tmp_path / 'logo.png').write_bytes(b'\x89PNG')
-    ops = parse(tmp_path, """
+    ops = parse(
+        tmp_path,
+        """
         <odoo>
           <data noupdate="1">
             <record model="res.partner" id="p1" forcecreate="0">
@@ -68,11 +70,17 @@ def test_xml_records_with_every_value_source(tmp_path):
           </data>
           <record model="res.partner" id="other.p2"><field name="name">X</field></record>
         </odoo>
-    """)
+    """,
+    )
     first, second = ops
     assert isinstance(first, RecordOp)
     assert (first.model, first.xmlid, first.noupdate, first.forcecreate, first.line) == (
-        'res.partner', 'mod.p1', True, False, 3)
+        'res.partner',
+        'mod.p1',
+        True,
+        False,
+        3,
+    )
     v = first.values
     assert v['name'] == Value('text', 'Agrolait')
     assert v['parent_id'] == Value('ref', 'base.main_partner')
@@ -87,7 +95,9 @@ def test_xml_records_with_every_value_source(tmp_path):
 
 
 def test_openerp_root_delete_function_and_ignored_elements(tmp_path):
-    ops = parse(tmp_path, """
+    ops = parse(
+        tmp_path,
+        """
         <?xml version="1.0"?>
         <openerp>
           <data>
@@ -101,7 +111,9 @@ def test_openerp_root_delete_function_and_ignored_elements(tmp_path):
             <function model="res.partner" name="noargs"/>
           </data>
         </openerp>
-    """, noupdate=True)
+    """,
+        noupdate=True,
+    )
     assert [op.kind for op in ops] == ['delete', 'delete', 'function', 'function', 'function']
     assert ops[0] == DeleteOp('res.partner', 'mod.old', None, True, 7)
     assert ops[1].search == "[('name', '=', 'gone')]"
@@ -110,36 +122,54 @@ def test_openerp_root_delete_function_and_ignored_elements(tmp_path):
     assert ops[4].args is None
 
 
-@pytest.mark.parametrize('body, line, fragment', [
-    ('<record model="res.partner" id="x"><field name="age" type="int">abc</field></record>',
-     2, 'type="int"'),
-    ('<record model="res.partner" id="x"><field name="a" eval="__import__(\'os\')"/></record>',
-     2, '__import__'),
-    ('<record model="res.partner" id="x"><field name="a" eval="lambda: 1"/></record>',
-     2, 'lambda'),
-    ('<record model="res.partner" id="x"><field name="a" eval="1 +"/></record>', 2, 'syntax'),
-    ('<record model="res.partner" id="x"><field name="a" ref="b" eval="1"/></record>',
-     2, 'only one of'),
-    ('<record model="res.partner" id="x"><field name="a">1</field><field name="a">2</field>'
-     '</record>', 2, 'given twice'),
-    ('<record id="x"><field name="a">1</field></record>', 2, "needs a 'model'"),
-    ('<record model="res partner" id="x"/>', 2, 'invalid model name'),
-    ('<record model="res.partner" id="x"><value/></record>', 2, 'only contain <field>'),
-    ('<record model="res.partner" id="x"><field>1</field></record>', 2, "needs a 'name'"),
-    ('<record model="res.partner" id="x"><field name="a" type="bogus">1</field></record>',
-     2, 'unknown type="bogus"'),
-    ('<record model="res.partner" id="x"><field name="a" type="base64" file="../x"/></record>',
-     2, 'leaves the module folder'),
-    ('<record model="res.partner" id="x"><field name="a" type="file">nope.txt</field></record>',
-     2, 'not found'),
-    ('<record model="res.partner" id="."/>', 2, 'invalid external id'),
-    ('<recrod model="res.partner" id="x"/>', 2, 'unknown element <recrod>'),
-    ('<delete model="res.partner"/>', 2, '"id" or a "search"'),
-    ('<function model="res.partner" name="_private"/>', 2, 'private method'),
-    ('<function model="res.partner" name="f" eval="[1]"><value>1</value></function>',
-     2, 'both eval'),
-    ('<data noupdate="maybe"/>', 2, 'noupdate="maybe"'),
-])
+@pytest.mark.parametrize(
+    'body, line, fragment',
+    [
+        (
+            '<record model="res.partner" id="x"><field name="age" type="int">abc</field></record>',
+            2,
+            'type="int"',
+        ),
+        (
+            '<record model="res.partner" id="x"><field name="a" eval="__import__(\'os\')"/></record>',
+            2,
+            '__import__',
+        ),
+        ('<record model="res.partner" id="x"><field name="a" eval="lambda: 1"/></record>', 2, 'lambda'),
+        ('<record model="res.partner" id="x"><field name="a" eval="1 +"/></record>', 2, 'syntax'),
+        ('<record model="res.partner" id="x"><field name="a" ref="b" eval="1"/></record>', 2, 'only one of'),
+        (
+            '<record model="res.partner" id="x"><field name="a">1</field><field name="a">2</field></record>',
+            2,
+            'given twice',
+        ),
+        ('<record id="x"><field name="a">1</field></record>', 2, "needs a 'model'"),
+        ('<record model="res partner" id="x"/>', 2, 'invalid model name'),
+        ('<record model="res.partner" id="x"><value/></record>', 2, 'only contain <field>'),
+        ('<record model="res.partner" id="x"><field>1</field></record>', 2, "needs a 'name'"),
+        (
+            '<record model="res.partner" id="x"><field name="a" type="bogus">1</field></record>',
+            2,
+            'unknown type="bogus"',
+        ),
+        (
+            '<record model="res.partner" id="x"><field name="a" type="base64" file="../x"/></record>',
+            2,
+            'leaves the module folder',
+        ),
+        (
+            '<record model="res.partner" id="x"><field name="a" type="file">nope.txt</field></record>',
+            2,
+            'not found',
+        ),
+        ('<record model="res.partner" id="."/>', 2, 'invalid external id'),
+        ('<recrod model="res.partner" id="x"/>', 2, 'unknown element <recrod>'),
+        ('<delete model="res.partner"/>', 2, '"id" or a "search"'),
+        ('<function model="res.partner" name="_private"/>', 2, 'private method'),
+        ('<function model="res.partner" name="f" eval="[1]"><value>1</value></function>', 2, 'both eval'),
+        ('<data noupdate="maybe"/>', 2, 'noupdate="maybe"'),
+    ],
+)
 def test_xml_errors_name_file_line_and_cause(tmp_path, body, line, fragment):
     error = parse_error(tmp_path, '<odoo>\n%s\n</odoo>\n' % body)
     assert error.line == line
@@ -160,11 +190,15 @@ def test_xml_external_entities_are_not_resolved(tmp_path):
     secret = tmp_path / 'secret.txt'
     secret.write_text('TOPSECRET')
     try:
-        ops = parse(tmp_path, """
+        ops = parse(
+            tmp_path,
+            """
             <?xml version="1.0"?>
             <!DOCTYPE odoo [<!ENTITY xxe SYSTEM "file://%s">]>
             <odoo><record model="a.b" id="x"><field name="n">&xxe;</field></record></odoo>
-        """ % secret)
+        """
+            % secret,
+        )
     except DataFileError:
         return  # refusing the file is fine too
     assert 'TOPSECRET' not in repr(ops)
@@ -172,18 +206,23 @@ def test_xml_external_entities_are_not_resolved(tmp_path):
 
 # -- CSV parsing ----------------------------------------------------------------------------------
 
+
 def test_csv_model_name_from_file_name():
     assert csv_model_name('security/ir.model.access.csv') == 'ir.model.access'
     assert csv_model_name('data/res.partner-demo.csv') == 'res.partner'
 
 
 def test_csv_rows_become_record_operations(tmp_path):
-    path = write(tmp_path, 'security/ir.model.access.csv', """
+    path = write(
+        tmp_path,
+        'security/ir.model.access.csv',
+        """
         id,name,model_id:id,group_id/id,perm_read,perm_write,perm_create,perm_unlink
         access_partner_user,partner user,model_res_partner,base.group_user,1,0,0,0
 
         access_partner_all,partner all,base.model_res_partner,,1,1,1,1
-    """)
+    """,
+    )
     ops = parse_csv_file(path, 'mod', noupdate=True)
     assert [op.model for op in ops] == ['ir.model.access', 'ir.model.access']
     first = ops[0]
@@ -195,14 +234,17 @@ def test_csv_rows_become_record_operations(tmp_path):
     assert ops[1].line == 4
 
 
-@pytest.mark.parametrize('text, line, fragment', [
-    ('name,perm_read\nx,1\n', 1, "'id' column"),
-    ('id,name\nx,1,2\n', 2, 'row has 3 cells'),
-    ('id,name,name\nx,1,2\n', 1, 'appears twice'),
-    ('id,partner_id/.id\nx,1\n', 1, 'unsupported column'),
-    ('id,name\n,1\n', 2, 'empty id'),
-    ('id,name\n"x,1\n', None, 'invalid CSV'),
-])
+@pytest.mark.parametrize(
+    'text, line, fragment',
+    [
+        ('name,perm_read\nx,1\n', 1, "'id' column"),
+        ('id,name\nx,1,2\n', 2, 'row has 3 cells'),
+        ('id,name,name\nx,1,2\n', 1, 'appears twice'),
+        ('id,partner_id/.id\nx,1\n', 1, 'unsupported column'),
+        ('id,name\n,1\n', 2, 'empty id'),
+        ('id,name\n"x,1\n', None, 'invalid CSV'),
+    ],
+)
 def test_csv_errors_name_file_line_and_cause(tmp_path, text, line, fragment):
     path = write(tmp_path, 'res.partner.csv', text)
     with pytest.raises(DataFileError) as info:
@@ -219,6 +261,7 @@ def test_empty_csv_refused(tmp_path):
 
 
 # -- applying operations to an environment (in-memory stand-in for the ORM) -----------------------
+
 
 class FakeRecords:
     def __init__(self, env, model, ids):
@@ -262,16 +305,25 @@ def F(ftype, comodel=None):
 class FakeEnv:
     FIELDS = {
         'res.partner': {
-            'name': F('char'), 'age': F('integer'), 'ratio': F('float'), 'active': F('boolean'),
-            'birthday': F('date'), 'parent_id': F('many2one', 'res.partner'),
+            'name': F('char'),
+            'age': F('integer'),
+            'ratio': F('float'),
+            'active': F('boolean'),
+            'birthday': F('date'),
+            'parent_id': F('many2one', 'res.partner'),
             'category_id': F('many2many', 'res.partner.category'),
-            'country_id': F('many2one', 'res.country'), 'note': F('html'),
+            'country_id': F('many2one', 'res.country'),
+            'note': F('html'),
         },
         'res.country': {'code': F('char')},
         'ir.model.access': {
-            'name': F('char'), 'model_id': F('many2one', 'ir.model'),
-            'group_id': F('many2one', 'res.groups'), 'perm_read': F('boolean'),
-            'perm_write': F('boolean'), 'perm_create': F('boolean'), 'perm_unlink': F('boolean'),
+            'name': F('char'),
+            'model_id': F('many2one', 'ir.model'),
+            'group_id': F('many2one', 'res.groups'),
+            'perm_read': F('boolean'),
+            'perm_write': F('boolean'),
+            'perm_create': F('boolean'),
+            'perm_unlink': F('boolean'),
         },
     }
 
@@ -298,7 +350,9 @@ def test_apply_resolves_values_by_field_type(tmp_path):
     env = FakeEnv()
     env.data.xmlids.update({'base.main_partner': 1, 'mod.cat1': 5})
     env.search_results['res.country'] = [21, 22]
-    ops = parse(tmp_path, """
+    ops = parse(
+        tmp_path,
+        """
         <odoo>
           <record model="res.partner" id="p1">
             <field name="name">Agrolait</field>
@@ -318,33 +372,55 @@ def test_apply_resolves_values_by_field_type(tmp_path):
             <field name="name"></field>
           </record>
         </odoo>
-    """)
+    """,
+    )
     apply_operations(env, 'mod', ops, 'init', 'mod/data.xml')
     (_, module, name, model, values, noupdate, mode, force), second = loads(env)
-    assert (module, name, model, noupdate, mode, force) == ('mod', 'p1', 'res.partner', False,
-                                                            'init', True)
+    assert (module, name, model, noupdate, mode, force) == ('mod', 'p1', 'res.partner', False, 'init', True)
     assert values == {
-        'name': 'Agrolait', 'age': 42, 'ratio': 2.5, 'active': False, 'birthday': '2020-01-31',
-        'parent_id': 1, 'category_id': [(6, 0, [5])], 'country_id': 21, 'note': '<p>x</p>',
+        'name': 'Agrolait',
+        'age': 42,
+        'ratio': 2.5,
+        'active': False,
+        'birthday': '2020-01-31',
+        'parent_id': 1,
+        'category_id': [(6, 0, [5])],
+        'country_id': 21,
+        'note': '<p>x</p>',
     }
     assert ('search', 'res.country', [('code', '=', 'BE')]) in env.calls
-    assert second[4] == {'category_id': [(6, 0, [5])], 'parent_id': env.data.xmlids['mod.p1'],
-                         'active': True, 'name': False}
+    assert second[4] == {
+        'category_id': [(6, 0, [5])],
+        'parent_id': env.data.xmlids['mod.p1'],
+        'active': True,
+        'name': False,
+    }
 
 
 def test_apply_csv_access_rules(tmp_path):
     env = FakeEnv()
     env.data.xmlids.update({'mod.model_res_partner': 3, 'base.group_user': 9})
-    path = write(tmp_path, 'ir.model.access.csv', """
+    path = write(
+        tmp_path,
+        'ir.model.access.csv',
+        """
         id,name,model_id:id,group_id:id,perm_read,perm_write,perm_create,perm_unlink
         access_user,user,model_res_partner,base.group_user,1,0,False,True
         access_all,all,model_res_partner,,1,1,1,1
-    """)
+    """,
+    )
     apply_operations(env, 'mod', parse_csv_file(path, 'mod'), 'update')
     first, second = loads(env)
     assert first[1:4] == ('mod', 'access_user', 'ir.model.access')
-    assert first[4] == {'name': 'user', 'model_id': 3, 'group_id': 9, 'perm_read': True,
-                        'perm_write': False, 'perm_create': False, 'perm_unlink': True}
+    assert first[4] == {
+        'name': 'user',
+        'model_id': 3,
+        'group_id': 9,
+        'perm_read': True,
+        'perm_write': False,
+        'perm_create': False,
+        'perm_unlink': True,
+    }
     assert second[4]['group_id'] is False
     assert first[6] == 'update'
 
@@ -352,7 +428,9 @@ def test_apply_csv_access_rules(tmp_path):
 def test_apply_delete_and_function(tmp_path):
     env = FakeEnv()
     env.search_results['res.partner'] = [4, 5]
-    ops = parse(tmp_path, """
+    ops = parse(
+        tmp_path,
+        """
         <odoo>
           <delete model="res.partner" id="old"/>
           <delete model="res.partner" search="[('name', '=', 'gone')]"/>
@@ -361,7 +439,8 @@ def test_apply_delete_and_function(tmp_path):
             <function model="res.partner" name="recompute" eval="'install only'"/>
           </data>
         </odoo>
-    """)
+    """,
+    )
     apply_operations(env, 'mod', ops, 'update')
     assert env.calls == [
         ('delete_xmlid', 'mod', 'old'),
@@ -376,36 +455,55 @@ def test_apply_delete_and_function(tmp_path):
 
 def test_web_client_records_are_skipped_when_model_absent(tmp_path):
     env = FakeEnv()
-    ops = parse(tmp_path, """
+    ops = parse(
+        tmp_path,
+        """
         <odoo>
           <record model="ir.ui.view" id="view_x">
             <field name="arch" type="xml"><form><field name="name"/></form></field>
           </record>
         </odoo>
-    """)
+    """,
+    )
     apply_operations(env, 'mod', ops, 'init')
     assert env.calls == []
 
 
-@pytest.mark.parametrize('record, fragment', [
-    ('<record model="no.such" id="x"/>', "unknown model 'no.such'"),
-    ('<record model="res.partner" id="x"><field name="nope">1</field></record>',
-     "has no field 'nope'"),
-    ('<record model="res.partner" id="x"><field name="age">old</field></record>',
-     "field 'age': expected an integer, got 'old'"),
-    ('<record model="res.partner" id="x"><field name="active">maybe</field></record>',
-     "field 'active': expected 1/0/True/False"),
-    ('<record model="res.partner" id="x"><field name="parent_id">Agrolait</field></record>',
-     'by external id'),
-    ('<record model="res.partner" id="x"><field name="parent_id" ref="missing"/></record>',
-     "field 'parent_id': External ID not found: mod.missing"),
-    ('<record model="res.partner" id="x"><field name="age" eval="undefined + 1"/></record>',
-     "'undefined' is not defined"),
-    ('<record model="res.partner" id="x"><field name="ratio" eval="1 / 0"/></record>',
-     'ZeroDivisionError'),
-    ('<record model="res.partner" id="x"><field name="age" search="[]" model="no.model"/>'
-     '</record>', "unknown model 'no.model' in search="),
-])
+@pytest.mark.parametrize(
+    'record, fragment',
+    [
+        ('<record model="no.such" id="x"/>', "unknown model 'no.such'"),
+        ('<record model="res.partner" id="x"><field name="nope">1</field></record>', "has no field 'nope'"),
+        (
+            '<record model="res.partner" id="x"><field name="age">old</field></record>',
+            "field 'age': expected an integer, got 'old'",
+        ),
+        (
+            '<record model="res.partner" id="x"><field name="active">maybe</field></record>',
+            "field 'active': expected 1/0/True/False",
+        ),
+        (
+            '<record model="res.partner" id="x"><field name="parent_id">Agrolait</field></record>',
+            'by external id',
+        ),
+        (
+            '<record model="res.partner" id="x"><field name="parent_id" ref="missing"/></record>',
+            "field 'parent_id': External ID not found: mod.missing",
+        ),
+        (
+            '<record model="res.partner" id="x"><field name="age" eval="undefined + 1"/></record>',
+            "'undefined' is not defined",
+        ),
+        (
+            '<record model="res.partner" id="x"><field name="ratio" eval="1 / 0"/></record>',
+            'ZeroDivisionError',
+        ),
+        (
+            '<record model="res.partner" id="x"><field name="age" search="[]" model="no.model"/></record>',
+            "unknown model 'no.model' in search=",
+        ),
+    ],
+)
 def test_apply_errors_name_file_line_record_and_cause(tmp_path, record, fragment):
     ops = parse(tmp_path, '<odoo>\n\n%s\n</odoo>\n' % record)
     with pytest.raises(DataFileError) as info:
@@ -422,6 +520,7 @@ def test_apply_refuses_unknown_mode():
 
 # -- load_data_file: finding the file in the module -----------------------------------------------
 
+
 @pytest.fixture
 def addon(tmp_path):
     saved = list(openerp_lite.addons.__path__)
@@ -436,17 +535,21 @@ def addon(tmp_path):
 
 def test_load_data_file_parses_and_applies(addon):
     (addon / 'data' / 'partners.xml').write_text(
-        '<odoo><record model="res.partner" id="p"><field name="name">A</field></record></odoo>')
+        '<odoo><record model="res.partner" id="p"><field name="name">A</field></record></odoo>'
+    )
     env = FakeEnv()
     assert load_data_file(env, 'demo_mod', 'data/partners.xml', 'init', noupdate=True) == 1
     assert loads(env)[0][1:6] == ('demo_mod', 'p', 'res.partner', {'name': 'A'}, True)
 
 
-@pytest.mark.parametrize('relpath, fragment', [
-    ('data/missing.xml', 'demo_mod/data/missing.xml: file not found'),
-    ('../../etc/passwd', 'leaves the module folder'),
-    ('__manifest__.py', "unsupported data file type '.py'"),
-])
+@pytest.mark.parametrize(
+    'relpath, fragment',
+    [
+        ('data/missing.xml', 'demo_mod/data/missing.xml: file not found'),
+        ('../../etc/passwd', 'leaves the module folder'),
+        ('__manifest__.py', "unsupported data file type '.py'"),
+    ],
+)
 def test_load_data_file_errors(addon, relpath, fragment):
     with pytest.raises(DataFileError, match=fragment.replace('(', r'\(')):
         load_data_file(FakeEnv(), 'demo_mod', relpath, 'init')

@@ -185,8 +185,12 @@ def test_dump_then_restore_gives_the_same_data(dbserver, pgkind, names):
     source, restored = names(), names()
     db.create_database(pwd, source, False, 'en_US')
     _sql(pgkind, source, 'CREATE TABLE dump_probe (id serial PRIMARY KEY, name text, qty numeric)')
-    _sql(pgkind, source, 'INSERT INTO dump_probe (name, qty) VALUES (%s, %s), (%s, %s)',
-         ('alpha', 1.5, 'bêta', 42))
+    _sql(
+        pgkind,
+        source,
+        'INSERT INTO dump_probe (name, qty) VALUES (%s, %s), (%s, %s)',
+        ('alpha', 1.5, 'bêta', 42),
+    )
     dumped = db.dump(pwd, source)
     assert base64.b64decode(dumped)[:5] == b'PGDMP'
 
@@ -205,8 +209,7 @@ def test_dump_then_restore_gives_the_same_data(dbserver, pgkind, names):
 def test_restore_of_garbage_is_refused_and_leaves_nothing(dbserver, pgkind, names):
     name = names()
     with pytest.raises(xmlrpc.client.Fault) as info:
-        dbserver.xmlrpc('db').restore(dbserver.admin_passwd, name,
-                                      base64.b64encode(b'not a dump').decode())
+        dbserver.xmlrpc('db').restore(dbserver.admin_passwd, name, base64.b64encode(b'not a dump').decode())
     assert info.value.faultCode == 2
     assert not _exists(pgkind, name)
 
@@ -288,12 +291,25 @@ def zip_source(dbserver, pgkind):
     db = dbserver.xmlrpc('db')
     db.create_database(pwd, name, False, 'en_US')
     _sql(pgkind, name, 'CREATE TABLE dump_probe (id serial PRIMARY KEY, name text, qty numeric)')
-    _sql(pgkind, name, 'INSERT INTO dump_probe (name, qty) VALUES (%s, %s), (%s, %s), (%s, %s)',
-         ('alpha', 1.5, 'bêta; \\N', 42, None, None))
-    _sql(pgkind, name, "INSERT INTO ir_config_parameter (key, value) VALUES ('database.uuid', %s)",
-         (SOURCE_UUID,))
-    _sql(pgkind, name, "INSERT INTO web_session (sid_hash, db, uid, login, credential) "
-                       "VALUES ('\\x01', %s, 1, 'admin', '\\x02')", (name,))
+    _sql(
+        pgkind,
+        name,
+        'INSERT INTO dump_probe (name, qty) VALUES (%s, %s), (%s, %s), (%s, %s)',
+        ('alpha', 1.5, 'bêta; \\N', 42, None, None),
+    )
+    _sql(
+        pgkind,
+        name,
+        "INSERT INTO ir_config_parameter (key, value) VALUES ('database.uuid', %s)",
+        (SOURCE_UUID,),
+    )
+    _sql(
+        pgkind,
+        name,
+        'INSERT INTO web_session (sid_hash, db, uid, login, credential) '
+        "VALUES ('\\x01', %s, 1, 'admin', '\\x02')",
+        (name,),
+    )
     yield name, db.dump(pwd, name, 'zip')
     pgsupport.drop_database(pgkind, name)
 
@@ -314,11 +330,12 @@ def test_zip_dump_holds_dump_sql_manifest_and_filestore(dbserver, pgkind, zip_so
     assert archive.getinfo('filestore/').is_dir()
     sql_text = archive.read('dump.sql').decode()
     assert 'CREATE TABLE public.dump_probe' in sql_text and 'COPY public.dump_probe' in sql_text
-    assert 'OWNER TO' not in sql_text                      # --no-owner
+    assert 'OWNER TO' not in sql_text  # --no-owner
     manifest = json.loads(archive.read('manifest.json'))
-    (server_version,), = _sql(pgkind, 'postgres', 'SHOW server_version_num')[0:1]
-    installed = dict(_sql(pgkind, name, "SELECT name, latest_version FROM ir_module_module "
-                                        "WHERE state = 'installed'"))
+    ((server_version,),) = _sql(pgkind, 'postgres', 'SHOW server_version_num')[0:1]
+    installed = dict(
+        _sql(pgkind, name, "SELECT name, latest_version FROM ir_module_module WHERE state = 'installed'")
+    )
     assert manifest == {
         'odoo_dump': '1',
         'db_name': name,
@@ -343,7 +360,7 @@ def test_zip_restore_gives_the_same_data_on_every_route(dbserver, pgkind, names,
     listed = dbserver.xmlrpc('db').list()
     for restored in (over_xmlrpc, over_json, over_legacy):
         assert _sql(pgkind, restored, ZIP_PROBE) == expected
-        assert restored in listed                        # marked as openerp-lite's
+        assert restored in listed  # marked as openerp-lite's
         # copy=False: the same database, identity and sessions included
         assert _identity(pgkind, restored) == ([SOURCE_UUID], 1)
     # the restored database serves logins like its origin
@@ -371,8 +388,7 @@ def test_zip_restore_as_a_copy_gets_a_new_identity(dbserver, pgkind, names, zip_
     _sql(pgkind, copied, "DELETE FROM ir_config_parameter WHERE key = 'database.uuid'")
     second = names()
     dumped_again = dbserver.xmlrpc('db').dump(dbserver.admin_passwd, copied, 'zip')
-    assert dbserver.xmlrpc('db', route='').restore(dbserver.admin_passwd, second, dumped_again,
-                                                   True) is True
+    assert dbserver.xmlrpc('db', route='').restore(dbserver.admin_passwd, second, dumped_again, True) is True
     (created,), _sessions = _identity(pgkind, second)
     assert uuid.UUID(created).version == 4 and created != new_uuid
 
@@ -390,11 +406,10 @@ def _claiming_size(raw, size):
     """``raw`` (a zip of one stored member) with its central directory claiming ``size`` bytes
     unpacked: a zip bomb's headers without the work of making one."""
     at = raw.rindex(b'PK\x01\x02')
-    return raw[:at + 24] + size.to_bytes(4, 'little') + raw[at + 28:]
+    return raw[: at + 24] + size.to_bytes(4, 'little') + raw[at + 28 :]
 
 
-def test_malformed_zips_are_refused_and_leave_nothing(dbserver, pgkind, names, zip_source,
-                                                      tmp_path):
+def test_malformed_zips_are_refused_and_leave_nothing(dbserver, pgkind, names, zip_source, tmp_path):
     _name, dumped = zip_source
     real_sql = _zip_of(dumped).read('dump.sql')
     witness = tmp_path / 'shell-ran'
@@ -405,9 +420,14 @@ def test_malformed_zips_are_refused_and_leave_nothing(dbserver, pgkind, names, z
         'a member climbing out': _zip({'dump.sql': real_sql, '../evil.sql': 'x'}),
         'an absolute member': _zip({'dump.sql': real_sql, '/tmp/evil.sql': 'x'}),
         'a zip bomb': _claiming_size(_zip({'dump.sql': 'SELECT 1;\n'}, stored=True), 0xFFFFFFF0),
-        'a psql shell command': _zip({'dump.sql': real_sql.replace(
-            b'\nCREATE TABLE', ('\n\\! touch %s\nCREATE TABLE' % witness).encode(), 1),
-            'manifest.json': manifest}),
+        'a psql shell command': _zip(
+            {
+                'dump.sql': real_sql.replace(
+                    b'\nCREATE TABLE', ('\n\\! touch %s\nCREATE TABLE' % witness).encode(), 1
+                ),
+                'manifest.json': manifest,
+            }
+        ),
         'a broken manifest': _zip({'dump.sql': real_sql, 'manifest.json': '{nope'}),
         'not an openerp-lite database': _zip({'dump.sql': 'CREATE TABLE t (x int);\n'}),
         'SQL the server refuses': _zip({'dump.sql': real_sql + b'\nCREATE TABLE;\n'}),

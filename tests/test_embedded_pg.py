@@ -83,6 +83,7 @@ def test_stop_leaves_no_postgres_process_behind(server, tmp_path):
 
 def test_usable_by_sql_db(server):
     from openerp_lite import sql_db
+
     params = server.start()
     saved = dict(sql_db._settings)
     try:
@@ -95,8 +96,9 @@ def test_usable_by_sql_db(server):
         finally:
             conn.close()
     finally:
-        sql_db.configure(**{k: saved[k] for k in ('host', 'port', 'user', 'password', 'maxconn',
-                                                  'wait_timeout')})
+        sql_db.configure(
+            **{k: saved[k] for k in ('host', 'port', 'user', 'password', 'maxconn', 'wait_timeout')}
+        )
 
 
 def test_a_forked_child_cannot_stop_the_server(server):

@@ -25,8 +25,12 @@ def db(server):
 
 @pytest.mark.parametrize('script', SCRIPTS)
 def test_example_script_runs_against_a_real_server(server, db, script):
-    done = subprocess.run([sys.executable, os.path.join(EXAMPLES, script), server.url, db,
-                           'admin', 'admin'], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, os.path.join(EXAMPLES, script), server.url, db, 'admin', 'admin'],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.rstrip().endswith('ok'), done.stdout
 

@@ -11,8 +11,9 @@ from openerp_lite.http import xmlrpc as xmlrpc_codec
 
 
 def _xml_call(server, path, method, *params):
-    status, headers, body = server.request('POST', path, xmlrpc.client.dumps(params, method),
-                                           {'Content-Type': 'text/xml'})
+    status, headers, body = server.request(
+        'POST', path, xmlrpc.client.dumps(params, method), {'Content-Type': 'text/xml'}
+    )
     assert status == 200
     assert headers['Content-Type'].startswith('text/xml')
     return xmlrpc.client.loads(body)[0][0]
@@ -30,8 +31,7 @@ def test_version_over_xmlrpc_routes(server, path):
     assert version['protocol_version'] == 1
     assert version['server_version'][0].isdigit()
     assert isinstance(version['server_version_info'], list)
-    assert version['server_version_info'][:2] == [int(p) for p in
-                                                  version['server_serie'].split('.')[:2]]
+    assert version['server_version_info'][:2] == [int(p) for p in version['server_serie'].split('.')[:2]]
 
 
 def test_version_with_stdlib_server_proxy(server):
@@ -41,16 +41,21 @@ def test_version_with_stdlib_server_proxy(server):
 
 @pytest.mark.parametrize('request_id', [7, 'a1b2c3'])
 def test_version_over_jsonrpc_echoes_the_id(server, request_id):
-    reply = server.jsonrpc_raw({'jsonrpc': '2.0', 'method': 'call', 'id': request_id,
-                                'params': {'service': 'common', 'method': 'version', 'args': []}})
+    reply = server.jsonrpc_raw(
+        {
+            'jsonrpc': '2.0',
+            'method': 'call',
+            'id': request_id,
+            'params': {'service': 'common', 'method': 'version', 'args': []},
+        }
+    )
     assert reply['jsonrpc'] == '2.0'
     assert reply['id'] == request_id
     assert reply['result']['protocol_version'] == 1
 
 
 def test_db_server_version_is_the_serie(server):
-    assert server.xmlrpc('db', route='').server_version() == \
-        server.xmlrpc('common').version()['server_serie']
+    assert server.xmlrpc('db', route='').server_version() == server.xmlrpc('common').version()['server_serie']
 
 
 def test_login_on_a_missing_database_is_false_not_a_fault(server):
@@ -88,13 +93,18 @@ def test_head_root_answers_2xx_or_3xx(server):
 def test_declared_body_over_limit_is_413_without_sending_it(server):
     # Content-Length far above the default limit, no body sent: the answer must come at once.
     status, headers, _body = server.request(
-        'POST', '/xmlrpc/2/common', body=None,
-        headers={'Content-Length': str(10 ** 12), 'Content-Type': 'text/xml'}, timeout=10)
+        'POST',
+        '/xmlrpc/2/common',
+        body=None,
+        headers={'Content-Length': str(10**12), 'Content-Type': 'text/xml'},
+        timeout=10,
+    )
     assert status == 413
     assert headers.get('Connection', '').lower() == 'close'
 
 
 # -- fault shapes ------------------------------------------------------------------------------
+
 
 def test_access_denied_fault_shapes(server):
     legacy = _xml_fault(server, '/xmlrpc/db', 'drop', 'wrong', 'oelt_x')
@@ -114,12 +124,14 @@ def test_access_denied_fault_shapes(server):
 
 def test_user_error_fault_shapes(server):
     # An invalid database name is a UserError raised after the master password check.
-    legacy = _xml_fault(server, '/xmlrpc/db', 'create_database', server.admin_passwd,
-                        'bad name!', False, 'en_US')
+    legacy = _xml_fault(
+        server, '/xmlrpc/db', 'create_database', server.admin_passwd, 'bad name!', False, 'en_US'
+    )
     assert legacy.faultCode.startswith('warning -- Warning\n\n')
     assert 'Invalid database name' in legacy.faultCode
-    modern = _xml_fault(server, '/xmlrpc/2/db', 'create_database', server.admin_passwd,
-                        'bad name!', False, 'en_US')
+    modern = _xml_fault(
+        server, '/xmlrpc/2/db', 'create_database', server.admin_passwd, 'bad name!', False, 'en_US'
+    )
     assert modern.faultCode == 2
     assert 'Invalid database name' in modern.faultString
 
@@ -132,15 +144,22 @@ def test_unknown_method_fault_names_it(server):
 
 # -- the error table itself (no server needed) -------------------------------------------------
 
+
 def test_error_table_maps_each_kind():
     assert errors.legacy_fault(exceptions.AccessError('no')) == ('warning -- AccessError\n\nno', '')
-    assert errors.legacy_fault(exceptions.UserError('careful')) == \
-        ('warning -- Warning\n\ncareful', '')
+    assert errors.legacy_fault(exceptions.UserError('careful')) == ('warning -- Warning\n\ncareful', '')
     assert errors.legacy_fault(exceptions.AccessDenied()) == ('AccessDenied', 'Access denied.')
-    assert [errors.integer_fault(e)[0] for e in (
-        RuntimeError('x'), exceptions.UserError('x'), exceptions.ValidationError('x'),
-        exceptions.MissingError('x'), exceptions.AccessDenied(), exceptions.AccessError('x'))] == \
-        [1, 2, 2, 2, 3, 4]
+    assert [
+        errors.integer_fault(e)[0]
+        for e in (
+            RuntimeError('x'),
+            exceptions.UserError('x'),
+            exceptions.ValidationError('x'),
+            exceptions.MissingError('x'),
+            exceptions.AccessDenied(),
+            exceptions.AccessError('x'),
+        )
+    ] == [1, 2, 2, 2, 3, 4]
     assert errors.jsonrpc_error(exceptions.SessionExpired())['code'] == 100
     assert errors.jsonrpc_error(exceptions.SessionExpired())['message'] == 'Odoo Session Expired'
 
@@ -162,6 +181,8 @@ def test_none_result_is_encoded_as_false():
 
 def test_unmarshallable_results_are_converted_not_fatal():
     import datetime
-    result = xmlrpc.client.loads(xmlrpc_codec.encode_result(
-        {1: datetime.date(2024, 1, 2), 'big': 2 ** 40}))[0][0]
-    assert result == {'1': '2024-01-02', 'big': str(2 ** 40)}
+
+    result = xmlrpc.client.loads(xmlrpc_codec.encode_result({1: datetime.date(2024, 1, 2), 'big': 2**40}))[0][
+        0
+    ]
+    assert result == {'1': '2024-01-02', 'big': str(2**40)}

@@ -104,11 +104,15 @@ def _stop_during_a_slow_request(pg, db, kind, signum, to_workers):
 
 # -- gunicorn: HUP, TTIN/TTOU, titles, health ------------------------------------------------------
 
+
 @pytest.fixture(scope='module')
 def prefork(pg, db):
     server = start_server(pg, _server_args('gunicorn', db, '--max-cron-threads', '1'))
-    wait_for(lambda: len(health(server)['workers']) == 2 and health(server)['cron'], 30,
-             'two workers and a cron process on the board')
+    wait_for(
+        lambda: len(health(server)['workers']) == 2 and health(server)['cron'],
+        30,
+        'two workers and a cron process on the board',
+    )
     yield server
     server.stop()
 
@@ -122,8 +126,13 @@ def test_sighup_replaces_the_workers_without_a_failed_request(prefork, db):
     with BackgroundCalls(prefork, db) as client:
         time.sleep(0.5)
         os.kill(prefork.pid, signal.SIGHUP)
-        after = wait_for(lambda: (lambda pids: len(pids) == 2 and not set(pids) & set(before)
-                                  and pids)(_worker_pids(prefork)), 30, 'two new workers')
+        after = wait_for(
+            lambda: (lambda pids: len(pids) == 2 and not set(pids) & set(before) and pids)(
+                _worker_pids(prefork)
+            ),
+            30,
+            'two new workers',
+        )
         time.sleep(1.0)
     assert client.ok > 10 and not client.failures, (client.ok, client.failures[:3])
     assert prefork.alive() and after
@@ -183,17 +192,24 @@ EDITED_RETURN = "return [__import__('os').getpid(), 'edited on disk']"
 
 def test_sighup_runs_an_addon_edited_on_disk_in_every_new_worker(pg, tmp_path):
     addons = tmp_path / 'addons'
-    shutil.copytree(os.path.join(TEST_ADDONS, 'test_misbehave'), str(addons / 'test_misbehave'),
-                    ignore=shutil.ignore_patterns('__pycache__'))
+    shutil.copytree(
+        os.path.join(TEST_ADDONS, 'test_misbehave'),
+        str(addons / 'test_misbehave'),
+        ignore=shutil.ignore_patterns('__pycache__'),
+    )
     source = addons / 'test_misbehave' / 'models' / 'misbehave.py'
     name = pgsupport.new_db_name('oelhup')
     server = None
     try:
         prepare_databases(pg, [name], ['test_misbehave'], str(addons))
-        server = start_server(pg, ['--workers', '2', '-d', name, '--addons-path', str(addons),
-                                   '--max-cron-threads', '1'])
-        wait_for(lambda: len(health(server)['workers']) == 2 and health(server)['cron'], 30,
-                 'two workers and a cron process on the board')
+        server = start_server(
+            pg, ['--workers', '2', '-d', name, '--addons-path', str(addons), '--max-cron-threads', '1']
+        )
+        wait_for(
+            lambda: len(health(server)['workers']) == 2 and health(server)['cron'],
+            30,
+            'two workers and a cron process on the board',
+        )
         report = health(server)
         old_workers = {entry['pid'] for entry in report['workers']}
         old_cron = {entry['pid'] for entry in report['cron']}
@@ -202,8 +218,7 @@ def test_sighup_runs_an_addon_edited_on_disk_in_every_new_worker(pg, tmp_path):
         code = source.read_text()
         old_return = '        time.sleep(min(float(seconds), MAX_SECONDS))\n        return True\n'
         assert code.count(old_return) == 1
-        source.write_text(code.replace(old_return, old_return.replace('return True',
-                                                                      EDITED_RETURN)))
+        source.write_text(code.replace(old_return, old_return.replace('return True', EDITED_RETURN)))
         answered_new, answers_after_old_gone = set(), []
 
         def ask():
@@ -224,33 +239,37 @@ def test_sighup_runs_an_addon_edited_on_disk_in_every_new_worker(pg, tmp_path):
             return results
 
         def every_worker_answers_the_new_code():
-            old_gone = not any(psutil.pid_exists(pid) and
-                               psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-                               for pid in old_workers)
+            old_gone = not any(
+                psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+                for pid in old_workers
+            )
             for result in ask():
-                assert result is True or (isinstance(result, list) and
-                                          result[1] == 'edited on disk'), result
+                assert result is True or (isinstance(result, list) and result[1] == 'edited on disk'), result
                 if isinstance(result, list):
                     answered_new.add(result[0])
                 if old_gone:
                     answers_after_old_gone.append(result)
             current = set(_worker_pids(server))
-            return old_gone and len(current) == 2 and not current & old_workers and \
-                current <= answered_new
+            return old_gone and len(current) == 2 and not current & old_workers and current <= answered_new
 
         with BackgroundCalls(server, name) as client:
             time.sleep(0.5)
             os.kill(server.pid, signal.SIGHUP)
-            wait_for(every_worker_answers_the_new_code, 60,
-                     'both new workers answering the code edited on disk')
+            wait_for(
+                every_worker_answers_the_new_code, 60, 'both new workers answering the code edited on disk'
+            )
             time.sleep(0.5)
         # once the old workers are gone, no answer comes from the old code
-        assert all(isinstance(result, list) for result in answers_after_old_gone), \
-            answers_after_old_gone
+        assert all(isinstance(result, list) for result in answers_after_old_gone), answers_after_old_gone
         assert client.ok > 5 and not client.failures, (client.ok, client.failures[:3])
         # the cron processes are replaced too: they import the new code when they start
-        wait_for(lambda: (lambda pids: len(pids) == 1 and not pids & old_cron)(
-            {entry['pid'] for entry in health(server)['cron']}), 30, 'a new cron process')
+        wait_for(
+            lambda: (lambda pids: len(pids) == 1 and not pids & old_cron)(
+                {entry['pid'] for entry in health(server)['cron']}
+            ),
+            30,
+            'a new cron process',
+        )
         log = server.log()
         assert 'code changed on disk, importing it again' in log, log[-3000:]
         assert server.alive()

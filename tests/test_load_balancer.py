@@ -28,7 +28,7 @@ EXAMPLE = os.path.join(ROOT, 'examples', 'load_balancer', 'nginx-openerp-lite.co
 NGINX = shutil.which('nginx', path=os.environ.get('PATH', '') + os.pathsep + '/usr/sbin:/sbin')
 ADMIN = 'admin'
 
-MAIN_CONF = '''worker_processes 1;
+MAIN_CONF = """worker_processes 1;
 pid {dir}/nginx.pid;
 error_log {dir}/error.log;
 events {{ worker_connections 64; }}
@@ -37,15 +37,14 @@ http {{
 {temp_paths}
     include {dir}/site.conf;
 }}
-'''
+"""
 
 
 def _temp_paths(directory):
     """Temporary paths of the modules this nginx has, inside ``directory`` (the packaged ones
     under /var/lib/nginx are for the system's nginx)."""
     built = subprocess.run([NGINX, '-V'], capture_output=True, text=True, check=True).stderr
-    lines = ['    client_body_temp_path %s/body;' % directory,
-             '    proxy_temp_path %s/proxy;' % directory]
+    lines = ['    client_body_temp_path %s/body;' % directory, '    proxy_temp_path %s/proxy;' % directory]
     for module in ('fastcgi', 'uwsgi', 'scgi'):
         if '--without-http_%s_module' % module not in built:
             lines.append('    %s_temp_path %s/%s;' % (module, directory, module))
@@ -71,11 +70,13 @@ class Nginx:
         self.proc = None
 
     def start(self, timeout=15):
-        check = subprocess.run([NGINX, '-t', '-p', self.dir, '-c', self.conf],
-                               capture_output=True, text=True)
+        check = subprocess.run([NGINX, '-t', '-p', self.dir, '-c', self.conf], capture_output=True, text=True)
         assert check.returncode == 0, check.stderr
-        self.proc = subprocess.Popen([NGINX, '-p', self.dir, '-c', self.conf, '-g', 'daemon off;'],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [NGINX, '-p', self.dir, '-c', self.conf, '-g', 'daemon off;'],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             assert self.proc.poll() is None, self.error_log()
@@ -123,16 +124,24 @@ def cluster(pg):
 
 
 def _post(url, payload, headers=None):
-    request = urllib.request.Request(url, json.dumps(payload).encode(),
-                                     dict({'Content-Type': 'application/json'}, **(headers or {})))
+    request = urllib.request.Request(
+        url, json.dumps(payload).encode(), dict({'Content-Type': 'application/json'}, **(headers or {}))
+    )
     with urllib.request.urlopen(request, timeout=60) as response:
         return json.loads(response.read()), response.headers
 
 
 def _call(balancer, service, method, *args, headers=None):
-    reply, _headers = _post(balancer.url + '/jsonrpc', {
-        'jsonrpc': '2.0', 'method': 'call', 'id': 1,
-        'params': {'service': service, 'method': method, 'args': list(args)}}, headers)
+    reply, _headers = _post(
+        balancer.url + '/jsonrpc',
+        {
+            'jsonrpc': '2.0',
+            'method': 'call',
+            'id': 1,
+            'params': {'service': service, 'method': method, 'args': list(args)},
+        },
+        headers,
+    )
     if 'error' in reply:
         raise AssertionError(reply['error'])
     return reply['result']
@@ -150,24 +159,50 @@ def test_the_example_config_spreads_calls_and_every_server_sees_every_change(clu
     uid = _call(balancer, 'common', 'login', db, 'admin', ADMIN)
     assert uid
     for value in ('first', 'second', 'third'):
-        _call(balancer, 'object', 'execute_kw', db, uid, ADMIN, 'ir.config_parameter', 'set_param',
-              ['lb.key', value])
+        _call(
+            balancer,
+            'object',
+            'execute_kw',
+            db,
+            uid,
+            ADMIN,
+            'ir.config_parameter',
+            'set_param',
+            ['lb.key', value],
+        )
         # whichever server answers each later call, it reads the new value
         for _ in range(4):
-            assert _call(balancer, 'object', 'execute_kw', db, uid, ADMIN, 'ir.config_parameter',
-                         'get_param', ['lb.key']) == value
+            assert (
+                _call(
+                    balancer,
+                    'object',
+                    'execute_kw',
+                    db,
+                    uid,
+                    ADMIN,
+                    'ir.config_parameter',
+                    'get_param',
+                    ['lb.key'],
+                )
+                == value
+            )
 
 
 def test_a_web_session_needs_no_sticky_routing(cluster):
     balancer, servers, db = cluster
-    reply, headers = _post(balancer.url + '/web/session/authenticate', {
-        'jsonrpc': '2.0', 'params': {'db': db, 'login': 'admin', 'password': ADMIN}})
+    reply, headers = _post(
+        balancer.url + '/web/session/authenticate',
+        {'jsonrpc': '2.0', 'params': {'db': db, 'login': 'admin', 'password': ADMIN}},
+    )
     assert reply['result']['uid']
     cookie = headers['Set-Cookie'].split(';')[0]
     before = [server.log().count('get_session_info') for server in servers]
     for _ in range(6):
-        info, _headers = _post(balancer.url + '/web/session/get_session_info',
-                               {'jsonrpc': '2.0', 'params': {}}, {'Cookie': cookie})
+        info, _headers = _post(
+            balancer.url + '/web/session/get_session_info',
+            {'jsonrpc': '2.0', 'params': {}},
+            {'Cookie': cookie},
+        )
         assert info['result']['uid'] == reply['result']['uid'], info
     after = [server.log().count('get_session_info') for server in servers]
     assert all(a > b for a, b in zip(after, before)), (before, after)
@@ -177,9 +212,16 @@ def test_a_client_cannot_forge_its_address_through_nginx(cluster):
     balancer, servers, _db = cluster
     forged = {'X-Forwarded-For': '198.51.100.66'}
     for _ in range(2):  # once on each server
-        reply, _headers = _post(balancer.url + '/jsonrpc', {
-            'jsonrpc': '2.0', 'method': 'call', 'id': 1,
-            'params': {'service': 'db', 'method': 'drop', 'args': ['wrong', 'nothing']}}, forged)
+        reply, _headers = _post(
+            balancer.url + '/jsonrpc',
+            {
+                'jsonrpc': '2.0',
+                'method': 'call',
+                'id': 1,
+                'params': {'service': 'db', 'method': 'drop', 'args': ['wrong', 'nothing']},
+            },
+            forged,
+        )
         assert 'error' in reply
     for server in servers:
         refused = re.findall(r'wrong master password from (\S+)', server.log())

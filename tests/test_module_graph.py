@@ -40,6 +40,7 @@ def make_module(folder, name, manifest='{}', filename='__manifest__.py', code=No
 
 # -- addons path ----------------------------------------------------------------------------------
 
+
 def test_addons_path_keeps_repository_addons_last(addons, tmp_path):
     other = tmp_path / 'more'
     other.mkdir()
@@ -77,6 +78,7 @@ def test_first_folder_of_the_path_wins(addons, tmp_path):
 
 # -- manifests ------------------------------------------------------------------------------------
 
+
 def test_manifest_defaults_and_unknown_keys_kept(addons):
     make_module(addons, 'alpha', "# comment\n{'depends': ['base'], 'x_custom': 1}\n")
     manifest = modmod.load_manifest('alpha')
@@ -91,9 +93,13 @@ def test_manifest_defaults_and_unknown_keys_kept(addons):
 
 
 def test_openerp_manifest_accepted_with_legacy_keys(addons):
-    make_module(addons, 'legacy', "{'name': 'Legacy', 'init_xml': ['a.xml'], "
-                "'update_xml': ['b.xml'], 'demo_xml': ['d.xml'], 'active': True}",
-                filename='__openerp__.py')
+    make_module(
+        addons,
+        'legacy',
+        "{'name': 'Legacy', 'init_xml': ['a.xml'], "
+        "'update_xml': ['b.xml'], 'demo_xml': ['d.xml'], 'active': True}",
+        filename='__openerp__.py',
+    )
     manifest = modmod.load_manifest('legacy')
     assert manifest['name'] == 'Legacy'
     assert manifest['data'] == ['a.xml', 'b.xml']
@@ -110,23 +116,26 @@ def test_base_gets_no_implicit_dependency(addons):
 def test_manifest_with_code_is_refused_not_executed(addons, tmp_path):
     marker = tmp_path / 'ran'
     make_module(addons, 'evil', "{'name': __import__('os').system('touch %s')}" % marker)
-    with pytest.raises(modmod.ManifestError, match=r"__manifest__.py:1: .*literals.*__import__"):
+    with pytest.raises(modmod.ManifestError, match=r'__manifest__.py:1: .*literals.*__import__'):
         modmod.load_manifest('evil')
     assert not marker.exists()
 
 
-@pytest.mark.parametrize('text, fragment', [
-    ("{'name': 'x',", 'syntax'),
-    ("['not', 'a', 'dict']", 'must be a dict'),
-    ("{'depends': 'base'}", "'depends' must be a list of strings"),
-    ("{'depends': ['base', 3]}", "'depends' must be a list of strings"),
-    ("{'depends': ['no-such name']}", 'not a module name'),
-    ("{'installable': 'yes'}", "'installable' must be True or False"),
-    ("{'version': 1.0}", "'version' must be a string"),
-    ("{'external_dependencies': ['x']}", 'external_dependencies'),
-    ("{'external_dependencies': {'python': 'lxml'}}", 'external_dependencies'),
-    ("{1: 'x'}", 'keys must be strings'),
-])
+@pytest.mark.parametrize(
+    'text, fragment',
+    [
+        ("{'name': 'x',", 'syntax'),
+        ("['not', 'a', 'dict']", 'must be a dict'),
+        ("{'depends': 'base'}", "'depends' must be a list of strings"),
+        ("{'depends': ['base', 3]}", "'depends' must be a list of strings"),
+        ("{'depends': ['no-such name']}", 'not a module name'),
+        ("{'installable': 'yes'}", "'installable' must be True or False"),
+        ("{'version': 1.0}", "'version' must be a string"),
+        ("{'external_dependencies': ['x']}", 'external_dependencies'),
+        ("{'external_dependencies': {'python': 'lxml'}}", 'external_dependencies'),
+        ("{1: 'x'}", 'keys must be strings'),
+    ],
+)
 def test_malformed_manifests_name_file_and_problem(addons, text, fragment):
     make_module(addons, 'bad', text)
     with pytest.raises(modmod.ManifestError) as info:
@@ -142,11 +151,14 @@ def test_load_manifest_of_unknown_module(addons):
 
 
 def test_external_dependencies_name_what_is_missing():
-    modmod.check_external_dependencies('ok', {'external_dependencies': {
-        'python': ['lxml', 'os.path'], 'bin': ['sh']}})
+    modmod.check_external_dependencies(
+        'ok', {'external_dependencies': {'python': ['lxml', 'os.path'], 'bin': ['sh']}}
+    )
     with pytest.raises(modmod.ExternalDependencyError) as info:
-        modmod.check_external_dependencies('needy', {'external_dependencies': {
-            'python': ['no_such_package_xyz'], 'bin': ['no-such-binary-xyz']}})
+        modmod.check_external_dependencies(
+            'needy',
+            {'external_dependencies': {'python': ['no_such_package_xyz'], 'bin': ['no-such-binary-xyz']}},
+        )
     message = str(info.value)
     assert 'needy' in message and 'no_such_package_xyz' in message
     assert 'no-such-binary-xyz' in message
@@ -163,14 +175,19 @@ def test_import_module_code_imports_under_addons_package(addons):
 
 # -- graph ----------------------------------------------------------------------------------------
 
+
 def m(*depends, **extra):
     return dict({'depends': list(depends)}, **extra)
 
 
 def test_load_order_by_depth_then_name():
     manifests = {
-        'base': m(), 'zeta': m('base'), 'alpha': m('base'), 'sale': m('product', 'alpha'),
-        'product': m('base'), 'unrelated': m('base'),
+        'base': m(),
+        'zeta': m('base'),
+        'alpha': m('base'),
+        'sale': m('product', 'alpha'),
+        'product': m('base'),
+        'unrelated': m('base'),
     }
     assert load_order(['sale', 'zeta'], manifests) == ['base', 'alpha', 'product', 'zeta', 'sale']
 
@@ -184,7 +201,9 @@ def test_load_order_reads_manifests_from_the_addons_path(addons):
 
 def test_missing_dependency_names_modules():
     manifests = {'base': m(), 'sale': m('product'), 'extra': m('sale')}
-    with pytest.raises(ModuleGraphError, match=r"'product' is not available \(required by: product <- sale <- extra\)"):
+    with pytest.raises(
+        ModuleGraphError, match=r"'product' is not available \(required by: product <- sale <- extra\)"
+    ):
         load_order(['extra'], manifests)
     with pytest.raises(ModuleGraphError, match="'ghost' is not available"):
         load_order(['ghost'], manifests)
@@ -212,7 +231,9 @@ def test_long_chain_does_not_recurse():
 
 def test_auto_install_follows_dependencies_to_a_fixpoint():
     available = {
-        'base': m(), 'sale': m('base'), 'stock': m('base'),
+        'base': m(),
+        'sale': m('base'),
+        'stock': m('base'),
         'sale_stock': m('sale', 'stock', auto_install=True),
         'sale_stock_report': m('sale_stock', auto_install=True),
         'stock_only': m('stock', 'missing', auto_install=True),
@@ -221,14 +242,21 @@ def test_auto_install_follows_dependencies_to_a_fixpoint():
     }
     assert auto_install_candidates({'base', 'sale'}, available) == []
     assert auto_install_candidates({'base', 'sale', 'stock'}, available) == [
-        'sale_stock', 'sale_stock_report']
+        'sale_stock',
+        'sale_stock_report',
+    ]
 
 
 def test_reverse_dependencies_are_transitive_and_installed_only():
-    manifests = {'base': m(), 'product': m('base'), 'sale': m('product'),
-                 'sale_extra': m('sale'), 'purchase': m('product'), 'other': m('base')}
+    manifests = {
+        'base': m(),
+        'product': m('base'),
+        'sale': m('product'),
+        'sale_extra': m('sale'),
+        'purchase': m('product'),
+        'other': m('base'),
+    }
     installed = ['base', 'product', 'sale', 'sale_extra', 'other']
     assert reverse_dependencies('product', installed, manifests) == ['sale', 'sale_extra']
-    assert reverse_dependencies('base', installed, manifests) == [
-        'other', 'product', 'sale', 'sale_extra']
+    assert reverse_dependencies('base', installed, manifests) == ['other', 'product', 'sale', 'sale_extra']
     assert reverse_dependencies('sale_extra', installed, manifests) == []

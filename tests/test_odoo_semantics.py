@@ -65,6 +65,7 @@ def _sql(db, query, params=None):
 
 # -- read, write, unlink of ids that do not exist -----------------------------------------------
 
+
 def test_read_leaves_out_ids_that_no_longer_exist(rpc, world):
     kept = rpc.call(REC, 'create', {'name': uniq()})
     gone = _gone(world['admin'])
@@ -78,7 +79,7 @@ def test_read_leaves_out_ids_that_no_longer_exist(rpc, world):
 
 def test_read_of_records_hidden_by_rules_is_still_refused(user, world):
     own = user.call(REC, 'create', {'name': uniq('own')})
-    foreign = world['admin'].call(REC, 'create', {'name': uniq('foreign')})   # the admin's
+    foreign = world['admin'].call(REC, 'create', {'name': uniq('foreign')})  # the admin's
     gone = _gone(world['admin'])
     assert [row['id'] for row in user.call(REC, 'read', [own, gone], fields=['name'])] == [own]
     for ids in ([foreign], [own, foreign], [foreign, gone]):
@@ -91,7 +92,7 @@ def test_read_of_records_hidden_by_rules_is_still_refused(user, world):
 def test_write_and_unlink_of_missing_ids_name_them(rpc, user, world):
     kept = rpc.call(REC, 'create', {'name': uniq(), 'amount': 1})
     gone = _gone(world['admin'])
-    for client in (rpc, user):          # the superuser, and a user whose rules are checked
+    for client in (rpc, user):  # the superuser, and a user whose rules are checked
         mine = client.call(REC, 'create', {'name': uniq(), 'amount': 1})
         for ids in ([gone], [mine, gone]):
             for method, args in (('write', ({'amount': 7},)), ('unlink', ())):
@@ -106,14 +107,14 @@ def test_write_and_unlink_of_missing_ids_name_them(rpc, user, world):
 
 # -- search without a domain ----------------------------------------------------------------------
 
+
 def test_search_and_search_count_need_their_domain(rpc):
     for method in ('search', 'search_count'):
         with pytest.raises(RpcFault) as info:
             rpc.call(REC, method)
         assert info.value.category == 'error', method
-        assert "%s() missing 1 required positional argument: 'domain'" % method in \
-            info.value.message
-        if rpc.route != 'legacy':       # keyword arguments only: still no domain
+        assert "%s() missing 1 required positional argument: 'domain'" % method in info.value.message
+        if rpc.route != 'legacy':  # keyword arguments only: still no domain
             with pytest.raises(RpcFault, match='required positional argument'):
                 rpc.call(REC, method, context={'lang': 'en_US'})
     with pytest.raises(RpcFault, match='required positional argument'):
@@ -127,6 +128,7 @@ def test_search_and_search_count_need_their_domain(rpc):
 
 
 # -- ids as strings of digits ----------------------------------------------------------------------
+
 
 def test_ids_sent_as_digit_strings_are_ids(rpc):
     first = rpc.call(REC, 'create', {'name': uniq()})
@@ -148,11 +150,13 @@ def test_ids_sent_as_digit_strings_are_ids(rpc):
 
 # -- read_group on a boolean ----------------------------------------------------------------------
 
+
 def test_read_group_on_a_boolean_makes_one_false_group(rpc, world):
     tag = uniq('grp')
     values = [True, True, False, False, False, None, None]
-    ids = world['admin'].call(REC, 'create', [{'name': '%s-%d' % (tag, i), 'flag': bool(v)}
-                                              for i, v in enumerate(values)])
+    ids = world['admin'].call(
+        REC, 'create', [{'name': '%s-%d' % (tag, i), 'flag': bool(v)} for i, v in enumerate(values)]
+    )
     unset = [rid for rid, value in zip(ids, values) if value is None]
     _sql(world['db'], 'UPDATE test_orm_record SET flag = NULL WHERE id = ANY(%s)', (unset,))
     domain = [('name', 'like', tag + '-')]
@@ -163,18 +167,17 @@ def test_read_group_on_a_boolean_makes_one_false_group(rpc, world):
         assert rpc.call(REC, 'search_count', group['__domain']) == group['flag_count']
     # under another group, the booleans still fold into one False
     both = rpc.call(REC, 'read_group', domain, ['flag'], ['state', 'flag'], lazy=False)
-    assert [(g['state'], g['flag'], g['__count']) for g in both] == [('draft', False, 5),
-                                                                    ('draft', True, 2)]
+    assert [(g['state'], g['flag'], g['__count']) for g in both] == [('draft', False, 5), ('draft', True, 2)]
     for group in both:
         assert rpc.call(REC, 'search_count', group['__domain']) == group['__count']
 
 
 # -- ir.sequence.get --------------------------------------------------------------------------------
 
+
 def test_sequence_get_is_next_by_code_for_openerp_7_clients(rpc, user, world):
     code = uniq('sem.seq.')
-    world['admin'].call('ir.sequence', 'create', {'name': code, 'code': code, 'prefix': 'SEM/',
-                                                  'padding': 3})
+    world['admin'].call('ir.sequence', 'create', {'name': code, 'code': code, 'prefix': 'SEM/', 'padding': 3})
     first = rpc.call('ir.sequence', 'get', code)
     second = rpc.call('ir.sequence', 'next_by_code', code)
     assert first.startswith('SEM/') and len(first) == 7
@@ -190,7 +193,7 @@ def test_sequence_get_is_next_by_code_for_openerp_7_clients(rpc, user, world):
 # -- the company logo ------------------------------------------------------------------------------
 
 LOGO = binary._png(3, 2, (200, 10, 10, 255))
-OTHER_LOGO = b'\xff\xd8\xff\xe0' + b'\x00' * 28       # a JPEG's first bytes are enough here
+OTHER_LOGO = b'\xff\xd8\xff\xe0' + b'\x00' * 28  # a JPEG's first bytes are enough here
 
 
 def _get(server, query='', method='GET', cookie=None):
@@ -199,10 +202,17 @@ def _get(server, query='', method='GET', cookie=None):
 
 
 def _session_cookie(server, db, login, password):
-    body = json.dumps({'jsonrpc': '2.0', 'method': 'call', 'id': 1,
-                       'params': {'db': db, 'login': login, 'password': password}}).encode()
-    _status, headers, data = server.request('POST', '/web/session/authenticate', body,
-                                            {'Content-Type': 'application/json'})
+    body = json.dumps(
+        {
+            'jsonrpc': '2.0',
+            'method': 'call',
+            'id': 1,
+            'params': {'db': db, 'login': login, 'password': password},
+        }
+    ).encode()
+    _status, headers, data = server.request(
+        'POST', '/web/session/authenticate', body, {'Content-Type': 'application/json'}
+    )
     assert json.loads(data)['result']['uid'], data
     return headers['Set-Cookie'].split(';')[0]
 
@@ -213,9 +223,11 @@ def logos(world):
     admin = world['admin']
     admin.call('res.company', 'write', [1], {'logo': base64.b64encode(LOGO).decode()})
     partner = admin.call('res.partner', 'create', {'name': uniq('Second Co ')})
-    company = admin.call('res.company', 'create', {
-        'name': uniq('Second Co '), 'partner_id': partner,
-        'logo': base64.b64encode(OTHER_LOGO).decode()})
+    company = admin.call(
+        'res.company',
+        'create',
+        {'name': uniq('Second Co '), 'partner_id': partner, 'logo': base64.b64encode(OTHER_LOGO).decode()},
+    )
     uid = make_user(admin, 'sem_other_co', ['base.group_user'])
     admin.call('res.users', 'write', [uid], {'company_id': company})
     return {'company': company, 'login': 'sem_other_co'}
@@ -240,8 +252,7 @@ def test_company_logo_follows_the_session_user(orm_server, world, logos):
     assert status == 200 and body == OTHER_LOGO and headers['Content-Type'] == 'image/jpeg'
     assert _get(orm_server, {'dbname': world['db']}, cookie=cookie)[2] == OTHER_LOGO
     # a forged or unknown session counts as none
-    assert _get(orm_server, {'dbname': world['db']}, cookie='session_id=forged.%s'
-                % world['db'])[2] == LOGO
+    assert _get(orm_server, {'dbname': world['db']}, cookie='session_id=forged.%s' % world['db'])[2] == LOGO
 
 
 def test_company_logo_placeholder_never_a_404(orm_server, world, logos):
@@ -256,10 +267,13 @@ def test_company_logo_placeholder_never_a_404(orm_server, world, logos):
     foreign = pgsupport.new_db_name('oelsemforeign')
     pgsupport.create_database(pgsupport.params(), foreign)
     try:
-        _sql(foreign, 'CREATE TABLE res_company (id int, logo bytea); '
-                      'CREATE TABLE res_users (id int, company_id int); '
-                      "INSERT INTO res_company VALUES (1, '\\x89504e47'); "
-                      'INSERT INTO res_users VALUES (1, 1)')
+        _sql(
+            foreign,
+            'CREATE TABLE res_company (id int, logo bytea); '
+            'CREATE TABLE res_users (id int, company_id int); '
+            "INSERT INTO res_company VALUES (1, '\\x89504e47'); "
+            'INSERT INTO res_users VALUES (1, 1)',
+        )
         for name in (foreign, uniq('oelsem_absent_'), 'x"; DROP TABLE res_users; --', ''):
             status, headers, body = _get(orm_server, {'dbname': name})
             assert (status, headers['Content-Type'], body) == (200, 'image/png', placeholder), name
@@ -269,19 +283,23 @@ def test_company_logo_placeholder_never_a_404(orm_server, world, logos):
     world['admin'].call('res.company', 'write', [logos['company']], {'logo': False})
     cookie = _session_cookie(orm_server, world['db'], logos['login'], logos['login'])
     assert _get(orm_server, cookie=cookie)[2] == placeholder
-    world['admin'].call('res.company', 'write', [logos['company']],
-                        {'logo': base64.b64encode(OTHER_LOGO).decode()})
+    world['admin'].call(
+        'res.company', 'write', [logos['company']], {'logo': base64.b64encode(OTHER_LOGO).decode()}
+    )
 
 
 def test_company_logo_of_the_only_database_served(start_server_module, world, logos):
     from tests.support.orm import TEST_ADDONS
-    alone = start_server_module(['--addons-path', TEST_ADDONS, '--db-filter',
-                                 '^%s$' % world['db'], '--no-database-list'])
+
+    alone = start_server_module(
+        ['--addons-path', TEST_ADDONS, '--db-filter', '^%s$' % world['db'], '--no-database-list']
+    )
     status, headers, body = _get(alone)
     assert status == 200 and body == LOGO and headers['Content-Type'] == 'image/png'
 
 
 # -- sale lines in another unit of the product's category ----------------------------------------
+
 
 def test_sale_line_in_dozens_converts_the_unit_price(rpc, world):
     admin = world['admin']
@@ -289,29 +307,43 @@ def test_sale_line_in_dozens_converts_the_unit_price(rpc, world):
     def ref(xmlid):
         return admin.call('ir.model.data', 'xmlid_to_res_id', xmlid, True)
 
-    desk, dozen, kilo = ref('product.product_desk'), ref('product.product_uom_dozen'), \
-        ref('product.product_uom_kgm')
+    desk, dozen, kilo = (
+        ref('product.product_desk'),
+        ref('product.product_uom_dozen'),
+        ref('product.product_uom_kgm'),
+    )
     list_price = admin.call('product.product', 'read', [desk], fields=['list_price'])[0]['list_price']
-    unit = admin.call('product.product', 'read', [desk], fields=['uom_id'],
-                      load='_classic_write')[0]['uom_id']
-    categories = {row['id']: row['category_id'] for row in admin.call(
-        'product.uom', 'read', [unit, dozen], fields=['category_id'], load='_classic_write')}
-    assert unit != dozen and categories[unit] == categories[dozen]   # units, sold by the dozen
-    order = rpc.call('sale.order', 'create', {
-        'partner_id': ref('base.res_partner_demo'),
-        'order_line': [(0, 0, {'product_id': desk, 'product_uom': dozen, 'product_uom_qty': 2})]})
+    unit = admin.call('product.product', 'read', [desk], fields=['uom_id'], load='_classic_write')[0][
+        'uom_id'
+    ]
+    categories = {
+        row['id']: row['category_id']
+        for row in admin.call(
+            'product.uom', 'read', [unit, dozen], fields=['category_id'], load='_classic_write'
+        )
+    }
+    assert unit != dozen and categories[unit] == categories[dozen]  # units, sold by the dozen
+    order = rpc.call(
+        'sale.order',
+        'create',
+        {
+            'partner_id': ref('base.res_partner_demo'),
+            'order_line': [(0, 0, {'product_id': desk, 'product_uom': dozen, 'product_uom_qty': 2})],
+        },
+    )
     line_ids = rpc.call('sale.order', 'read', [order], fields=['order_line'])[0]['order_line']
-    line, = rpc.call('sale.order.line', 'read', line_ids,
-                     fields=['product_uom', 'price_unit', 'price_subtotal'])
+    (line,) = rpc.call(
+        'sale.order.line', 'read', line_ids, fields=['product_uom', 'price_unit', 'price_subtotal']
+    )
     assert line['product_uom'][0] == dozen
     assert line['price_unit'] == pytest.approx(12 * list_price)
     assert line['price_subtotal'] == pytest.approx(24 * list_price)
-    assert rpc.call('sale.order', 'read', [order], fields=['amount_total'])[0]['amount_total'] == \
-        pytest.approx(24 * list_price)
+    assert rpc.call('sale.order', 'read', [order], fields=['amount_total'])[0][
+        'amount_total'
+    ] == pytest.approx(24 * list_price)
     # a unit of another category is refused
     with pytest.raises(RpcFault) as info:
-        rpc.call('sale.order.line', 'create', {'order_id': order, 'product_id': desk,
-                                               'product_uom': kilo})
+        rpc.call('sale.order.line', 'create', {'order_id': order, 'product_id': desk, 'product_uom': kilo})
     assert info.value.category == 'warning' and 'is not one of them' in info.value.message
     with pytest.raises(RpcFault):
         rpc.call('sale.order.line', 'write', line_ids, {'product_uom': kilo})

@@ -22,10 +22,19 @@ def world(orm_server):
     }
     records = {}
     for owner in ('alice', 'bob'):
-        records[owner] = admin.call(REC, 'create', [
-            {'name': '%s-%d' % (owner, i), 'user_id': uids[owner], 'amount': 10 * (i + 1),
-             'line_ids': [(0, 0, {'name': '%s-line-%d' % (owner, i), 'amount': i + 1})]}
-            for i in range(3)])
+        records[owner] = admin.call(
+            REC,
+            'create',
+            [
+                {
+                    'name': '%s-%d' % (owner, i),
+                    'user_id': uids[owner],
+                    'amount': 10 * (i + 1),
+                    'line_ids': [(0, 0, {'name': '%s-line-%d' % (owner, i), 'amount': i + 1})],
+                }
+                for i in range(3)
+            ],
+        )
     records['admin'] = admin.call(REC, 'create', [{'name': 'admin-0', 'amount': 1000}])
     yield {'db': db, 'uids': uids, 'records': records, 'admin': admin}
     drop_db(orm_server, db)
@@ -59,12 +68,14 @@ def test_csv_rights_refuse_create_write_unlink(orm_server, world, route):
     reader = client(orm_server, world, route, 'reader')
     alice = client(orm_server, world, route, 'alice')
     some = world['records']['alice'][0]
-    for fault in (refused(reader.call, REC, 'create', {'name': 'nope'}),
-                  refused(reader.call, REC, 'write', [some], {'name': 'nope'}),
-                  refused(reader.call, REC, 'unlink', [some]),
-                  refused(alice.call, TAG, 'create', {'name': 'nope'}),
-                  refused(alice.call, 'test.orm.counter', 'unlink', [1]),
-                  refused(alice.call, 'res.users', 'write', [world['uids']['alice']], {'name': 'x'})):
+    for fault in (
+        refused(reader.call, REC, 'create', {'name': 'nope'}),
+        refused(reader.call, REC, 'write', [some], {'name': 'nope'}),
+        refused(reader.call, REC, 'unlink', [some]),
+        refused(alice.call, TAG, 'create', {'name': 'nope'}),
+        refused(alice.call, 'test.orm.counter', 'unlink', [1]),
+        refused(alice.call, 'res.users', 'write', [world['uids']['alice']], {'name': 'x'}),
+    ):
         assert fault.category == 'access', fault
         if route == 'legacy':
             assert fault.raw.faultCode.startswith('warning -- ')
@@ -75,7 +86,7 @@ def test_csv_rights_refuse_create_write_unlink(orm_server, world, route):
     assert reader.call(REC, 'check_access_rights', 'write', raise_exception=False) is False
     assert reader.call(REC, 'check_access_rights', 'read') is True
     assert refused(reader.call, REC, 'check_access_rights', 'unlink').category == 'access'
-    assert alice.call(TAG, 'search_count', []) >= 2          # read is allowed
+    assert alice.call(TAG, 'search_count', []) >= 2  # read is allowed
     # reading computed fields needs no write right
     row = reader.call(REC, 'read', [some])[0]
     assert (row['line_count'], row['total'], row['display_name']) == (1, 1.0, 'alice-0')
@@ -95,11 +106,17 @@ def test_record_rules_limit_search_and_read(orm_server, world, route):
     assert alice.call(REC, 'name_search', 'bob') == []
     assert refused(alice.call, REC, 'read', [theirs[0]], fields=['name']).category == 'access'
     assert refused(alice.call, REC, 'read', [mine[0], theirs[0]], fields=['name']).category == 'access'
-    assert [row['name'] for row in alice.call(REC, 'read', mine, fields=['name'])] == \
-        ['alice-0', 'alice-1', 'alice-2']
+    assert [row['name'] for row in alice.call(REC, 'read', mine, fields=['name'])] == [
+        'alice-0',
+        'alice-1',
+        'alice-2',
+    ]
     # lines follow their own rule (through record_id.user_id)
-    assert sorted(r['name'] for r in alice.call(LINE, 'search_read', [], fields=['name'])) == \
-        ['alice-line-0', 'alice-line-1', 'alice-line-2']
+    assert sorted(r['name'] for r in alice.call(LINE, 'search_read', [], fields=['name'])) == [
+        'alice-line-0',
+        'alice-line-1',
+        'alice-line-2',
+    ]
     # the reader group has no rule: it sees everything, read-only
     reader = client(orm_server, world, route, 'reader')
     assert reader.call(REC, 'search_count', []) >= 7
@@ -110,11 +127,15 @@ def test_record_rules_refuse_write_and_unlink_of_other_rows(orm_server, world, r
     theirs = world['records']['bob']
     assert refused(alice.call, REC, 'write', [theirs[0]], {'name': 'stolen'}).category == 'access'
     assert refused(alice.call, REC, 'unlink', [theirs[1]]).category == 'access'
-    assert refused(alice.call, REC, 'create', {'name': 'for bob', 'user_id': world['uids']['bob']}) \
-        .category == 'access'
+    assert (
+        refused(alice.call, REC, 'create', {'name': 'for bob', 'user_id': world['uids']['bob']}).category
+        == 'access'
+    )
     admin = world['admin']
-    assert admin.call(REC, 'read', theirs[:2], fields=['name']) == \
-        [{'id': theirs[0], 'name': 'bob-0'}, {'id': theirs[1], 'name': 'bob-1'}]
+    assert admin.call(REC, 'read', theirs[:2], fields=['name']) == [
+        {'id': theirs[0], 'name': 'bob-0'},
+        {'id': theirs[1], 'name': 'bob-1'},
+    ]
     assert admin.call(REC, 'search_count', [('name', '=', 'for bob')]) == 0
     own = alice.call(REC, 'create', {'name': 'alice-own-%s' % route})
     assert alice.call(REC, 'write', [own], {'amount': 1}) is True
@@ -124,16 +145,18 @@ def test_record_rules_refuse_write_and_unlink_of_other_rows(orm_server, world, r
 def test_record_rules_apply_to_read_group(orm_server, world, route):
     alice = client(orm_server, world, route, 'alice')
     groups = alice.call(REC, 'read_group', [], ['amount:sum'], ['user_id'])
-    assert [(g['user_id'][0], g['user_id_count'], g['amount']) for g in groups] == \
-        [(world['uids']['alice'], 3, 60)]
+    assert [(g['user_id'][0], g['user_id_count'], g['amount']) for g in groups] == [
+        (world['uids']['alice'], 3, 60)
+    ]
     assert alice.call(REC, 'read_group', [('name', 'like', 'bob')], ['amount'], ['state']) == []
 
 
 def test_record_rules_apply_through_dotted_domains(orm_server, world, route):
     alice = client(orm_server, world, route, 'alice')
     assert alice.call(REC, 'search', [('user_id.login', '=', 'bob')]) == []
-    assert sorted(alice.call(REC, 'search', [('user_id.login', '=', 'alice')])) == \
-        sorted(world['records']['alice'])
+    assert sorted(alice.call(REC, 'search', [('user_id.login', '=', 'alice')])) == sorted(
+        world['records']['alice']
+    )
     assert alice.call(REC, 'search', [('line_ids.name', '=', 'bob-line-0')]) == []
     assert alice.call(LINE, 'search', [('record_id.name', '=', 'bob-0')]) == []
     assert alice.call(LINE, 'search_count', [('record_id.name', 'like', 'alice')]) == 3
@@ -152,8 +175,10 @@ def test_x2many_read_shows_only_visible_lines(orm_server, world, route):
     admin = world['admin']
     alice = client(orm_server, world, route, 'alice')
     hidden = world['records']['bob'][0]
-    assert refused(alice.call, REC, 'create', {'name': 'child-of-bob-%s' % route,
-                                               'parent_id': hidden}).category == 'access'
+    assert (
+        refused(alice.call, REC, 'create', {'name': 'child-of-bob-%s' % route, 'parent_id': hidden}).category
+        == 'access'
+    )
     own = alice.call(REC, 'create', {'name': 'child-of-bob-%s' % route})
     assert refused(alice.call, REC, 'write', [own], {'parent_id': hidden}).category == 'access'
     admin.call(REC, 'write', [own], {'parent_id': hidden})

@@ -91,8 +91,17 @@ NEGATIVE = ('!=', 'not like', 'not ilike', 'not in')
 _names = [p[1] for p in PARTNERS] + ['Administrator', 'My Company']
 _cities = sorted({p[4] for p in PARTNERS if p[4]})
 _zips = sorted({p[5] for p in PARTNERS if p[5]})
-_fragments = sorted({s[i:i + n] for s in _names + _cities for n in (1, 2, 3) for i in (0, 1)}) + [
-    '%', '_', 'a%n', 'B_b', 'martin', 'MARTIN', '100%', '', 'zz']
+_fragments = sorted({s[i : i + n] for s in _names + _cities for n in (1, 2, 3) for i in (0, 1)}) + [
+    '%',
+    '_',
+    'a%n',
+    'B_b',
+    'martin',
+    'MARTIN',
+    '100%',
+    '',
+    'zz',
+]
 CHAR_VALUES = {
     'name': _names + ['Nobody', 'acme corp', 'ALICE MARTIN'],
     'city': _cities + ['', 'Nowhere', 'PARIS'],
@@ -100,8 +109,18 @@ CHAR_VALUES = {
     'ref': ['R1', 'R2', 'r1', '', 'X'],
     'email': ['alice@example.com', 'bob@example.com', 'x@y', ''],
 }
-COUNTRY_NAMES = ['Belgium', 'France', 'Germany', 'Netherlands', 'United Kingdom', 'United States',
-                 'India', 'Taiwan', 'Switzerland', 'Atlantis']
+COUNTRY_NAMES = [
+    'Belgium',
+    'France',
+    'Germany',
+    'Netherlands',
+    'United Kingdom',
+    'United States',
+    'India',
+    'Taiwan',
+    'Switzerland',
+    'Atlantis',
+]
 COUNTRY_CODES = ['BE', 'FR', 'DE', 'NL', 'GB', 'US', 'IN', 'TW', 'CH', 'XX', 'be']
 
 
@@ -142,17 +161,22 @@ def _populate(env):
     countries = {c.code: c.id for c in env['res.country'].search([])}
     ids = {}
     null_company, null_customer = [], []
-    for number, (key, name, parent, country, city, zip_, company, active, customer) in \
-            enumerate(PARTNERS):
-        record = env['res.partner'].create({
-            'name': name, 'parent_id': ids[parent] if parent else False,
-            'country_id': countries[country] if country else False,
-            'city': city if city is not None else False, 'zip': zip_ or False,
-            'is_company': bool(company), 'active': active, 'customer': bool(customer),
-            'supplier': number % 3 == 0,
-            'ref': ('R1', 'r1', 'R2', False, '')[number % 5],
-            'email': ('%s@example.com' % key) if number % 4 else False,
-        })
+    for number, (key, name, parent, country, city, zip_, company, active, customer) in enumerate(PARTNERS):
+        record = env['res.partner'].create(
+            {
+                'name': name,
+                'parent_id': ids[parent] if parent else False,
+                'country_id': countries[country] if country else False,
+                'city': city if city is not None else False,
+                'zip': zip_ or False,
+                'is_company': bool(company),
+                'active': active,
+                'customer': bool(customer),
+                'supplier': number % 3 == 0,
+                'ref': ('R1', 'r1', 'R2', False, '')[number % 5],
+                'email': ('%s@example.com' % key) if number % 4 else False,
+            }
+        )
         ids[key] = record.id
         if company is None:
             null_company.append(record.id)
@@ -165,6 +189,7 @@ def _populate(env):
 
 
 # -- the reference evaluator ---------------------------------------------------------------------
+
 
 def _like(value, pattern, insensitive):
     """SQL LIKE (backslash escapes, ``%`` and ``_`` wildcards) in Python."""
@@ -239,11 +264,19 @@ class Reference:
             reached = self._walk(start, down=operator == 'child_of')
             return row[name] is not None and row[name] in reached
         if comodel and self._is_name_value(operator, value):
-            matching = {rec['id'] for rec in self.tables[comodel].values()
-                        if self.match(rec['name'], operator, value, 'char')}
+            matching = {
+                rec['id']
+                for rec in self.tables[comodel].values()
+                if self.match(rec['name'], operator, value, 'char')
+            }
             return row[name] in matching or (operator in NEGATIVE and row[name] is None)
-        ftype = 'boolean' if name in BOOL_FIELDS else 'char' if isinstance(row[name], str) or \
-            name in CHAR_FIELDS or name in ('code',) else 'integer'
+        ftype = (
+            'boolean'
+            if name in BOOL_FIELDS
+            else 'char'
+            if isinstance(row[name], str) or name in CHAR_FIELDS or name in ('code',)
+            else 'integer'
+        )
         return self.match(row[name], operator, value, ftype)
 
     @staticmethod
@@ -302,8 +335,14 @@ class Reference:
             return column is not None and _like(str(column), value, operator == '=ilike')
         if column is None:
             return operator == '!='
-        return {'=': column == value, '!=': column != value, '<': column < value,
-                '<=': column <= value, '>': column > value, '>=': column >= value}[operator]
+        return {
+            '=': column == value,
+            '!=': column != value,
+            '<': column < value,
+            '<=': column <= value,
+            '>': column > value,
+            '>=': column >= value,
+        }[operator]
 
 
 # -- domain strategies ---------------------------------------------------------------------------
@@ -319,9 +358,12 @@ def _id_list(ids):
 
 def char_leaf(path, values):
     value = st.sampled_from(values)
-    pattern = st.one_of(value, st.sampled_from(_fragments),
-                        st.sampled_from(_fragments).map(lambda f: f + '%'),
-                        st.sampled_from(_fragments).map(lambda f: '_' + f))
+    pattern = st.one_of(
+        value,
+        st.sampled_from(_fragments),
+        st.sampled_from(_fragments).map(lambda f: f + '%'),
+        st.sampled_from(_fragments).map(lambda f: '_' + f),
+    )
     in_values = st.lists(st.one_of(value, st.just(False)), max_size=4)
     return st.one_of(
         st.tuples(st.just(path), st.sampled_from(('=', '!=', '<>', '=?')), st.one_of(value, st.just(False))),
@@ -351,17 +393,23 @@ def m2o_leaf(path, ids, names):
     return st.one_of(
         st.tuples(st.just(path), st.sampled_from(('=', '!=', '=?')), st.one_of(ids, st.just(False))),
         st.tuples(st.just(path), st.sampled_from(('in', 'not in')), _id_list(ids)),
-        st.tuples(st.just(path), st.sampled_from(('=', '!=') + LIKE_OPS),
-                  st.one_of(name, st.sampled_from(_fragments))),
+        st.tuples(
+            st.just(path),
+            st.sampled_from(('=', '!=') + LIKE_OPS),
+            st.one_of(name, st.sampled_from(_fragments)),
+        ),
         st.tuples(st.just(path), st.sampled_from(('in', 'not in')), st.lists(name, min_size=1, max_size=3)),
     )
 
 
 def hierarchy_leaf():
-    value = st.one_of(PARTNER_IDS, st.lists(PARTNER_IDS, max_size=3), st.just(False),
-                      st.sampled_from(['Acme', 'Bolt', 'acme labs', 'Martin', 'nobody']))
-    return st.tuples(st.sampled_from(('id', 'parent_id')), st.sampled_from(('child_of', 'parent_of')),
-                     value)
+    value = st.one_of(
+        PARTNER_IDS,
+        st.lists(PARTNER_IDS, max_size=3),
+        st.just(False),
+        st.sampled_from(['Acme', 'Bolt', 'acme labs', 'Martin', 'nobody']),
+    )
+    return st.tuples(st.sampled_from(('id', 'parent_id')), st.sampled_from(('child_of', 'parent_of')), value)
 
 
 LEAVES = st.one_of(
@@ -394,15 +442,18 @@ def _prefix(tree):
 TREES = st.recursive(
     LEAVES,
     lambda children: st.one_of(
-        st.tuples(st.just('!'), children),
-        st.tuples(st.sampled_from(('&', '|')), children, children)),
-    max_leaves=6)
+        st.tuples(st.just('!'), children), st.tuples(st.sampled_from(('&', '|')), children, children)
+    ),
+    max_leaves=6,
+)
 # a domain is one or more trees, implicitly and-ed
 DOMAINS = st.lists(TREES, min_size=0, max_size=3).map(
-    lambda trees: [term for tree in trees for term in _prefix(tree)])
+    lambda trees: [term for tree in trees for term in _prefix(tree)]
+)
 
 
 # -- tests ---------------------------------------------------------------------------------------
+
 
 def _search(dataset, domain):
     dbname, registry, _, _ = dataset
@@ -428,23 +479,26 @@ def test_random_domain_matches_reference_evaluation_fresh_seed(dataset, domain):
     _matches_reference(dataset, domain)
 
 
-@pytest.mark.parametrize('domain', [
-    [('name', 'like', '')],
-    [('city', 'ilike', '')],
-    [('parent_id', 'not ilike', 'acme')],
-    [('country_id', '!=', 'Belgium')],
-    [('country_id', 'not in', ['France', 'Belgium'])],
-    [('is_company', 'in', [False])],
-    [('is_company', 'not in', [False])],
-    [('customer', 'not in', [True])],
-    [('parent_id.name', 'not ilike', 'acme')],
-    ['!', ('parent_id.name', '=', 'Acme Corp')],
-    [('parent_id', 'child_of', 'Acme')],
-    [('id', 'parent_of', [0, False])],
-    [('name', 'like', '100%')],
-    [('name', '=like', '%\\_%')],
-    [('country_id.phone_code', '!=', 886)],
-])
+@pytest.mark.parametrize(
+    'domain',
+    [
+        [('name', 'like', '')],
+        [('city', 'ilike', '')],
+        [('parent_id', 'not ilike', 'acme')],
+        [('country_id', '!=', 'Belgium')],
+        [('country_id', 'not in', ['France', 'Belgium'])],
+        [('is_company', 'in', [False])],
+        [('is_company', 'not in', [False])],
+        [('customer', 'not in', [True])],
+        [('parent_id.name', 'not ilike', 'acme')],
+        ['!', ('parent_id.name', '=', 'Acme Corp')],
+        [('parent_id', 'child_of', 'Acme')],
+        [('id', 'parent_of', [0, False])],
+        [('name', 'like', '100%')],
+        [('name', '=like', '%\\_%')],
+        [('country_id.phone_code', '!=', 886)],
+    ],
+)
 def test_known_tricky_domains_match_reference(dataset, domain):
     reference = Reference(dataset[2], dataset[3])
     assert _search(dataset, domain) == reference.search(domain)
@@ -457,35 +511,43 @@ def test_reference_sees_the_data_set(dataset):
     assert any(p['is_company'] is None for p in partners.values())
     assert any(p['active'] is False for p in partners.values())
     assert any(p['parent_id'] is None for p in partners.values())
-    grandchildren = [p for p in partners.values() if p['parent_id']
-                     and partners[p['parent_id']]['parent_id']
-                     and partners[partners[p['parent_id']]['parent_id']]['parent_id']]
+    grandchildren = [
+        p
+        for p in partners.values()
+        if p['parent_id']
+        and partners[p['parent_id']]['parent_id']
+        and partners[partners[p['parent_id']]['parent_id']]['parent_id']
+    ]
     assert grandchildren
     assert _search(dataset, []) == set(partners)
 
 
 # -- malformed domains ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize('domain, message', [
-    (['&', ('name', '=', 'a')], 'operand'),
-    (['|'], 'operand'),
-    (['!'], 'operand'),
-    ([('name', '=')], 'Invalid domain term'),
-    ([('name', '=', 'a', 'b')], 'Invalid domain term'),
-    (['^', ('name', '=', 'a')], 'Invalid domain term'),
-    ([42], 'Invalid domain term'),
-    ('name = 1', 'must be a list|Invalid domain term'),
-    ([('nope', '=', 1)], "Invalid field 'nope'"),
-    ([('parent_id.nope', '=', 1)], "Invalid field 'nope'"),
-    ([('name.first', '=', 1)], 'not relational'),
-    ([('', '=', 1)], 'Invalid field name'),
-    ([('name', 'LIKEX', 'a')], 'Invalid operator'),
-    ([('name', '= 1 OR 1 =', 'a')], 'Invalid operator'),
-    ([('name', None, 'a')], 'Invalid operator'),
-    ([('name', '=', {'a': 1})], 'Invalid value'),
-    ([('id', 'in', [{'a': 1}])], 'Invalid value'),
-    ([('id', 'in', [[1, 2]])], 'Invalid value'),
-])
+
+@pytest.mark.parametrize(
+    'domain, message',
+    [
+        (['&', ('name', '=', 'a')], 'operand'),
+        (['|'], 'operand'),
+        (['!'], 'operand'),
+        ([('name', '=')], 'Invalid domain term'),
+        ([('name', '=', 'a', 'b')], 'Invalid domain term'),
+        (['^', ('name', '=', 'a')], 'Invalid domain term'),
+        ([42], 'Invalid domain term'),
+        ('name = 1', 'must be a list|Invalid domain term'),
+        ([('nope', '=', 1)], "Invalid field 'nope'"),
+        ([('parent_id.nope', '=', 1)], "Invalid field 'nope'"),
+        ([('name.first', '=', 1)], 'not relational'),
+        ([('', '=', 1)], 'Invalid field name'),
+        ([('name', 'LIKEX', 'a')], 'Invalid operator'),
+        ([('name', '= 1 OR 1 =', 'a')], 'Invalid operator'),
+        ([('name', None, 'a')], 'Invalid operator'),
+        ([('name', '=', {'a': 1})], 'Invalid value'),
+        ([('id', 'in', [{'a': 1}])], 'Invalid value'),
+        ([('id', 'in', [[1, 2]])], 'Invalid value'),
+    ],
+)
 def test_malformed_domain_raises_domain_error(dataset, domain, message):
     with pytest.raises(DomainError, match=message) as info:
         _search(dataset, domain)
@@ -494,6 +556,7 @@ def test_malformed_domain_raises_domain_error(dataset, domain, message):
 
 def test_a_long_implicit_and_is_normalised_in_linear_time_and_a_huge_domain_is_refused():
     from openerp_lite.orm import expression
+
     leaves = [('name', '=', str(i)) for i in range(50000)]
     normalized = expression.normalize(leaves)
     assert normalized[:49999] == ['&'] * 49999 and normalized[49999:] == leaves

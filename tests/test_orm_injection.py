@@ -32,8 +32,11 @@ def _snapshot(db):
             counts = {}
             for table in TABLES:
                 cr.execute('SELECT to_regclass(%s) IS NOT NULL', (table,))
-                counts[table] = cr.fetchone()[0] and cr.execute('SELECT count(*), max(write_date) FROM "%s"'
-                                                                % table) or cr.fetchone()
+                counts[table] = (
+                    cr.fetchone()[0]
+                    and cr.execute('SELECT count(*), max(write_date) FROM "%s"' % table)
+                    or cr.fetchone()
+                )
             return counts
     finally:
         conn.close()
@@ -76,7 +79,7 @@ BAD_DOMAINS = [
     [('id) OR (1=1', '=', 1)],
     [('partner_id.name"; DELETE FROM res_partner; --', '=', 'x')],
     [('partner_id.no_such_field', '=', 'x')],
-    [('name', '= \'x\' OR 1=1 --', 'x')],
+    [('name', "= 'x' OR 1=1 --", 'x')],
     [('name', 'ilike; DROP TABLE res_partner', 'x')],
     [('name', 'similar to', 'x')],
     [('name', '~', '.*')],
@@ -109,9 +112,11 @@ BAD_FIELDS = [
 @pytest.mark.parametrize('fields', BAD_FIELDS, ids=range(len(BAD_FIELDS)))
 def test_fields_list_injection_is_refused(rpc, unchanged, fields):
     ids = rpc.call(REC, 'search', [], limit=2)
-    for method, args, kwargs in (('read', [ids], {'fields': fields}),
-                                 ('search_read', [[]], {'fields': fields}),
-                                 ('fields_get', [fields], {})):
+    for method, args, kwargs in (
+        ('read', [ids], {'fields': fields}),
+        ('search_read', [[]], {'fields': fields}),
+        ('fields_get', [fields], {}),
+    ):
         try:
             result = rpc.call(REC, method, *args, **kwargs)
         except RpcFault as fault:
@@ -121,16 +126,20 @@ def test_fields_list_injection_is_refused(rpc, unchanged, fields):
             assert method == 'fields_get' and set(result) <= {'name', 'amount'}, result
 
 
-@pytest.mark.parametrize('spec', [
-    {'fields': ['amount:sum); DROP TABLE res_partner; --'], 'groupby': ['state']},
-    {'fields': ['amount:pg_sleep'], 'groupby': ['state']},
-    {'fields': ['x:sum(amount; DROP TABLE res_partner)'], 'groupby': ['state']},
-    {'fields': ['amount'], 'groupby': ['state; DROP TABLE res_partner']},
-    {'fields': ['amount'], 'groupby': ['date:month); --']},
-    {'fields': ['amount'], 'groupby': ['"state"']},
-    {'fields': ['amount'], 'groupby': ['state'], 'orderby': 'amount; DROP TABLE res_partner'},
-    {'fields': ['amount'], 'groupby': ['state'], 'orderby': '(select 1)'},
-], ids=range(8))
+@pytest.mark.parametrize(
+    'spec',
+    [
+        {'fields': ['amount:sum); DROP TABLE res_partner; --'], 'groupby': ['state']},
+        {'fields': ['amount:pg_sleep'], 'groupby': ['state']},
+        {'fields': ['x:sum(amount; DROP TABLE res_partner)'], 'groupby': ['state']},
+        {'fields': ['amount'], 'groupby': ['state; DROP TABLE res_partner']},
+        {'fields': ['amount'], 'groupby': ['date:month); --']},
+        {'fields': ['amount'], 'groupby': ['"state"']},
+        {'fields': ['amount'], 'groupby': ['state'], 'orderby': 'amount; DROP TABLE res_partner'},
+        {'fields': ['amount'], 'groupby': ['state'], 'orderby': '(select 1)'},
+    ],
+    ids=range(8),
+)
 def test_read_group_injection_is_refused(rpc, unchanged, spec):
     spec = dict(spec)
     with pytest.raises(RpcFault) as info:
@@ -139,8 +148,12 @@ def test_read_group_injection_is_refused(rpc, unchanged, spec):
 
 
 def test_limit_and_offset_must_be_integers(rpc, unchanged):
-    for kwargs in ({'limit': '1; DROP TABLE res_partner'}, {'offset': '0 UNION SELECT 1'},
-                   {'limit': -1}, {'limit': 1.5}):
+    for kwargs in (
+        {'limit': '1; DROP TABLE res_partner'},
+        {'offset': '0 UNION SELECT 1'},
+        {'limit': -1},
+        {'limit': 1.5},
+    ):
         with pytest.raises(RpcFault) as info:
             rpc.call(REC, 'search', [], **kwargs)
         assert info.value.category in ('warning', 'access'), (kwargs, info.value.message)
@@ -148,8 +161,13 @@ def test_limit_and_offset_must_be_integers(rpc, unchanged):
 
 def test_context_keys_and_values_reach_no_sql(rpc, unchanged):
     evil = "'; DROP TABLE res_partner; --"
-    context = {evil: evil, 'lang': evil, 'tz': evil, 'active_test; DROP TABLE res_partner': True,
-               'default_name; DROP TABLE res_partner': 'x'}
+    context = {
+        evil: evil,
+        'lang': evil,
+        'tz': evil,
+        'active_test; DROP TABLE res_partner': True,
+        'default_name; DROP TABLE res_partner': 'x',
+    }
     assert rpc.call(REC, 'search_count', [], context=context) == 5
     assert rpc.call(REC, 'default_get', ['name'], context=context) == {}
     for bad in (['not', 'a', 'dict'], 'a string'):

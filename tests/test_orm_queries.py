@@ -12,8 +12,22 @@ from tests.support import pg as pgsupport
 from tests.support.orm import TEST_ADDONS
 
 REC = 'test.orm.record'
-FIELDS = ['name', 'amount', 'date', 'state', 'partner_id', 'user_id', 'parent_id', 'tag_ids',
-          'line_ids', 'total', 'line_count', 'partner_email', 'display_name', 'create_uid']
+FIELDS = [
+    'name',
+    'amount',
+    'date',
+    'state',
+    'partner_id',
+    'user_id',
+    'parent_id',
+    'tag_ids',
+    'line_ids',
+    'total',
+    'line_count',
+    'partner_email',
+    'display_name',
+    'create_uid',
+]
 
 
 @pytest.fixture(scope='module')
@@ -28,16 +42,33 @@ def qdb(pg):
         with sql_db.cursor(name) as cr:
             env = Environment(cr, 1, {}, Registry.get(name))
             tags = env['test.orm.tag'].create([{'name': 'q-tag-%d' % i} for i in range(3)])
-            user = env['res.users'].create({'name': 'Quentin', 'login': 'quentin', 'password': 'quentin',
-                                            'groups_id': [(6, 0, [env.ref('base.group_user').id])]})
-            partners = env['res.partner'].create([{'name': 'q-partner-%03d' % i, 'email': 'q%d@example.com' % i}
-                                                   for i in range(80)])
-            env[REC].create([{
-                'name': 'q-%03d' % i, 'amount': i, 'date': '2024-01-%02d' % (1 + i % 28),
-                'partner_id': partners[i].id, 'user_id': user.id,
-                'tag_ids': [(6, 0, tags.ids[:1 + i % 3])],
-                'line_ids': [(0, 0, {'name': 'q-line-%d-%d' % (i, j), 'amount': j}) for j in range(2)],
-            } for i in range(80)])
+            user = env['res.users'].create(
+                {
+                    'name': 'Quentin',
+                    'login': 'quentin',
+                    'password': 'quentin',
+                    'groups_id': [(6, 0, [env.ref('base.group_user').id])],
+                }
+            )
+            partners = env['res.partner'].create(
+                [{'name': 'q-partner-%03d' % i, 'email': 'q%d@example.com' % i} for i in range(80)]
+            )
+            env[REC].create(
+                [
+                    {
+                        'name': 'q-%03d' % i,
+                        'amount': i,
+                        'date': '2024-01-%02d' % (1 + i % 28),
+                        'partner_id': partners[i].id,
+                        'user_id': user.id,
+                        'tag_ids': [(6, 0, tags.ids[: 1 + i % 3])],
+                        'line_ids': [
+                            (0, 0, {'name': 'q-line-%d-%d' % (i, j), 'amount': j}) for j in range(2)
+                        ],
+                    }
+                    for i in range(80)
+                ]
+            )
             uid = user.id
         yield name, uid
     finally:
@@ -68,6 +99,7 @@ def test_read_cost_does_not_grow_with_the_number_of_records(qdb, as_user):
         def action(env):
             records = env[REC].search([('name', 'like', 'q-')], limit=limit, order='name')
             return records.read(FIELDS)
+
         return action
 
     small, rows8 = _cost(dbname, uid, read(8))
@@ -86,9 +118,11 @@ def test_search_read_and_search_cost_is_constant(qdb, as_user):
     uid = user_uid if as_user else 1
 
     def search_read(limit):
-        return lambda env: env[REC].search_read([('name', 'like', 'q-'), ('partner_id.name', 'like', 'q-')],
-                                                fields=['name', 'partner_id', 'tag_ids', 'user_id'],
-                                                limit=limit)
+        return lambda env: env[REC].search_read(
+            [('name', 'like', 'q-'), ('partner_id.name', 'like', 'q-')],
+            fields=['name', 'partner_id', 'tag_ids', 'user_id'],
+            limit=limit,
+        )
 
     small, rows8 = _cost(dbname, uid, search_read(8))
     large, rows80 = _cost(dbname, uid, search_read(80))
@@ -104,8 +138,11 @@ def test_iterating_records_in_python_prefetches(qdb):
 
     def walk(limit):
         def action(env):
-            return [(rec.name, rec.partner_id.name, len(rec.tag_ids), rec.total, rec.line_count)
-                    for rec in env[REC].search([('name', 'like', 'q-')], limit=limit, order='name')]
+            return [
+                (rec.name, rec.partner_id.name, len(rec.tag_ids), rec.total, rec.line_count)
+                for rec in env[REC].search([('name', 'like', 'q-')], limit=limit, order='name')
+            ]
+
         return action
 
     small, _ = _cost(dbname, 1, walk(8))

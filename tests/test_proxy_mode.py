@@ -34,10 +34,17 @@ def server(request, pg, database):
 
 
 def _jsonrpc(server, service, method, args, headers):
-    body = json.dumps({'jsonrpc': '2.0', 'method': 'call', 'id': 1,
-                       'params': {'service': service, 'method': method, 'args': args}}).encode()
-    status, _headers, data = server.request('POST', '/jsonrpc', body,
-                                            dict({'Content-Type': 'application/json'}, **headers))
+    body = json.dumps(
+        {
+            'jsonrpc': '2.0',
+            'method': 'call',
+            'id': 1,
+            'params': {'service': service, 'method': method, 'args': args},
+        }
+    ).encode()
+    status, _headers, data = server.request(
+        'POST', '/jsonrpc', body, dict({'Content-Type': 'application/json'}, **headers)
+    )
     assert status == 200
     return json.loads(data)
 
@@ -62,19 +69,20 @@ def test_db_filter_matches_the_forwarded_host_only_in_proxy_mode(server, databas
     mode, running = server
     mine, other = '%s.example.com' % database, 'other.example.com'
     via_proxy = {'Host': other, 'X-Forwarded-Host': mine, 'X-Forwarded-For': CLIENT}
-    assert _jsonrpc(running, 'db', 'list', [], via_proxy)['result'] == \
-        ([database] if mode == 'proxy' else [])
+    assert _jsonrpc(running, 'db', 'list', [], via_proxy)['result'] == ([database] if mode == 'proxy' else [])
     forged = {'Host': mine, 'X-Forwarded-Host': other}
-    assert _jsonrpc(running, 'db', 'list', [], forged)['result'] == \
-        ([] if mode == 'proxy' else [database])
+    assert _jsonrpc(running, 'db', 'list', [], forged)['result'] == ([] if mode == 'proxy' else [database])
     assert _jsonrpc(running, 'db', 'list', [], {})['result'] == []
 
 
 def test_session_cookie_is_secure_when_the_proxy_says_https_only_in_proxy_mode(server):
     mode, running = server
     status, headers, _body = running.request(
-        'POST', '/web/session/destroy', b'{"jsonrpc": "2.0", "params": {}}',
-        {'Content-Type': 'application/json', 'X-Forwarded-Proto': 'https', 'X-Forwarded-For': PROXY})
+        'POST',
+        '/web/session/destroy',
+        b'{"jsonrpc": "2.0", "params": {}}',
+        {'Content-Type': 'application/json', 'X-Forwarded-Proto': 'https', 'X-Forwarded-For': PROXY},
+    )
     assert status == 200
     cookie = headers['Set-Cookie']
     assert cookie.startswith('session_id=')

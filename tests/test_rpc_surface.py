@@ -36,15 +36,15 @@ class Plain(Model):
 class Extended(Plain):
     _register = False
 
-    def action_go(self):          # an override without a declaration keeps the parent's
+    def action_go(self):  # an override without a declaration keeps the parent's
         return super().action_go()
 
     @api.private
-    def peek(self):               # withdrawn
+    def peek(self):  # withdrawn
         return 3
 
     @api.rpc('read')
-    def helper(self):             # declared by the extension
+    def helper(self):  # declared by the extension
         return 4
 
 
@@ -66,9 +66,23 @@ def test_declarations_are_inherited_replaced_and_withdrawn():
     assert plain['peek'].readonly
     assert 'helper' not in plain
     # the ORM's methods are declared once, on the base model
-    for name in ('create', 'read', 'write', 'unlink', 'search', 'search_read', 'read_group',
-                 'name_get', 'name_search', 'fields_get', 'default_get', 'copy', 'exists',
-                 'check_access_rights', 'check_access_rule'):
+    for name in (
+        'create',
+        'read',
+        'write',
+        'unlink',
+        'search',
+        'search_read',
+        'read_group',
+        'name_get',
+        'name_search',
+        'fields_get',
+        'default_get',
+        'copy',
+        'exists',
+        'check_access_rights',
+        'check_access_rule',
+    ):
         assert name in plain, name
     assert plain['read'].readonly and not plain['write'].readonly
     assert plain['check_access_rights'].access is None
@@ -87,8 +101,10 @@ def test_an_abstract_model_exposes_only_what_its_addons_declare():
 def test_a_declaration_must_say_its_access_and_cannot_be_private():
     with pytest.raises(TypeError, match='access='):
         rpc.rpc()
+
     def _hidden(self):
         return None
+
     with pytest.raises(ValueError, match='private'):
         rpc.rpc('read')(_hidden)
     with pytest.raises(ValueError, match='access'):
@@ -113,8 +129,10 @@ WIRE_CONTEXT_PREFIXES = {
 }
 #: ``context.get('k')``, ``context['k']``, ``'k' in context`` (``self._context`` too; not the
 #: ``eval_context`` of data files, which is no request context)
-_READ = re.compile(r"""\b_?context(?:\.get\(\s*|\[\s*)['"]([A-Za-z0-9_]+)['"]|"""
-                   r"""['"]([A-Za-z0-9_]+)['"]\s+(?:not\s+)?in\s+\S*\b_?context\b""")
+_READ = re.compile(
+    r"""\b_?context(?:\.get\(\s*|\[\s*)['"]([A-Za-z0-9_]+)['"]|"""
+    r"""['"]([A-Za-z0-9_]+)['"]\s+(?:not\s+)?in\s+\S*\b_?context\b"""
+)
 
 
 def _python_files():
@@ -132,9 +150,14 @@ def test_every_context_key_the_code_reads_is_one_a_client_may_set():
             for match in _READ.finditer(handle.read()):
                 key = match.group(1) or match.group(2)
                 found.setdefault(key, os.path.relpath(path, ROOT))
-    unknown = {key: where for key, where in found.items() if key not in WIRE_CONTEXT_KEYS
-               and not any(key.startswith(prefix) or key + '_' == prefix
-                           for prefix in WIRE_CONTEXT_PREFIXES)}
-    assert unknown == {}, ('context keys read but not reviewed as client-settable (a check must '
-                           'not depend on them): %s' % unknown)
+    unknown = {
+        key: where
+        for key, where in found.items()
+        if key not in WIRE_CONTEXT_KEYS
+        and not any(key.startswith(prefix) or key + '_' == prefix for prefix in WIRE_CONTEXT_PREFIXES)
+    }
+    assert unknown == {}, (
+        'context keys read but not reviewed as client-settable (a check must '
+        'not depend on them): %s' % unknown
+    )
     assert 'active_test' in found and 'lang' in found

@@ -23,27 +23,30 @@ def ctx(**extra):
     return context
 
 
-@pytest.mark.parametrize('expr, expected', [
-    ('1 + 2 * 3', 7),
-    ('-4 // 3', -2),
-    ('7 % 3', 1),
-    ('"a" + "b"', 'ab'),
-    ('"%s-%s" % ("a", 1)', 'a-1'),
-    ('[1, 2] + [3]', [1, 2, 3]),
-    ('(1, "x", None, True, False)', (1, 'x', None, True, False)),
-    ('{"a": 1, "b": [2]}', {'a': 1, 'b': [2]}),
-    ('{1, 2}', {1, 2}),
-    ('not 0 and 3 or 4', 3),
-    ('1 < 2 <= 2 != 3', True),
-    ('1 in [1, 2] and 3 not in (1,)', True),
-    ('[1, 2, 3][1:]', [2, 3]),
-    ('{"k": 5}["k"]', 5),
-    ('"yes" if 1 else "no"', 'yes'),
-    ('[x * 2 for x in [1, 2, 3] if x > 1]', [4, 6]),
-    ('{k: v for k, v in [("a", 1)]}', {'a': 1}),
-    ('2 ** 10', 1024),
-    ('[(6, 0, [1, 2])]', [(6, 0, [1, 2])]),
-])
+@pytest.mark.parametrize(
+    'expr, expected',
+    [
+        ('1 + 2 * 3', 7),
+        ('-4 // 3', -2),
+        ('7 % 3', 1),
+        ('"a" + "b"', 'ab'),
+        ('"%s-%s" % ("a", 1)', 'a-1'),
+        ('[1, 2] + [3]', [1, 2, 3]),
+        ('(1, "x", None, True, False)', (1, 'x', None, True, False)),
+        ('{"a": 1, "b": [2]}', {'a': 1, 'b': [2]}),
+        ('{1, 2}', {1, 2}),
+        ('not 0 and 3 or 4', 3),
+        ('1 < 2 <= 2 != 3', True),
+        ('1 in [1, 2] and 3 not in (1,)', True),
+        ('[1, 2, 3][1:]', [2, 3]),
+        ('{"k": 5}["k"]', 5),
+        ('"yes" if 1 else "no"', 'yes'),
+        ('[x * 2 for x in [1, 2, 3] if x > 1]', [4, 6]),
+        ('{k: v for k, v in [("a", 1)]}', {'a': 1}),
+        ('2 ** 10', 1024),
+        ('[(6, 0, [1, 2])]', [(6, 0, [1, 2])]),
+    ],
+)
 def test_allowed_constructs_evaluate_like_python(expr, expected):
     assert safe_eval(expr) == expected
 
@@ -75,52 +78,56 @@ def test_comprehension_variable_does_not_leak_or_clobber():
 def test_server_errors_from_context_callables_pass_through():
     def ref(xmlid):
         raise MissingError('External id %s not found' % xmlid)
+
     with pytest.raises(MissingError):
         safe_eval("ref('nope')", {'ref': ref})
 
 
-@pytest.mark.parametrize('expr', [
-    "().__class__.__bases__[0].__subclasses__()",
-    "__import__('os')",
-    "__import__('os').system('true')",
-    "open('/etc/passwd')",
-    "eval('1')",
-    "lambda: 1",
-    "(lambda x: x)(1)",
-    "[].__class__.__mro__",
-    "''.__class__.__base__.__subclasses__()",
-    "user.__class__",
-    "user.__dict__",
-    "user.has_group.__globals__",
-    "user._private",
-    "user.env",
-    "'{0.__class__}'.format(1)",
-    "'{x}'.format_map({})",
-    "datetime.mro()",
-    "time.sleep(10)",
-    "10**10**10",
-    "2 ** 100000",
-    "'x' * 10**9",
-    "[0] * 10**8",
-    "'%9999999d' % 1",
-    "'%*d' % (10**8, 1)",
-    "(x for x in [1])",
-    "[y for x in [[1]] for y in x]",
-    "f'{user}'",
-    "(y := 1)",
-    "{**{}}",
-    "ref(*[1])",
-    "ref(**{})",
-    "ref.__call__(1)",
-    "undefined_name",
-    "ref('a')()",
-    "1 +",
-    "import os",
-    "x = 1",
-    "...",
-    "~1",
-    "1 << 1000000",
-])
+@pytest.mark.parametrize(
+    'expr',
+    [
+        '().__class__.__bases__[0].__subclasses__()',
+        "__import__('os')",
+        "__import__('os').system('true')",
+        "open('/etc/passwd')",
+        "eval('1')",
+        'lambda: 1',
+        '(lambda x: x)(1)',
+        '[].__class__.__mro__',
+        "''.__class__.__base__.__subclasses__()",
+        'user.__class__',
+        'user.__dict__',
+        'user.has_group.__globals__',
+        'user._private',
+        'user.env',
+        "'{0.__class__}'.format(1)",
+        "'{x}'.format_map({})",
+        'datetime.mro()',
+        'time.sleep(10)',
+        '10**10**10',
+        '2 ** 100000',
+        "'x' * 10**9",
+        '[0] * 10**8',
+        "'%9999999d' % 1",
+        "'%*d' % (10**8, 1)",
+        '(x for x in [1])',
+        '[y for x in [[1]] for y in x]',
+        "f'{user}'",
+        '(y := 1)',
+        '{**{}}',
+        'ref(*[1])',
+        'ref(**{})',
+        'ref.__call__(1)',
+        'undefined_name',
+        "ref('a')()",
+        '1 +',
+        'import os',
+        'x = 1',
+        '...',
+        '~1',
+        '1 << 1000000',
+    ],
+)
 def test_escapes_and_forbidden_constructs_raise_value_error(expr):
     with pytest.raises(ValueError):
         safe_eval(expr, ctx(user=_User(), ref=lambda *a, **k: 1))
@@ -139,6 +146,7 @@ def test_error_message_names_the_construct():
 
 def test_attribute_access_on_modules_and_functions_refused():
     import os
+
     with pytest.raises(ValueError, match='module'):
         safe_eval('os.getcwd()', {'os': os})
     with pytest.raises(ValueError, match='function'):

@@ -41,23 +41,44 @@ def ref(admin, xmlid):
 
 
 def test_product_and_sale_install_with_their_demo_data(admin):
-    states = admin.call('ir.module.module', 'search_read', [('name', 'in', ['product', 'sale'])],
-                        fields=['name', 'state', 'demo'])
+    states = admin.call(
+        'ir.module.module',
+        'search_read',
+        [('name', 'in', ['product', 'sale'])],
+        fields=['name', 'state', 'demo'],
+    )
     assert {(s['name'], s['state'], s['demo']) for s in states} == {
-        ('product', 'installed', True), ('sale', 'installed', True)}
+        ('product', 'installed', True),
+        ('sale', 'installed', True),
+    }
     assert admin.call('product.product', 'search_count', [('default_code', '=like', 'FURN-%')]) == 2
     precisions = admin.call('decimal.precision', 'search_read', [], fields=['name', 'digits'])
-    assert {'Product Price': 2, 'Product Unit of Measure': 3}.items() <= \
-        {p['name']: p['digits'] for p in precisions}.items()
-    orders = admin.call('sale.order', 'search_read', [], fields=['name', 'state', 'amount_total'],
-                        order='name')
+    assert {'Product Price': 2, 'Product Unit of Measure': 3}.items() <= {
+        p['name']: p['digits'] for p in precisions
+    }.items()
+    orders = admin.call(
+        'sale.order', 'search_read', [], fields=['name', 'state', 'amount_total'], order='name'
+    )
     assert [(o['name'], o['state'], o['amount_total']) for o in orders] == [
-        ('SO001', 'draft', 1512.0), ('SO002', 'sale', 325.0)]
+        ('SO001', 'draft', 1512.0),
+        ('SO002', 'sale', 325.0),
+    ]
 
 
 def test_addon_tests_pass_with_openerp_server_test(pg, sale_db):
-    cmd = [sys.executable, EXECUTABLE, 'test', '-d', sale_db, '-m', 'product,sale',
-           '--db_host', str(pg['host']), '--log-level', 'warn']
+    cmd = [
+        sys.executable,
+        EXECUTABLE,
+        'test',
+        '-d',
+        sale_db,
+        '-m',
+        'product,sale',
+        '--db_host',
+        str(pg['host']),
+        '--log-level',
+        'warn',
+    ]
     if pg.get('port'):
         cmd += ['--db_port', str(pg['port'])]
     if pg.get('user'):
@@ -70,17 +91,28 @@ def test_addon_tests_pass_with_openerp_server_test(pg, sale_db):
 
 def test_sale_flow_as_a_sales_user(admin, salesman):
     partner = admin.call('res.partner', 'create', {'name': 'RPC Customer'})
-    desk, chair, hours = (ref(admin, 'product.' + name) for name in
-                          ('product_desk', 'product_chair', 'product_installation'))
-    order = salesman.call('sale.order', 'create', {
-        'partner_id': partner,
-        'order_line': [(0, 0, {'product_id': desk, 'product_uom_qty': 1}),
-                       (0, 0, {'product_id': chair, 'product_uom_qty': 4, 'discount': 25}),
-                       (0, 0, {'product_id': hours, 'product_uom_qty': 2, 'price_unit': 55.0})],
-    })
+    desk, chair, hours = (
+        ref(admin, 'product.' + name) for name in ('product_desk', 'product_chair', 'product_installation')
+    )
+    order = salesman.call(
+        'sale.order',
+        'create',
+        {
+            'partner_id': partner,
+            'order_line': [
+                (0, 0, {'product_id': desk, 'product_uom_qty': 1}),
+                (0, 0, {'product_id': chair, 'product_uom_qty': 4, 'discount': 25}),
+                (0, 0, {'product_id': hours, 'product_uom_qty': 2, 'price_unit': 55.0}),
+            ],
+        },
+    )
     assert salesman.call('sale.order', 'action_confirm', [order]) is True
-    row = salesman.call('sale.order', 'read', [order],
-                        fields=['name', 'state', 'amount_untaxed', 'amount_total', 'user_id', 'order_line'])[0]
+    row = salesman.call(
+        'sale.order',
+        'read',
+        [order],
+        fields=['name', 'state', 'amount_untaxed', 'amount_total', 'user_id', 'order_line'],
+    )[0]
     assert row['state'] == 'sale' and row['name'].startswith('SO')
     assert row['amount_total'] == row['amount_untaxed'] == 450.0 + 360.0 + 110.0
     assert row['user_id'][0] == salesman.uid and len(row['order_line']) == 3
@@ -110,9 +142,17 @@ def test_sales_user_sees_and_acts_on_own_orders_only(admin, salesman):
 
 def test_confirm_wizard_in_two_calls(admin, salesman):
     product = ref(admin, 'product.product_paper')
-    orders = [salesman.call('sale.order', 'create', {
-        'partner_id': ref(admin, 'base.res_partner_demo'),
-        'order_line': [(0, 0, {'product_id': product, 'product_uom_qty': n})]}) for n in (1, 2)]
+    orders = [
+        salesman.call(
+            'sale.order',
+            'create',
+            {
+                'partner_id': ref(admin, 'base.res_partner_demo'),
+                'order_line': [(0, 0, {'product_id': product, 'product_uom_qty': n})],
+            },
+        )
+        for n in (1, 2)
+    ]
     wizard = salesman.call('sale.confirm.wizard', 'create', {'order_ids': [(6, 0, orders)]})
     assert sorted(salesman.call('sale.confirm.wizard', 'action_apply', [wizard])) == sorted(orders)
     states = salesman.call('sale.order', 'read', orders, fields=['state'])
@@ -122,9 +162,14 @@ def test_confirm_wizard_in_two_calls(admin, salesman):
 def test_concurrent_confirmations_of_one_order_exactly_one_wins(admin, salesman):
     product = ref(admin, 'product.product_chair')
     for _attempt in range(3):
-        order = salesman.call('sale.order', 'create', {
-            'partner_id': ref(admin, 'base.res_partner_demo'),
-            'order_line': [(0, 0, {'product_id': product})]})
+        order = salesman.call(
+            'sale.order',
+            'create',
+            {
+                'partner_id': ref(admin, 'base.res_partner_demo'),
+                'order_line': [(0, 0, {'product_id': product})],
+            },
+        )
         barrier = threading.Barrier(4)
         outcomes = []
 

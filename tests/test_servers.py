@@ -35,9 +35,18 @@ class _Options:
     """A stand-in for :class:`openerp_lite.tools.config.Options` in unit tests."""
 
     def __init__(self, origins=None, **values):
-        defaults = dict(server='auto', workers=0, threads=8, http_interface='127.0.0.1',
-                        http_port=8069, limit_memory_soft=2048 * MB, limit_memory_hard=2560 * MB,
-                        limit_time_cpu=60, limit_time_real=120, limit_request=8192)
+        defaults = dict(
+            server='auto',
+            workers=0,
+            threads=8,
+            http_interface='127.0.0.1',
+            http_port=8069,
+            limit_memory_soft=2048 * MB,
+            limit_memory_hard=2560 * MB,
+            limit_time_cpu=60,
+            limit_time_real=120,
+            limit_request=8192,
+        )
         defaults.update(values)
         self.__dict__.update(defaults)
         self._origins = origins or {}
@@ -48,11 +57,20 @@ class _Options:
 
 # -- selection rules --------------------------------------------------------------------------
 
-@pytest.mark.parametrize('server, workers, expected', [
-    ('auto', 0, 'threaded'), ('auto', 1, 'gunicorn'), ('auto', 4, 'gunicorn'),
-    ('threaded', 1, 'threaded'), ('waitress', 0, 'waitress'), ('waitress', 1, 'waitress'),
-    ('gunicorn', 0, 'gunicorn'), ('gunicorn', 3, 'gunicorn'),
-])
+
+@pytest.mark.parametrize(
+    'server, workers, expected',
+    [
+        ('auto', 0, 'threaded'),
+        ('auto', 1, 'gunicorn'),
+        ('auto', 4, 'gunicorn'),
+        ('threaded', 1, 'threaded'),
+        ('waitress', 0, 'waitress'),
+        ('waitress', 1, 'waitress'),
+        ('gunicorn', 0, 'gunicorn'),
+        ('gunicorn', 3, 'gunicorn'),
+    ],
+)
 def test_server_choice_follows_server_then_workers(server, workers, expected):
     assert server_adapters.resolve_name(_Options(server=server, workers=workers)) == expected
 
@@ -65,9 +83,13 @@ def test_several_workers_with_a_one_process_server_is_a_clear_error(server):
 
 @pytest.mark.parametrize('server', ['threaded', 'waitress'])
 def test_cli_refuses_several_workers_with_a_one_process_server(server):
-    proc = subprocess.run([sys.executable, EXECUTABLE, '--server', server, '--workers', '2',
-                           '--http-port', '1'], cwd=ROOT, capture_output=True, text=True,
-                          timeout=30)
+    proc = subprocess.run(
+        [sys.executable, EXECUTABLE, '--server', server, '--workers', '2', '--http-port', '1'],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert proc.returncode != 0
     errors = [line for line in proc.stderr.splitlines() if line.startswith('openerp-server:')]
     assert len(errors) == 1 and '--workers 2' in errors[0] and server in errors[0], proc.stderr
@@ -75,10 +97,12 @@ def test_cli_refuses_several_workers_with_a_one_process_server(server):
 
 # -- gunicorn settings and limit hooks, in process ---------------------------------------------
 
+
 def test_gunicorn_settings_map_the_limits():
     hooks = server_adapters.Hooks()
     config = gunicorn_adapter.settings(
-        _Options(workers=3, http_port=9999, limit_time_real=45, limit_request=1000), hooks)
+        _Options(workers=3, http_port=9999, limit_time_real=45, limit_request=1000), hooks
+    )
     assert config['bind'] == '127.0.0.1:9999'
     assert config['workers'] == 3
     assert config['worker_class'] == 'server_adapters.gunicorn.SyncWorker'
@@ -149,22 +173,29 @@ def test_soft_memory_limit_retires_the_worker_after_its_request():
         alive = True
 
     worker = Worker()
-    limits.WorkerLimits(_Options(limit_memory_soft=1, limit_time_cpu=0,
-                                 limit_memory_hard=0)).post_request(worker)
+    limits.WorkerLimits(_Options(limit_memory_soft=1, limit_time_cpu=0, limit_memory_hard=0)).post_request(
+        worker
+    )
     assert worker.alive is False
     worker = Worker()
-    limits.WorkerLimits(_Options(limit_memory_soft=1 << 50, limit_time_cpu=0,
-                                 limit_memory_hard=0)).post_request(worker)
+    limits.WorkerLimits(
+        _Options(limit_memory_soft=1 << 50, limit_time_cpu=0, limit_memory_hard=0)
+    ).post_request(worker)
     assert worker.alive is True
 
 
 def _run_snippet(code, timeout=30):
-    return subprocess.run([sys.executable, '-c', textwrap.dedent(code)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, '-c', textwrap.dedent(code)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def test_cpu_limit_raises_inside_the_request_and_is_lifted_after_it():
-    proc = _run_snippet('''
+    proc = _run_snippet("""
         import resource, time
         from server_adapters.limits import CpuTimeLimitExceeded, WorkerLimits
         class Options:
@@ -182,7 +213,7 @@ def test_cpu_limit_raises_inside_the_request_and_is_lifted_after_it():
         hooks.post_request()
         soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
         print('lifted' if soft == hard else 'still limited')
-    ''')
+    """)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0].startswith('interrupted after'), proc.stdout
@@ -192,7 +223,7 @@ def test_cpu_limit_raises_inside_the_request_and_is_lifted_after_it():
 
 
 def test_hard_memory_limit_turns_an_allocation_into_memory_error():
-    proc = _run_snippet('''
+    proc = _run_snippet("""
         from server_adapters.limits import WorkerLimits
         class Options:
             limit_time_cpu, limit_memory_soft = 0, 0
@@ -204,13 +235,14 @@ def test_hard_memory_limit_turns_an_allocation_into_memory_error():
         except MemoryError:
             print('MemoryError')
         print(len(bytearray(10 * 1024 * 1024)))
-    ''')
+    """)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ['MemoryError', str(10 * 1024 * 1024)]
 
 
 def test_memory_error_fault_says_memory_limit_exceeded():
     from openerp_lite.http import errors
+
     try:
         raise MemoryError()
     except MemoryError as error:
@@ -220,6 +252,7 @@ def test_memory_error_fault_says_memory_limit_exceeded():
 
 
 # -- the basic RPC path under each server ------------------------------------------------------
+
 
 @pytest.fixture
 def drop_later(pg):
@@ -245,11 +278,13 @@ def test_basic_rpc_calls_under_each_server(pg, kind, drop_later):
         name = pgsupport.new_db_name('oelsrv')
         drop_later.append(name)
         assert proxy(running, 'db', timeout=180).create_database(
-            running.admin_passwd, name, False, 'en_US', 'admin')
+            running.admin_passwd, name, False, 'en_US', 'admin'
+        )
         uid = common.authenticate(name, 'admin', 'admin', {})
         assert uid
         partners = proxy(running, 'object').execute_kw(
-            name, uid, 'admin', 'res.partner', 'search_read', [[]], {'fields': ['name']})
+            name, uid, 'admin', 'res.partner', 'search_read', [[]], {'fields': ['name']}
+        )
         assert partners and all('name' in partner for partner in partners)
         if kind != 'gunicorn':
             assert 'per-worker limits' in running.log()
@@ -262,17 +297,18 @@ def test_basic_rpc_calls_under_each_server(pg, kind, drop_later):
 
 # -- limits under gunicorn with two workers ----------------------------------------------------
 
+
 def _install_misbehave(pg):
     """A database with base and test_misbehave, prepared by a threaded server; its name."""
     name = pgsupport.new_db_name('oelmis')
     running = start_server(pg, ['--addons-path', TEST_ADDONS])
     try:
-        proxy(running, 'db', timeout=180).create_database(running.admin_passwd, name, False,
-                                                          'en_US', 'admin')
+        proxy(running, 'db', timeout=180).create_database(running.admin_passwd, name, False, 'en_US', 'admin')
         obj = proxy(running, 'object', timeout=120)
         obj.execute_kw(name, 1, 'admin', 'ir.module.module', 'update_list', [])
-        ids = obj.execute_kw(name, 1, 'admin', 'ir.module.module', 'search',
-                             [[('name', '=', 'test_misbehave')]])
+        ids = obj.execute_kw(
+            name, 1, 'admin', 'ir.module.module', 'search', [[('name', '=', 'test_misbehave')]]
+        )
         assert ids, 'test_misbehave is not on the addons path'
         obj.execute_kw(name, 1, 'admin', 'ir.module.module', 'button_immediate_install', [ids])
     finally:
@@ -295,10 +331,21 @@ def misbehave_db(pg):
 @pytest.fixture(scope='module')
 def prefork(pg, misbehave_db):
     """A gunicorn server with two workers and tight limits, serving ``misbehave_db``."""
-    running = start_server(pg, [
-        '--workers', '2', '--addons-path', TEST_ADDONS,
-        '--limit-time-cpu', str(LIMIT_TIME_CPU), '--limit-time-real', str(LIMIT_TIME_REAL),
-        '--limit-memory-hard', str(LIMIT_MEMORY_HARD)])
+    running = start_server(
+        pg,
+        [
+            '--workers',
+            '2',
+            '--addons-path',
+            TEST_ADDONS,
+            '--limit-time-cpu',
+            str(LIMIT_TIME_CPU),
+            '--limit-time-real',
+            str(LIMIT_TIME_REAL),
+            '--limit-memory-hard',
+            str(LIMIT_MEMORY_HARD),
+        ],
+    )
     # Warm both workers up (each loads the registry on its first call) so the timed calls below
     # measure the misbehaving method, not the registry load.
     for _ in range(6):
@@ -325,8 +372,7 @@ def test_cpu_limit_rolls_the_request_transaction_back(prefork, misbehave_db):
     with pytest.raises(xmlrpc.client.Fault) as caught:
         call(prefork, misbehave_db, 'test.misbehave', 'write_then_cpu_loop', [60], name=marker)
     assert 'CPU time limit exceeded' in caught.value.faultString
-    assert call(prefork, misbehave_db, 'test.misbehave', 'search_count',
-                [[('name', '=', marker)]]) == 0
+    assert call(prefork, misbehave_db, 'test.misbehave', 'search_count', [[('name', '=', marker)]]) == 0
 
 
 def test_memory_hog_gets_a_clear_error_and_the_server_keeps_serving(prefork, misbehave_db):
@@ -338,15 +384,20 @@ def test_memory_hog_gets_a_clear_error_and_the_server_keeps_serving(prefork, mis
         assert call(prefork, misbehave_db, 'res.partner', 'search_count', [[]]) >= 1
 
 
-def test_sleeper_past_the_real_time_limit_is_killed_and_its_write_rolled_back(
-        pg, prefork, misbehave_db):
+def test_sleeper_past_the_real_time_limit_is_killed_and_its_write_rolled_back(pg, prefork, misbehave_db):
     marker = 'killed-%d' % time.monotonic_ns()
     with BackgroundCalls(prefork, misbehave_db, pause=0.2) as other:
         started = time.monotonic()
-        with pytest.raises((xmlrpc.client.Fault, xmlrpc.client.ProtocolError, OSError,
-                            socket.timeout)):
-            call(prefork, misbehave_db, 'test.misbehave', 'write_then_sleep',
-                 [LIMIT_TIME_REAL * 4], timeout=LIMIT_TIME_REAL * 3, name=marker)
+        with pytest.raises((xmlrpc.client.Fault, xmlrpc.client.ProtocolError, OSError, socket.timeout)):
+            call(
+                prefork,
+                misbehave_db,
+                'test.misbehave',
+                'write_then_sleep',
+                [LIMIT_TIME_REAL * 4],
+                timeout=LIMIT_TIME_REAL * 3,
+                name=marker,
+            )
         elapsed = time.monotonic() - started
     assert elapsed < LIMIT_TIME_REAL + 6, elapsed
     assert other.ok >= 2 and not other.failures, (other.ok, other.failures)
@@ -365,8 +416,7 @@ def test_write_then_sleep_within_the_limit_commits(pg, prefork, misbehave_db):
     """The control of the test above: the same call, short enough, leaves its record."""
     marker = 'kept-%d' % time.monotonic_ns()
     assert call(prefork, misbehave_db, 'test.misbehave', 'write_then_sleep', [0.1], name=marker)
-    assert call(prefork, misbehave_db, 'test.misbehave', 'search_count',
-                [[('name', '=', marker)]]) == 1
+    assert call(prefork, misbehave_db, 'test.misbehave', 'search_count', [[('name', '=', marker)]]) == 1
 
 
 def _health_pids(running, count):
@@ -391,21 +441,31 @@ def test_workers_are_recycled_by_request_count_and_soft_memory(pg, limit):
 
 def test_gunicorn_conf_py_serves_with_the_same_limits(pg, misbehave_db):
     port = free_port()
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith('OPENERP_LITE_') and k != 'OPENERP_SERVER'}
-    env.update({'OPENERP_LITE_DB_HOST': str(pg['host']), 'OPENERP_LITE_HTTP_PORT': str(port),
-                'OPENERP_LITE_HTTP_INTERFACE': '127.0.0.1', 'OPENERP_LITE_WORKERS': '2',
-                'OPENERP_LITE_ADDONS_PATH': TEST_ADDONS,
-                'OPENERP_LITE_LIMIT_TIME_CPU': str(LIMIT_TIME_CPU),
-                # no cron processes: without -d they would poll every database of the cluster
-                'OPENERP_LITE_MAX_CRON_THREADS': '0'})
+    env = {k: v for k, v in os.environ.items() if not k.startswith('OPENERP_LITE_') and k != 'OPENERP_SERVER'}
+    env.update(
+        {
+            'OPENERP_LITE_DB_HOST': str(pg['host']),
+            'OPENERP_LITE_HTTP_PORT': str(port),
+            'OPENERP_LITE_HTTP_INTERFACE': '127.0.0.1',
+            'OPENERP_LITE_WORKERS': '2',
+            'OPENERP_LITE_ADDONS_PATH': TEST_ADDONS,
+            'OPENERP_LITE_LIMIT_TIME_CPU': str(LIMIT_TIME_CPU),
+            # no cron processes: without -d they would poll every database of the cluster
+            'OPENERP_LITE_MAX_CRON_THREADS': '0',
+        }
+    )
     if pg.get('port'):
         env['OPENERP_LITE_DB_PORT'] = str(pg['port'])
     if pg.get('user'):
         env['OPENERP_LITE_DB_USER'] = pg['user']
     gunicorn = os.path.join(os.path.dirname(sys.executable), 'gunicorn')
-    proc = subprocess.Popen([gunicorn, '-c', 'gunicorn.conf.py', 'openerp_lite.http:application'],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [gunicorn, '-c', 'gunicorn.conf.py', 'openerp_lite.http:application'],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     running = RunningServer(proc, port, 'admin', None, None, None)
     try:
         deadline = time.monotonic() + 30

@@ -34,6 +34,7 @@ def _backend_pid(cr):
 
 # -- transactions ------------------------------------------------------------------------------
 
+
 def test_exception_in_cursor_block_rolls_back(table):
     with pytest.raises(ZeroDivisionError):
         with sql_db.cursor(table) as cr:
@@ -86,6 +87,7 @@ def test_after_commit_callbacks_run_only_on_commit(table):
 
 
 # -- the pool ----------------------------------------------------------------------------------
+
 
 def test_killed_idle_connection_is_replaced_on_next_use(table, pg):
     pool = sql_db.ConnectionPool(table, maxconn=1, wait_timeout=5)
@@ -160,6 +162,7 @@ def test_closed_pool_closes_connections_given_back_later(table):
 
 # -- the process's cap, across databases ---------------------------------------------------------
 
+
 @pytest.fixture
 def two_databases(pg):
     names = [pgsupport.new_db_name() for _ in range(2)]
@@ -202,7 +205,7 @@ def test_idle_connections_beyond_one_per_database_are_closed_after_the_timeout(t
         for cr in cursors:
             cr.close()
         assert pool.stats()['idle'] == 4
-        assert budget.reap() == 0          # not idle long enough yet
+        assert budget.reap() == 0  # not idle long enough yet
         time.sleep(0.3)
         assert budget.reap() == 3
         assert pool.stats()['idle'] == 1 and budget.stats()['open'] == 1
@@ -216,7 +219,7 @@ def sql_db_admin_count(pg, pids):
     conn = pgsupport.admin_connect(pg)
     try:
         with conn.cursor() as cr:
-            for _ in range(50):   # closed sessions take a moment to leave pg_stat_activity
+            for _ in range(50):  # closed sessions take a moment to leave pg_stat_activity
                 cr.execute('SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)', (pids,))
                 count = cr.fetchone()[0]
                 if count <= 1:
@@ -248,6 +251,7 @@ def _configured():
 
 
 # -- retries -----------------------------------------------------------------------------------
+
 
 def _bump_concurrently(dbname, pg):
     """Commit an update of row 1 from another session, outside the caller's snapshot."""
@@ -334,6 +338,7 @@ def test_is_retryable_knows_the_sqlstates():
 
 # -- fork safety -------------------------------------------------------------------------------
 
+
 def _run_in_child(func):
     """Run ``func()`` in a forked child; return its exit status (0 when it returned True)."""
     pid = os.fork()
@@ -343,6 +348,7 @@ def _run_in_child(func):
             code = 0 if func() else 2
         except BaseException:
             import traceback
+
             traceback.print_exc()
         finally:
             os._exit(code)

@@ -55,8 +55,16 @@ def clients(servers):
     a, b = Client(first, db), Client(second, db)
     _module_action(a, 'test_stateless', 'button_immediate_install')
     group_user = a('ir.model.data', 'xmlid_to_res_id', 'base.group_user')
-    uid = a('res.users', 'create', {'name': 'Stateless User', 'login': 'sl_user', 'password': 'pw1',
-                                    'groups_id': [(6, 0, [group_user])]})
+    uid = a(
+        'res.users',
+        'create',
+        {
+            'name': 'Stateless User',
+            'login': 'sl_user',
+            'password': 'pw1',
+            'groups_id': [(6, 0, [group_user])],
+        },
+    )
     return a, b, a.as_user(uid, 'pw1'), b.as_user(uid, 'pw1'), uid
 
 
@@ -99,9 +107,16 @@ def test_record_rule_added_on_a_filters_on_b(clients):
     assert {mine, theirs} <= set(user_b('test.stateless.item', 'search', []))
     model_id = a('ir.model', 'search', [('model', '=', 'test.stateless.item')])[0]
     group_user = a('ir.model.data', 'xmlid_to_res_id', 'base.group_user')
-    rule = a('ir.rule', 'create', {'name': 'own items', 'model_id': model_id,
-                                   'domain_force': "[('owner_id', '=', user.id)]",
-                                   'groups': [(6, 0, [group_user])]})
+    rule = a(
+        'ir.rule',
+        'create',
+        {
+            'name': 'own items',
+            'model_id': model_id,
+            'domain_force': "[('owner_id', '=', user.id)]",
+            'groups': [(6, 0, [group_user])],
+        },
+    )
     try:
         visible = set(user_b('test.stateless.item', 'search', []))
         assert mine in visible and theirs not in visible
@@ -175,15 +190,23 @@ def test_wizard_created_on_a_is_finished_on_b(clients):
 def test_wizard_rows_are_private_to_their_creator(clients):
     a, _b, user_a, _ub, _uid = clients
     wizard = user_a('test.stateless.wizard', 'create', {'note': 'private'})
-    other = a('res.users', 'create', {'name': 'Other', 'login': 'sl_other', 'password': 'pw',
-                                      'groups_id': [(6, 0, [a('ir.model.data', 'xmlid_to_res_id',
-                                                               'base.group_user')])]})
+    other = a(
+        'res.users',
+        'create',
+        {
+            'name': 'Other',
+            'login': 'sl_other',
+            'password': 'pw',
+            'groups_id': [(6, 0, [a('ir.model.data', 'xmlid_to_res_id', 'base.group_user')])],
+        },
+    )
     stranger = a.as_user(other, 'pw')
     assert stranger('test.stateless.wizard', 'search', [('id', '=', wizard)]) == []
     assert _fault(stranger, 'test.stateless.wizard', 'read', [wizard], ['note']).faultCode == 4
 
 
 # -- in-process: cache kinds and the transient vacuum ---------------------------------------------
+
 
 @pytest.fixture(scope='module')
 def local_db(pg):
@@ -246,8 +269,11 @@ def test_vacuum_removes_old_wizards_keeps_recent_ones_and_holds_the_count(local_
         env = _env(cr, local_db)
         wizards = env['test.stateless.wizard'].create([{'note': 'w%d' % i} for i in range(6)])
         old = wizards[:3]
-        cr.execute("UPDATE test_stateless_wizard SET create_date = create_date - interval '3 hours', "
-                   "write_date = write_date - interval '3 hours' WHERE id = ANY(%s)", (old.ids,))
+        cr.execute(
+            "UPDATE test_stateless_wizard SET create_date = create_date - interval '3 hours', "
+            "write_date = write_date - interval '3 hours' WHERE id = ANY(%s)",
+            (old.ids,),
+        )
         env.invalidate_all()
         registry.transient_age_limit, registry.transient_count_limit = 1.0, 0
         env['test.stateless.wizard']._transient_vacuum(force=True)
@@ -259,14 +285,17 @@ def test_vacuum_removes_old_wizards_keeps_recent_ones_and_holds_the_count(local_
         env['test.stateless.wizard']._transient_vacuum(force=True)
         assert set(wizards[3:].ids) <= set(env['test.stateless.wizard'].search([]).ids)
         # ...but does remove the older ones beyond it
-        cr.execute("UPDATE test_stateless_wizard SET create_date = create_date - interval '10 minutes', "
-                   "write_date = write_date - interval '10 minutes'")
+        cr.execute(
+            "UPDATE test_stateless_wizard SET create_date = create_date - interval '10 minutes', "
+            "write_date = write_date - interval '10 minutes'"
+        )
         env['test.stateless.wizard']._transient_vacuum(force=True)
         assert len(env['test.stateless.wizard'].search([])) == 1
         registry.transient_count_limit = 0
 
 
 # -- races between threads of one process (a threaded server) -----------------------------------
+
 
 def _get_param(db, key, cr=None):
     if cr is not None:

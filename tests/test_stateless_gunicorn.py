@@ -40,7 +40,7 @@ def _children(pid):
         except OSError:
             continue
         # the command name (field 2) may hold spaces: fields after its closing parenthesis
-        fields = stat[stat.rindex(')') + 2:].split()
+        fields = stat[stat.rindex(')') + 2 :].split()
         if int(fields[1]) == pid:
             found.add(int(entry))
     return found
@@ -55,8 +55,7 @@ class Client:
 
     def __call__(self, model, method, *args, **kwargs):
         with rpc.proxy(self.server, 'object', source=self.source) as proxy:
-            return proxy.execute_kw(self.db, self.uid, self.password, model, method, list(args),
-                                    kwargs)
+            return proxy.execute_kw(self.db, self.uid, self.password, model, method, list(args), kwargs)
 
     def as_user(self, uid, password, source=None):
         return Client(self.server, self.db, uid, password, source)
@@ -97,8 +96,9 @@ def on_every_worker(workers, call):
 
 @pytest.fixture(scope='module')
 def prefork(pg):
-    server = start_server(pg, ['--workers', str(WORKERS), '--addons-path', 'tests/addons',
-                               '--limit-time-real', '120'])
+    server = start_server(
+        pg, ['--workers', str(WORKERS), '--addons-path', 'tests/addons', '--limit-time-real', '120']
+    )
     name = pgsupport.new_db_name('oelt_slg')
     try:
         with xmlrpc.client.ServerProxy(server.url + '/xmlrpc/2/db') as db_proxy:
@@ -123,8 +123,11 @@ def env(prefork):
     admin = Client(server, db)
     _module_action(admin, 'test_stateless', 'button_immediate_install')
     group_user = admin('ir.model.data', 'xmlid_to_res_id', 'base.group_user')
-    uid = admin('res.users', 'create', {'name': 'Prefork User', 'login': 'pf_user', 'password': 'pw1',
-                                        'groups_id': [(6, 0, [group_user])]})
+    uid = admin(
+        'res.users',
+        'create',
+        {'name': 'Prefork User', 'login': 'pf_user', 'password': 'pw1', 'groups_id': [(6, 0, [group_user])]},
+    )
     user = admin.as_user(uid, 'pw1')
     # every worker loads the registry and fills its caches before the changes below
     on_every_worker(workers, lambda: user('test.stateless.probe', 'observe', PAUSE))
@@ -167,9 +170,16 @@ def test_every_worker_applies_a_record_rule_added_on_one(env):
     assert all(theirs in s['visible_items'] for s in on_every_worker(workers, _observe(user)))
     model_id = admin('ir.model', 'search', [('model', '=', 'test.stateless.item')])[0]
     group_user = admin('ir.model.data', 'xmlid_to_res_id', 'base.group_user')
-    rule = admin('ir.rule', 'create', {'name': 'own items', 'model_id': model_id,
-                                       'domain_force': "[('owner_id', '=', user.id)]",
-                                       'groups': [(6, 0, [group_user])]})
+    rule = admin(
+        'ir.rule',
+        'create',
+        {
+            'name': 'own items',
+            'model_id': model_id,
+            'domain_force': "[('owner_id', '=', user.id)]",
+            'groups': [(6, 0, [group_user])],
+        },
+    )
     try:
         for seen in on_every_worker(workers, _observe(user)):
             assert mine in seen['visible_items'] and theirs not in seen['visible_items'], seen
@@ -192,8 +202,10 @@ def test_every_worker_refuses_a_user_whose_group_was_removed_on_one(env):
 def test_every_worker_refuses_the_old_password_once_changed_on_one(env):
     _server, admin, user, uid, workers = env
     # every worker has the old password in its credentials cache
-    assert all(s['credentials'] for s in on_every_worker(
-        workers, _observe(admin, check_uid=uid, check_password='pw1')))
+    assert all(
+        s['credentials']
+        for s in on_every_worker(workers, _observe(admin, check_uid=uid, check_password='pw1'))
+    )
     admin('res.users', 'write', [uid], {'password': 'pw2'})
     try:
         for seen in on_every_worker(workers, _observe(admin, check_uid=uid, check_password='pw1')):
@@ -234,8 +246,9 @@ def test_a_wizard_created_on_one_worker_is_finished_on_every_other(env):
     _server, admin, user, uid, workers = env
     item = admin('test.stateless.item', 'create', {'name': 'wizard target', 'owner_id': uid})
     made = user('test.stateless.probe', 'create_wizard', 'done elsewhere')
-    finished = on_every_worker(workers, lambda: user('test.stateless.probe', 'apply_wizard',
-                                                     made['id'], item))
+    finished = on_every_worker(
+        workers, lambda: user('test.stateless.probe', 'apply_wizard', made['id'], item)
+    )
     assert {s['pid'] for s in finished} - {made['pid']}
     assert {s['note'] for s in finished} == {'done elsewhere'}
 
@@ -251,7 +264,8 @@ def test_four_workers_noticing_one_install_at_once_each_reload_once_without_erro
         answers = on_every_worker(workers, _observe(user))
         assert all(s['models'] == ['test.stateless.extra'] for s in answers)
         for _result, error in _concurrently(
-                [lambda: user('test.stateless.extra', 'search_count', [])] * SPREAD):
+            [lambda: user('test.stateless.extra', 'search_count', [])] * SPREAD
+        ):
             assert error is None, error
         time.sleep(0.2)  # the log handler of the last worker may still be writing
         with open(server.log_path, encoding='utf-8', errors='replace') as handle:
@@ -259,11 +273,20 @@ def test_four_workers_noticing_one_install_at_once_each_reload_once_without_erro
             log = handle.read()
     finally:
         _module_action(admin, 'test_stateless_extra', 'button_immediate_uninstall')
-    installer = {int(pid) for pid in re.findall(r'^\S+ \S+ (\d+) INFO \S+: module test_stateless_extra: '
-                                                  r'installed$', log, re.M)}
+    installer = {
+        int(pid)
+        for pid in re.findall(
+            r'^\S+ \S+ (\d+) INFO \S+: module test_stateless_extra: '
+            r'installed$',
+            log,
+            re.M,
+        )
+    }
     assert len(installer) == 1, log
-    reloads = {pid: len(re.findall(r'^\S+ \S+ %d INFO \S+: registry of \S+ %s$' % (pid, RELOADING),
-                                   log, re.M)) for pid in workers}
+    reloads = {
+        pid: len(re.findall(r'^\S+ \S+ %d INFO \S+: registry of \S+ %s$' % (pid, RELOADING), log, re.M))
+        for pid in workers
+    }
     expected = {pid: 0 if pid in installer else 1 for pid in workers}
     assert reloads == expected, log
     assert ' ERROR ' not in log and 'Traceback' not in log, log

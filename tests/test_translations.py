@@ -18,8 +18,11 @@ def world(orm_server):
     db = pgsupport.new_db_name('oeltr')
     orm_server.xmlrpc('db').create_database(orm_server.admin_passwd, db, False, 'en_US', 'admin')
     admin = RpcClient(orm_server, 'xmlrpc2', db, 1, 'admin')
-    admin.call('ir.module.module', 'button_immediate_install',
-               admin.call('ir.module.module', 'search', [('name', '=', 'product')]))
+    admin.call(
+        'ir.module.module',
+        'button_immediate_install',
+        admin.call('ir.module.module', 'search', [('name', '=', 'product')]),
+    )
     # French the OpenERP 7 way (one code), German the Odoo 16 way (lang_ids)
     wizard = admin.call('base.language.install', 'create', {'lang': 'fr_FR'})
     assert admin.call('base.language.install', 'lang_install', [wizard]) is True
@@ -59,10 +62,12 @@ def chair(api, suffix):
 
 # -- languages --------------------------------------------------------------------------------------
 
+
 def test_the_common_locales_are_there_and_the_wizard_activated_two(world):
     admin = world['admin']
-    every = admin.call('res.lang', 'search_read', [], ['code', 'active', 'direction'],
-                       context={'active_test': False})
+    every = admin.call(
+        'res.lang', 'search_read', [], ['code', 'active', 'direction'], context={'active_test': False}
+    )
     codes = {row['code']: row for row in every}
     assert len(codes) >= 30
     assert {'en_GB', 'es_ES', 'nl_NL', 'pt_BR', 'ja_JP', 'zh_CN', 'ar_001'} <= set(codes)
@@ -74,13 +79,16 @@ def test_the_common_locales_are_there_and_the_wizard_activated_two(world):
 
 def test_users_choose_among_the_active_languages(world):
     admin = world['admin']
-    uid = admin.call('res.users', 'create', {'name': 'Francophone', 'login': 'franco', 'password': 'franco',
-                                             'lang': 'fr_FR'})
+    uid = admin.call(
+        'res.users',
+        'create',
+        {'name': 'Francophone', 'login': 'franco', 'password': 'franco', 'lang': 'fr_FR'},
+    )
     assert admin.call('res.users', 'context_get', context={'uid': uid}) is not None
     franco = RpcClient(admin.server, 'jsonrpc', world['db'], uid, 'franco')
     assert franco.call('res.users', 'context_get')['lang'] == 'fr_FR'
     with pytest.raises(RpcFault, match='Wrong value'):
-        admin.call('res.users', 'write', [uid], {'lang': 'nl_NL'})    # not active
+        admin.call('res.users', 'write', [uid], {'lang': 'nl_NL'})  # not active
     # a language in use, or English, cannot be deactivated
     french = admin.call('res.lang', 'search', [('code', '=', 'fr_FR')])
     with pytest.raises(RpcFault, match='used by users'):
@@ -97,7 +105,9 @@ def test_only_administrators_install_languages(orm_server, world):
     with pytest.raises(RpcFault) as refused:
         clerk.call('base.language.install', 'create', {'lang': 'nl_NL'})
     assert refused.value.category == 'access'
-    dutch = world['admin'].call('res.lang', 'search', [('code', '=', 'nl_NL')], context={'active_test': False})
+    dutch = world['admin'].call(
+        'res.lang', 'search', [('code', '=', 'nl_NL')], context={'active_test': False}
+    )
     with pytest.raises(RpcFault) as refused:
         clerk.call('res.lang', 'write', dutch, {'active': True})
     assert refused.value.category == 'access'
@@ -106,17 +116,20 @@ def test_only_administrators_install_languages(orm_server, world):
     with pytest.raises(RpcFault, match='Wrong value'):
         admin.call('base.language.install', 'create', {'lang': 'xx_XX'})
     with pytest.raises(RpcFault, match='Choose the languages'):
-        admin.call('base.language.install', 'lang_install',
-                   [admin.call('base.language.install', 'create', {})])
+        admin.call(
+            'base.language.install', 'lang_install', [admin.call('base.language.install', 'create', {})]
+        )
 
 
 # -- translated fields -------------------------------------------------------------------------------
+
 
 def test_a_translated_name_reads_in_the_context_language_with_english_as_fallback(api, world):
     product, category = chair(api, api.route)
 
     def name(context=None):
         return api.call('product.product', 'read', [product], ['name'], context=context or {})[0]['name']
+
     assert name() == 'Chair %s' % api.route
     assert name(FR) == 'Chaise %s' % api.route and name(DE) == 'Stuhl %s' % api.route
     # a language without a value of its own, or one not active, reads the English one
@@ -125,8 +138,7 @@ def test_a_translated_name_reads_in_the_context_language_with_english_as_fallbac
     # the many2one shows the category's name in the reader's language
     [row] = api.call('product.product', 'read', [product], ['categ_id'], context=FR)
     assert row['categ_id'] == [category, 'Meubles %s' % api.route]
-    assert api.call('product.category', 'name_get', [category], context=FR)[0][1] == \
-        'Meubles %s' % api.route
+    assert api.call('product.category', 'name_get', [category], context=FR)[0][1] == 'Meubles %s' % api.route
     # writing in English leaves the translations alone
     api.call('product.product', 'write', [product], {'name': 'Armchair %s' % api.route})
     assert name() == 'Armchair %s' % api.route and name(FR) == 'Chaise %s' % api.route
@@ -138,24 +150,30 @@ def test_search_name_search_search_read_and_sorting_use_the_context_language(api
     assert api.call('product.product', 'search', [('name', '=', french)], context=FR) == [product]
     assert api.call('product.product', 'search', [('name', '=', french)]) == []
     assert api.call('product.product', 'search', [('name', '=', english)]) == [product]
-    assert api.call('product.product', 'search', [('name', 'ilike', 'chaise s%s' % api.route)],
-                    context=FR) == [product]
+    assert api.call(
+        'product.product', 'search', [('name', 'ilike', 'chaise s%s' % api.route)], context=FR
+    ) == [product]
     # a language without its own value searches the English one
     assert api.call('product.product', 'search', [('name', '=', english)], context=NL) == [product]
-    assert api.call('product.product', 'name_search', 'Stuhl S%s' % api.route, context=DE) == \
-        [[product, 'Stuhl S%s' % api.route]]
-    [row] = api.call('product.product', 'search_read', [('id', '=', product)], ['name', 'categ_id'],
-                     context=FR)
+    assert api.call('product.product', 'name_search', 'Stuhl S%s' % api.route, context=DE) == [
+        [product, 'Stuhl S%s' % api.route]
+    ]
+    [row] = api.call(
+        'product.product', 'search_read', [('id', '=', product)], ['name', 'categ_id'], context=FR
+    )
     assert row['name'] == french and row['categ_id'][1] == 'Meubles S%s' % api.route
-    assert api.call('product.product', 'search', [('categ_id.name', '=', 'Meubles S%s' % api.route)],
-                    context=FR) == [product]
+    assert api.call(
+        'product.product', 'search', [('categ_id.name', '=', 'Meubles S%s' % api.route)], context=FR
+    ) == [product]
     # sorting follows the language: "B..." before "C..." in French, after in English
     other = api.call('product.product', 'create', {'name': 'Bench S%s' % api.route, 'categ_id': category})
     api.call('product.product', 'write', [other], {'name': 'Divan S%s' % api.route}, context=FR)
     ids = [product, other]
     assert api.call('product.product', 'search', [('id', 'in', ids)], order='name') == [other, product]
-    assert api.call('product.product', 'search', [('id', 'in', ids)], order='name', context=FR) == \
-        [product, other]
+    assert api.call('product.product', 'search', [('id', 'in', ids)], order='name', context=FR) == [
+        product,
+        other,
+    ]
 
 
 def test_read_group_groups_by_the_name_in_the_context_language(api, world):
@@ -168,8 +186,9 @@ def test_read_group_groups_by_the_name_in_the_context_language(api, world):
     counts = {group['name']: group['name_count'] for group in groups}
     assert counts == {'Bureau': 2, 'Table': 1}
     for group in groups:
-        assert api.call('product.product', 'search_count', group['__domain'], context=FR) == \
-            group['name_count']
+        assert (
+            api.call('product.product', 'search_count', group['__domain'], context=FR) == group['name_count']
+        )
     english = api.call('product.product', 'read_group', domain, ['name'], ['name'])
     assert {group['name']: group['name_count'] for group in english} == {'Desk': 2, 'Table': 1}
 
@@ -188,8 +207,14 @@ def test_creating_in_a_language_sets_it_and_the_english_fallback(api, world):
 def test_a_copy_keeps_every_translation(api, world):
     product, _category = chair(api, 'C' + api.route)
     copy = api.call('product.product', 'copy', [product])
-    assert api.call('product.product', 'read', [copy], ['name'], context=FR)[0]['name'] == 'Chaise C%s' % api.route
-    assert api.call('product.product', 'read', [copy], ['name'], context=DE)[0]['name'] == 'Stuhl C%s' % api.route
+    assert (
+        api.call('product.product', 'read', [copy], ['name'], context=FR)[0]['name']
+        == 'Chaise C%s' % api.route
+    )
+    assert (
+        api.call('product.product', 'read', [copy], ['name'], context=DE)[0]['name']
+        == 'Stuhl C%s' % api.route
+    )
 
 
 def test_every_language_at_once_odoo_16_style(api, world):
@@ -200,11 +225,22 @@ def test_every_language_at_once_odoo_16_style(api, world):
     assert set(by_lang) == {'en_US', 'fr_FR', 'de_DE'}
     assert by_lang['fr_FR']['value'] == 'Chaise T%s' % api.route
     assert by_lang['fr_FR']['source'] == 'Chair T%s' % api.route
-    api.call('product.product', 'update_field_translations', [product], 'name',
-             {'fr_FR': 'Siège T%s' % api.route, 'de_DE': False})
-    assert api.call('product.product', 'read', [product], ['name'], context=FR)[0]['name'] == 'Siège T%s' % api.route
+    api.call(
+        'product.product',
+        'update_field_translations',
+        [product],
+        'name',
+        {'fr_FR': 'Siège T%s' % api.route, 'de_DE': False},
+    )
+    assert (
+        api.call('product.product', 'read', [product], ['name'], context=FR)[0]['name']
+        == 'Siège T%s' % api.route
+    )
     # German removed: it falls back to English
-    assert api.call('product.product', 'read', [product], ['name'], context=DE)[0]['name'] == 'Chair T%s' % api.route
+    assert (
+        api.call('product.product', 'read', [product], ['name'], context=DE)[0]['name']
+        == 'Chair T%s' % api.route
+    )
     with pytest.raises(RpcFault, match='not active'):
         api.call('product.product', 'update_field_translations', [product], 'name', {'nl_NL': 'Stoel'})
     with pytest.raises(RpcFault, match='not translated'):
@@ -216,11 +252,19 @@ def test_an_ordinary_user_translates_only_what_he_may_write(orm_server, world):
     product, _category = chair(admin, 'U')
     clerk = RpcClient(orm_server, 'jsonrpc', world['db'], world['uids']['clerk'], 'clerk')
     assert clerk.call('product.product', 'read', [product], ['name'], context=FR)[0]['name'] == 'Chaise U'
-    for call in ((lambda: clerk.call('product.product', 'write', [product], {'name': 'x'}, context=FR)),
-                 (lambda: clerk.call('product.product', 'update_field_translations', [product], 'name',
-                                     {'fr_FR': 'x'})),
-                 (lambda: clerk.call('product.product', 'update_field_translations', [product], 'name',
-                                     {'de_DE': False}))):
+    for call in (
+        (lambda: clerk.call('product.product', 'write', [product], {'name': 'x'}, context=FR)),
+        (
+            lambda: clerk.call(
+                'product.product', 'update_field_translations', [product], 'name', {'fr_FR': 'x'}
+            )
+        ),
+        (
+            lambda: clerk.call(
+                'product.product', 'update_field_translations', [product], 'name', {'de_DE': False}
+            )
+        ),
+    ):
         with pytest.raises(RpcFault) as refused:
             call()
         assert refused.value.category == 'access'
@@ -229,15 +273,31 @@ def test_an_ordinary_user_translates_only_what_he_may_write(orm_server, world):
 
 def test_a_custom_field_may_be_translated(world):
     admin = world['admin']
-    [reflected] = admin.call('ir.model.fields', 'search_read', [('model', '=', 'product.product'),
-                                                                ('name', '=', 'name')], ['translate'])
+    [reflected] = admin.call(
+        'ir.model.fields',
+        'search_read',
+        [('model', '=', 'product.product'), ('name', '=', 'name')],
+        ['translate'],
+    )
     assert reflected['translate'] is True
-    admin.call('ir.model.fields', 'create', {'model': 'product.product', 'name': 'x_slogan', 'ttype': 'char',
-                                             'translate': True, 'state': 'manual'})
+    admin.call(
+        'ir.model.fields',
+        'create',
+        {
+            'model': 'product.product',
+            'name': 'x_slogan',
+            'ttype': 'char',
+            'translate': True,
+            'state': 'manual',
+        },
+    )
     assert admin.call('product.product', 'fields_get', ['x_slogan'])['x_slogan']['translate'] is True
     product = admin.call('product.product', 'create', {'name': 'Lamp', 'x_slogan': 'Bright'})
     admin.call('product.product', 'write', [product], {'x_slogan': 'Lumineuse'}, context=FR)
-    assert admin.call('product.product', 'read', [product], ['x_slogan'], context=FR)[0]['x_slogan'] == 'Lumineuse'
+    assert (
+        admin.call('product.product', 'read', [product], ['x_slogan'], context=FR)[0]['x_slogan']
+        == 'Lumineuse'
+    )
     assert admin.call('product.product', 'read', [product], ['x_slogan'])[0]['x_slogan'] == 'Bright'
 
 
@@ -250,7 +310,9 @@ def test_a_database_from_before_translations_keeps_its_names_as_the_english_ones
     admin.call('ir.module.module', 'button_immediate_upgrade', module)
     [(stored,)] = sql(world, 'SELECT name FROM product_category WHERE id = %s', (category,))
     assert stored == {'en_US': 'Legacy shelf'}
-    assert admin.call('product.category', 'read', [category], ['name'], context=FR)[0]['name'] == 'Legacy shelf'
+    assert (
+        admin.call('product.category', 'read', [category], ['name'], context=FR)[0]['name'] == 'Legacy shelf'
+    )
 
 
 def test_a_database_created_in_a_language_has_it_active_for_its_administrator(orm_server):

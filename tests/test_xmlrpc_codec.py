@@ -12,10 +12,18 @@ from tests.support import fuzz
 
 # XML 1.0 cannot carry control characters or lone surrogates, whatever the encoder
 TEXT = st.text(alphabet=st.characters(blacklist_categories=('Cc', 'Cs')))
-SCALARS = st.one_of(TEXT, st.booleans(), st.integers(-2 ** 31, 2 ** 31 - 1),
-                    st.floats(allow_nan=False, allow_infinity=False), st.none())
-VALUES = st.recursive(SCALARS, lambda inner: st.one_of(
-    st.lists(inner, max_size=5), st.dictionaries(TEXT, inner, max_size=5)), max_leaves=30)
+SCALARS = st.one_of(
+    TEXT,
+    st.booleans(),
+    st.integers(-(2**31), 2**31 - 1),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.none(),
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=5), st.dictionaries(TEXT, inner, max_size=5)),
+    max_leaves=30,
+)
 
 
 def _read_back(data):
@@ -23,8 +31,9 @@ def _read_back(data):
 
 
 def _same_as_the_standard_marshaller(value):
-    reference = xmlrpc.client.dumps((False if value is None else value,), methodresponse=True,
-                                    allow_none=True)
+    reference = xmlrpc.client.dumps(
+        (False if value is None else value,), methodresponse=True, allow_none=True
+    )
     assert _read_back(codec.encode_result(value)) == _read_back(reference.encode('utf-8'))
 
 
@@ -41,10 +50,20 @@ def test_results_read_back_as_the_standard_marshaller_writes_them_fresh_seed(val
 
 
 def test_values_the_fast_path_leaves_alone_still_travel():
-    value = {'big': 2 ** 40, 'when': datetime.date(2026, 11, 27), 'amount': decimal.Decimal('1.5'),
-             1: 'int key', 'raw': b'\x00\x01'}
+    value = {
+        'big': 2**40,
+        'when': datetime.date(2026, 11, 27),
+        'amount': decimal.Decimal('1.5'),
+        1: 'int key',
+        'raw': b'\x00\x01',
+    }
     assert _read_back(codec.encode_result(value)) == {
-        'big': str(2 ** 40), 'when': '2026-11-27', 'amount': 1.5, '1': 'int key', 'raw': b'\x00\x01'}
+        'big': str(2**40),
+        'when': '2026-11-27',
+        'amount': 1.5,
+        '1': 'int key',
+        'raw': b'\x00\x01',
+    }
 
 
 def test_markup_in_strings_is_escaped():
@@ -53,6 +72,7 @@ def test_markup_in_strings_is_escaped():
 
 def test_numbers_no_client_could_read_back_are_refused():
     import pytest
+
     for value in (float('nan'), float('inf'), [1, {'x': float('-inf')}]):
         with pytest.raises(ValueError, match='cannot carry'):
             codec.encode_result(value)

@@ -2,7 +2,7 @@
     'name': 'Base',
     'version': '1.0',
     'summary': 'The kernel of openerp-lite: users, groups, partners, companies, access control, '
-               'reflection of models, modules, sequences, configuration parameters and cron jobs.',
+    'reflection of models, modules, sequences, configuration parameters and cron jobs.',
     'category': 'Hidden',
     'author': 'openerp-lite',
     'license': 'LGPL-3',

@@ -2,7 +2,7 @@
     'name': 'Benchmark tools',
     'version': '1.0',
     'summary': 'Public methods used by openerp-server bench (a bounded CPU-bound call for the '
-               'isolation workload). Installed by the bench into its scratch database only.',
+    'isolation workload). Installed by the bench into its scratch database only.',
     'description': """
 Benchmark tools
 ===============

@@ -10,6 +10,7 @@ import os
 
 #: the repository's own ``addons/`` folder, searched after every configured one
 DEFAULT_ADDONS_PATH = os.path.normpath(
-    os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir, 'addons'))
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir, 'addons')
+)
 
 __path__ = [DEFAULT_ADDONS_PATH]

@@ -28,8 +28,10 @@ def hello_app(environ, start_response):
     length = int(environ.get('CONTENT_LENGTH') or 0)
     if length:
         environ['wsgi.input'].read(length)
-    body = b'<?xml version="1.0"?><methodResponse><params><param><value><string>hello</string>' \
-           b'</value></param></params></methodResponse>'
+    body = (
+        b'<?xml version="1.0"?><methodResponse><params><param><value><string>hello</string>'
+        b'</value></param></params></methodResponse>'
+    )
     start_response('200 OK', [('Content-Type', 'text/xml'), ('Content-Length', str(len(body)))])
     return [body]
 
@@ -46,15 +48,13 @@ class ReadFloor:
             return [b'read floor']
         length = int(environ.get('CONTENT_LENGTH') or 0)
         params, _method = xmlrpc.client.loads(environ['wsgi.input'].read(length))
-        record_id = params[5][0][0]   # execute_kw(db, uid, password, model, 'read', [[id]], {...})
+        record_id = params[5][0][0]  # execute_kw(db, uid, password, model, 'read', [[id]], {...})
         with sql_db.cursor(self.dbname) as cr:
             cr.execute(READ_QUERY, (record_id,))
             row = cr.fetchone()
-        record = {'id': record_id, 'name': row[0], 'email': row[1] or False,
-                  'city': row[2] or False}
+        record = {'id': record_id, 'name': row[0], 'email': row[1] or False, 'city': row[2] or False}
         body = xmlrpc.client.dumps(([record],), methodresponse=True, allow_none=True).encode()
-        start_response('200 OK', [('Content-Type', 'text/xml'),
-                                  ('Content-Length', str(len(body)))])
+        start_response('200 OK', [('Content-Type', 'text/xml'), ('Content-Length', str(len(body)))])
         return [body]
 
 
@@ -75,13 +75,19 @@ class _Application(BaseApplication):
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] not in ('hello', 'read'):
-        print('usage: python -m openerp_lite.bench.floor hello|read [openerp-server options]',
-              file=sys.stderr)
+        print(
+            'usage: python -m openerp_lite.bench.floor hello|read [openerp-server options]', file=sys.stderr
+        )
         return 2
     which = argv.pop(0)
     options = config.parse(argv + ['--limit-request', '0'], environ={})
-    sql_db.configure(host=options.db_host, port=options.db_port, user=options.db_user,
-                     password=options.db_password, maxconn=options.db_maxconn)
+    sql_db.configure(
+        host=options.db_host,
+        port=options.db_port,
+        user=options.db_user,
+        password=options.db_password,
+        maxconn=options.db_maxconn,
+    )
     hooks = server_adapters.Hooks(pre_fork=lambda *_worker: sql_db.close_all())
     settings = gunicorn_adapter.settings(options, hooks)
     settings['proc_name'] = 'openerp-lite-floor-%s' % which

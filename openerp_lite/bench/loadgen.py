@@ -44,11 +44,11 @@ class Outcome:
     """What one run of the clients measured."""
 
     def __init__(self, latencies, errors, elapsed, first_error, cpu_seconds, engine):
-        self.latencies = latencies          # seconds, one per successful operation, sorted
+        self.latencies = latencies  # seconds, one per successful operation, sorted
         self.errors = errors
         self.elapsed = elapsed
         self.first_error = first_error
-        self.cpu_seconds = cpu_seconds      # the load generator's own CPU during the run
+        self.cpu_seconds = cpu_seconds  # the load generator's own CPU during the run
         self.engine = engine
 
     @property
@@ -81,7 +81,7 @@ def _client(host, port, workload, data, index, clients, quota, seconds, counter,
     gen = workload.flow(data, index, clients)
     request = next(gen)
     try:
-        request = _operation(conn, workload, gen, request)        # warm-up, not measured
+        request = _operation(conn, workload, gen, request)  # warm-up, not measured
     except Exception as exc:
         errors, first_error = 1, repr(exc)[:300]
         gen = workload.flow(data, index, clients)
@@ -131,9 +131,24 @@ def run(host, port, workload, data, clients, seconds, requests=None, on_progress
     readies, processes = [], []
     for index in range(clients):
         ready = ctx.Event()
-        proc = ctx.Process(target=_client, daemon=True, args=(
-            host, port, workload, data, index, clients, quotas[index], seconds, counter, ready, go,
-            results))
+        proc = ctx.Process(
+            target=_client,
+            daemon=True,
+            args=(
+                host,
+                port,
+                workload,
+                data,
+                index,
+                clients,
+                quotas[index],
+                seconds,
+                counter,
+                ready,
+                go,
+                results,
+            ),
+        )
         proc.start()
         readies.append(ready)
         processes.append(proc)

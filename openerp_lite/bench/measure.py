@@ -29,8 +29,7 @@ def choose_engine(workload, engine, requests):
     return 'wrk'
 
 
-def load(server, workload, data, clients, seconds, engine='auto', requests=None,
-         on_progress=None):
+def load(server, workload, data, clients, seconds, engine='auto', requests=None, on_progress=None):
     """Run one load and return the row's measured part (rate, percentiles, errors, CPU)."""
     chosen = choose_engine(workload, engine, requests)
     server_cpu = server.cpu_seconds()
@@ -38,16 +37,22 @@ def load(server, workload, data, clients, seconds, engine='auto', requests=None,
         result = wrk.run('127.0.0.1', server.port, workload, data, clients, seconds, on_progress)
         percentiles = result.percentiles
     else:
-        result = loadgen.run('127.0.0.1', server.port, workload, data, clients, seconds, requests,
-                             on_progress)
+        result = loadgen.run(
+            '127.0.0.1', server.port, workload, data, clients, seconds, requests, on_progress
+        )
         percentiles = {p: _percentile(result.latencies, p) for p in PERCENTILES}
     server_cpu = server.cpu_seconds() - server_cpu
     elapsed = result.elapsed or 1e-9
-    row = {'engine': chosen, 'operations': result.operations, 'errors': result.errors,
-           'first_error': result.first_error, 'seconds': round(result.elapsed, 3),
-           'rate': result.operations / elapsed if result.elapsed else 0.0,
-           'loadgen_cpu_pct': 100.0 * result.cpu_seconds / elapsed,
-           'server_cpu_pct': 100.0 * server_cpu / elapsed}
+    row = {
+        'engine': chosen,
+        'operations': result.operations,
+        'errors': result.errors,
+        'first_error': result.first_error,
+        'seconds': round(result.elapsed, 3),
+        'rate': result.operations / elapsed if result.elapsed else 0.0,
+        'loadgen_cpu_pct': 100.0 * result.cpu_seconds / elapsed,
+        'server_cpu_pct': 100.0 * server_cpu / elapsed,
+    }
     for pct in PERCENTILES:
         row['p%d_ms' % pct] = percentiles[pct] * 1000.0
     return row
@@ -55,8 +60,14 @@ def load(server, workload, data, clients, seconds, engine='auto', requests=None,
 
 def cell(server, workload, data, clients, seconds, engine, requests, on_progress):
     """A workload cell: the row with its identity and the server's RSS after it."""
-    row = {'config': server.config.name, 'workload': workload.name, 'key': workload.key,
-           'protocol': workload.protocol, 'unit': workload.unit, 'concurrency': clients}
+    row = {
+        'config': server.config.name,
+        'workload': workload.name,
+        'key': workload.key,
+        'protocol': workload.protocol,
+        'unit': workload.unit,
+        'concurrency': clients,
+    }
     row.update(load(server, workload, data, clients, seconds, engine, requests, on_progress))
     row['rss_bytes'] = server.rss()
     return row
@@ -78,10 +89,11 @@ class _HogThread(threading.Thread):
             if self.stopping.is_set():
                 break
             try:
-                proxy.execute_kw(creds.db, creds.uid, creds.password, 'bench.tools', 'cpu_burn',
-                                 [self.seconds])
+                proxy.execute_kw(
+                    creds.db, creds.uid, creds.password, 'bench.tools', 'cpu_burn', [self.seconds]
+                )
                 self.calls += 1
-            except Exception as exc:   # reported in the row, the run goes on
+            except Exception as exc:  # reported in the row, the run goes on
                 self.errors += 1
                 self.first_error = self.first_error or repr(exc)[:300]
                 time.sleep(0.1)
@@ -93,21 +105,51 @@ def isolation(server, data, clients, seconds, hog_seconds, engine, on_progress):
     Returns a row with the well-behaved clients' rate, p50 and p99 in both phases.
     """
     workload = Read1()
-    row = {'config': server.config.name, 'workload': 'isolation', 'key': 'isolation',
-           'protocol': workload.protocol, 'unit': 'req', 'concurrency': clients,
-           'hog_seconds': hog_seconds, 'hog_method': 'bench.tools.cpu_burn(%g)' % hog_seconds}
-    alone = load(server, workload, data, clients, seconds, engine,
-                 on_progress=lambda f: on_progress and on_progress(f / 2))
+    row = {
+        'config': server.config.name,
+        'workload': 'isolation',
+        'key': 'isolation',
+        'protocol': workload.protocol,
+        'unit': 'req',
+        'concurrency': clients,
+        'hog_seconds': hog_seconds,
+        'hog_method': 'bench.tools.cpu_burn(%g)' % hog_seconds,
+    }
+    alone = load(
+        server,
+        workload,
+        data,
+        clients,
+        seconds,
+        engine,
+        on_progress=lambda f: on_progress and on_progress(f / 2),
+    )
     hog = _HogThread(server.url, data, hog_seconds)
     hog.start()
-    time.sleep(min(0.5, hog_seconds / 4))    # let the first hog call be running
-    during = load(server, workload, data, clients, seconds, engine,
-                  on_progress=lambda f: on_progress and on_progress(0.5 + f / 2))
+    time.sleep(min(0.5, hog_seconds / 4))  # let the first hog call be running
+    during = load(
+        server,
+        workload,
+        data,
+        clients,
+        seconds,
+        engine,
+        on_progress=lambda f: on_progress and on_progress(0.5 + f / 2),
+    )
     hog.stopping.set()
     hog.join(hog_seconds + 60)
     for name, measured in (('alone', alone), ('hog', during)):
-        for field in ('rate', 'p50_ms', 'p95_ms', 'p99_ms', 'errors', 'operations', 'engine',
-                      'loadgen_cpu_pct', 'first_error'):
+        for field in (
+            'rate',
+            'p50_ms',
+            'p95_ms',
+            'p99_ms',
+            'errors',
+            'operations',
+            'engine',
+            'loadgen_cpu_pct',
+            'first_error',
+        ):
             row['%s_%s' % (field, name)] = measured[field]
     row['errors'] = alone['errors'] + during['errors'] + hog.errors
     row['first_error'] = alone['first_error'] or during['first_error'] or hog.first_error
@@ -121,22 +163,38 @@ def isolation(server, data, clients, seconds, hog_seconds, engine, on_progress):
 def memory(server, data, clients, total_requests, first=100, on_progress=None):
     """RSS of each serving process after ``first`` read1 calls and after ``total_requests``."""
     workload = Read1()
-    seconds = 3600.0    # bounded by the request count; the time bound is only a safety net
-    row = {'config': server.config.name, 'workload': 'memory', 'key': 'memory',
-           'protocol': workload.protocol, 'concurrency': clients, 'requests': total_requests,
-           'first': first}
+    seconds = 3600.0  # bounded by the request count; the time bound is only a safety net
+    row = {
+        'config': server.config.name,
+        'workload': 'memory',
+        'key': 'memory',
+        'protocol': workload.protocol,
+        'concurrency': clients,
+        'requests': total_requests,
+        'first': first,
+    }
     # each client makes one warm-up call before its quota: counted in the totals
-    warm = loadgen.run('127.0.0.1', server.port, workload, data, clients, seconds,
-                       max(1, first - clients))
+    warm = loadgen.run('127.0.0.1', server.port, workload, data, clients, seconds, max(1, first - clients))
     row['rss_first'] = server.rss()
-    rest = loadgen.run('127.0.0.1', server.port, workload, data, clients, seconds,
-                       max(1, total_requests - first - clients), on_progress=on_progress)
+    rest = loadgen.run(
+        '127.0.0.1',
+        server.port,
+        workload,
+        data,
+        clients,
+        seconds,
+        max(1, total_requests - first - clients),
+        on_progress=on_progress,
+    )
     row['rss_last'] = server.rss()
     row['errors'] = warm.errors + rest.errors
     row['first_error'] = warm.first_error or rest.first_error
-    row['operations'] = warm.operations + rest.operations + 2 * clients   # with warm-up calls
-    ratios = [row['rss_last'][pid] / size for pid, size in row['rss_first'].items()
-              if pid in row['rss_last'] and size]
+    row['operations'] = warm.operations + rest.operations + 2 * clients  # with warm-up calls
+    ratios = [
+        row['rss_last'][pid] / size
+        for pid, size in row['rss_first'].items()
+        if pid in row['rss_last'] and size
+    ]
     row['rss_ratio'] = max(ratios) if ratios else None
     row['same_processes'] = set(row['rss_first']) == set(row['rss_last'])
     return row

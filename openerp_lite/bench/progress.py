@@ -22,7 +22,7 @@ class Progress:
         self.out = out or sys.stdout
         self.tty = hasattr(self.out, 'isatty') and self.out.isatty()
         self.total = max(1.0, float(total_seconds))
-        self.spent = 0.0          # estimated seconds of the cells already finished
+        self.spent = 0.0  # estimated seconds of the cells already finished
         self.started = time.monotonic()
         self._label = ''
         self._cell_seconds = 1.0
@@ -48,16 +48,22 @@ class Progress:
         filled = int(round(fraction * self.WIDTH))
         cell_left = (1 - fraction) * self._cell_seconds
         line = '%-42s [%s%s] %3d%%  cell %s, run ~%s left' % (
-            self._label[:42], '#' * filled, '-' * (self.WIDTH - filled), fraction * 100,
-            _clock(cell_left), _clock(self._run_left(fraction)))
+            self._label[:42],
+            '#' * filled,
+            '-' * (self.WIDTH - filled),
+            fraction * 100,
+            _clock(cell_left),
+            _clock(self._run_left(fraction)),
+        )
         self.out.write('\r' + line + '\x1b[K')
         self.out.flush()
 
     def finish(self, summary):
         self.spent += self._cell_seconds
         prefix = '\r\x1b[K' if self.tty else ''
-        self.out.write('%s%-42s %s  (run ~%s left)\n' % (prefix, self._label[:42], summary,
-                                                         _clock(self._run_left(0.0))))
+        self.out.write(
+            '%s%-42s %s  (run ~%s left)\n' % (prefix, self._label[:42], summary, _clock(self._run_left(0.0)))
+        )
         self.out.flush()
 
     def note(self, text):

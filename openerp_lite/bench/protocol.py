@@ -27,20 +27,30 @@ class Credentials:
 def encode(protocol, service, method, args, request_id=1):
     """``(path, body bytes)`` of one call of ``service.method(*args)``."""
     if protocol == XMLRPC:
-        return '/xmlrpc/2/%s' % service, xmlrpc.client.dumps(
-            tuple(args), method, allow_none=True).encode('utf-8')
+        return '/xmlrpc/2/%s' % service, xmlrpc.client.dumps(tuple(args), method, allow_none=True).encode(
+            'utf-8'
+        )
     if protocol == JSONRPC:
-        return '/jsonrpc', json.dumps({
-            'jsonrpc': '2.0', 'method': 'call', 'id': request_id,
-            'params': {'service': service, 'method': method, 'args': list(args)}}).encode('utf-8')
+        return '/jsonrpc', json.dumps(
+            {
+                'jsonrpc': '2.0',
+                'method': 'call',
+                'id': request_id,
+                'params': {'service': service, 'method': method, 'args': list(args)},
+            }
+        ).encode('utf-8')
     raise ValueError('unknown protocol %r' % protocol)
 
 
 def execute_kw(protocol, creds, model, method, args, kwargs=None, request_id=1):
     """``(path, body)`` of an ``object.execute_kw`` call as ``creds``."""
-    return encode(protocol, 'object', 'execute_kw',
-                  [creds.db, creds.uid, creds.password, model, method, args, kwargs or {}],
-                  request_id)
+    return encode(
+        protocol,
+        'object',
+        'execute_kw',
+        [creds.db, creds.uid, creds.password, model, method, args, kwargs or {}],
+        request_id,
+    )
 
 
 def is_error(protocol, status, body):

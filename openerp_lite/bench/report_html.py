@@ -5,7 +5,7 @@ from html import escape
 from . import svg, targets
 from .report_text import MB
 
-STYLE = '''
+STYLE = """
 body { font-family: sans-serif; margin: 24px; color: #222; max-width: 1400px; }
 h1 { font-size: 22px; } h2 { font-size: 18px; margin-top: 28px; border-bottom: 1px solid #ccc; }
 table { border-collapse: collapse; font-size: 12px; margin: 8px 0; }
@@ -15,17 +15,23 @@ code { font-size: 11px; word-break: break-all; }
 .charts { display: flex; flex-wrap: wrap; gap: 16px; }
 .met { color: #2e7d32; font-weight: bold; } .missed { color: #c62828; font-weight: bold; }
 .note { color: #555; font-size: 12px; max-width: 900px; }
-'''
+"""
 
 
 def _table(header, lines, left=1):
-    out = ['<table><tr>%s</tr>' % ''.join(
-        '<th class="%s">%s</th>' % ('l' if i < left else '', escape(str(h)))
-        for i, h in enumerate(header))]
+    out = [
+        '<table><tr>%s</tr>'
+        % ''.join(
+            '<th class="%s">%s</th>' % ('l' if i < left else '', escape(str(h))) for i, h in enumerate(header)
+        )
+    ]
     for line in lines:
-        out.append('<tr>%s</tr>' % ''.join(
-            '<td class="%s">%s</td>' % ('l' if i < left else '', cell)
-            for i, cell in enumerate(line)))
+        out.append(
+            '<tr>%s</tr>'
+            % ''.join(
+                '<td class="%s">%s</td>' % ('l' if i < left else '', cell) for i, cell in enumerate(line)
+            )
+        )
     out.append('</table>')
     return '\n'.join(out)
 
@@ -47,35 +53,58 @@ def _machine(report):
         ['Memory', '%.1f GiB' % (m['memory_bytes'] / MB / 1024)],
         ['PostgreSQL', '%s at %s' % (escape(m['postgresql']), escape(m['postgresql_at']))],
         ['System', '%s, Python %s' % (escape(m['os']), escape(m['python']))],
-        ['Load generator', escape(m['wrk'] or 'Python processes') +
-         ' (Python processes for sale_flow and the memory probe)'],
-        ['Load average (1, 5, 15 min)', 'at start %s; at end %s' % (
-            ' '.join('%.2f' % v for v in m['load_average_at_start']),
-            ' '.join('%.2f' % v for v in m.get('load_average_at_end', [])) or '-')],
-        ['Data', '%s partners, %s products, %s sale orders' % (
-            d.get('partners'), d.get('products'), d.get('orders'))],
-        ['Cells', '%s s each, concurrency %s, warm-up %s s' % (
-            s['duration'], ', '.join(str(c) for c in s['concurrency']), s['warmup'])],
+        [
+            'Load generator',
+            escape(m['wrk'] or 'Python processes') + ' (Python processes for sale_flow and the memory probe)',
+        ],
+        [
+            'Load average (1, 5, 15 min)',
+            'at start %s; at end %s'
+            % (
+                ' '.join('%.2f' % v for v in m['load_average_at_start']),
+                ' '.join('%.2f' % v for v in m.get('load_average_at_end', [])) or '-',
+            ),
+        ],
+        [
+            'Data',
+            '%s partners, %s products, %s sale orders'
+            % (d.get('partners'), d.get('products'), d.get('orders')),
+        ],
+        [
+            'Cells',
+            '%s s each, concurrency %s, warm-up %s s'
+            % (s['duration'], ', '.join(str(c) for c in s['concurrency']), s['warmup']),
+        ],
         ['Run', '%s to %s' % (report['started'], report.get('finished', '?'))],
     ]
     return _table(['', ''], [[escape(k), v] for k, v in lines], left=2)
 
 
 def _configurations(report):
-    return _table(['configuration', 'command line'],
-                  [[escape(e['name']), '<code>%s</code>' % escape(e.get('command') or
-                                                                  'did not start: ' +
-                                                                  e.get('error', '')[-300:])]
-                   for e in report['configurations']], left=2)
+    return _table(
+        ['configuration', 'command line'],
+        [
+            [
+                escape(e['name']),
+                '<code>%s</code>' % escape(e.get('command') or 'did not start: ' + e.get('error', '')[-300:]),
+            ]
+            for e in report['configurations']
+        ],
+        left=2,
+    )
 
 
 def _targets(report):
     lines = []
     for t in report.get('targets', []):
-        met = {True: '<span class="met">met</span>', False: '<span class="missed">missed</span>',
-               None: 'not measured'}[t['met']]
-        lines.append([escape(t['description']), _n(t['ratio'], '%.2f'),
-                      '%s %.2f' % (escape(t['op']), t['goal']), met])
+        met = {
+            True: '<span class="met">met</span>',
+            False: '<span class="missed">missed</span>',
+            None: 'not measured',
+        }[t['met']]
+        lines.append(
+            [escape(t['description']), _n(t['ratio'], '%.2f'), '%s %.2f' % (escape(t['op']), t['goal']), met]
+        )
     return _table(['target', 'ratio', 'goal', ''], lines)
 
 
@@ -84,16 +113,44 @@ def _cells_table(report):
     for row in report['rows']:
         if row['key'] in ('isolation', 'memory'):
             continue
-        lines.append([escape(row['config']), escape(row['key']), row['concurrency'], row['engine'],
-                      '%.1f' % row['rate'], '%.2f' % row['p50_ms'], '%.2f' % row['p95_ms'],
-                      '%.2f' % row['p99_ms'], row['errors'], _n(_rss_max(row.get('rss_bytes')),
-                                                                '%.0f'),
-                      len(row.get('rss_bytes') or {}), '%.0f' % row['loadgen_cpu_pct'],
-                      '%.0f' % row['server_cpu_pct'],
-                      _n(targets.floor_fraction(report, row), '%.2f')])
-    return _table(['configuration', 'workload', 'c', 'load gen', 'ops/s', 'p50 ms', 'p95 ms',
-                   'p99 ms', 'errors', 'RSS MB (max)', 'processes', 'gen CPU %', 'server CPU %',
-                   'of floor'], lines, left=2)
+        lines.append(
+            [
+                escape(row['config']),
+                escape(row['key']),
+                row['concurrency'],
+                row['engine'],
+                '%.1f' % row['rate'],
+                '%.2f' % row['p50_ms'],
+                '%.2f' % row['p95_ms'],
+                '%.2f' % row['p99_ms'],
+                row['errors'],
+                _n(_rss_max(row.get('rss_bytes')), '%.0f'),
+                len(row.get('rss_bytes') or {}),
+                '%.0f' % row['loadgen_cpu_pct'],
+                '%.0f' % row['server_cpu_pct'],
+                _n(targets.floor_fraction(report, row), '%.2f'),
+            ]
+        )
+    return _table(
+        [
+            'configuration',
+            'workload',
+            'c',
+            'load gen',
+            'ops/s',
+            'p50 ms',
+            'p95 ms',
+            'p99 ms',
+            'errors',
+            'RSS MB (max)',
+            'processes',
+            'gen CPU %',
+            'server CPU %',
+            'of floor',
+        ],
+        lines,
+        left=2,
+    )
 
 
 def charts(report):
@@ -117,14 +174,20 @@ def _workload_svgs(report):
         floor = [r['config'].startswith('floor-') for r in rows]
         series = [('openerp-lite', [None if f else r['rate'] for r, f in zip(rows, floor)])]
         if any(floor):
-            series.append(('floor (bare WSGI)', [r['rate'] if f else None
-                                                 for r, f in zip(rows, floor)]))
-        rate = svg.bar_chart('%s: throughput (concurrency %s)' % (key, level), names, series,
-                             unit, stack=True)
-        latency = svg.bar_chart('%s: latency percentiles' % key, names,
-                                [('p50', [r['p50_ms'] for r in rows]),
-                                 ('p95', [r['p95_ms'] for r in rows]),
-                                 ('p99', [r['p99_ms'] for r in rows])], 'ms')
+            series.append(('floor (bare WSGI)', [r['rate'] if f else None for r, f in zip(rows, floor)]))
+        rate = svg.bar_chart(
+            '%s: throughput (concurrency %s)' % (key, level), names, series, unit, stack=True
+        )
+        latency = svg.bar_chart(
+            '%s: latency percentiles' % key,
+            names,
+            [
+                ('p50', [r['p50_ms'] for r in rows]),
+                ('p95', [r['p95_ms'] for r in rows]),
+                ('p99', [r['p99_ms'] for r in rows]),
+            ],
+            'ms',
+        )
         slug = key.replace(' ', '-')
         yield '%s-throughput.svg' % slug, rate
         yield '%s-latency.svg' % slug, latency
@@ -135,8 +198,9 @@ def _workload_charts(report):
     out = []
     for index in range(0, len(svgs), 2):
         key = svgs[index][0].rsplit('-', 1)[0]
-        out.append('<h3>%s</h3><div class="charts">%s%s</div>'
-                   % (escape(key), svgs[index][1], svgs[index + 1][1]))
+        out.append(
+            '<h3>%s</h3><div class="charts">%s%s</div>' % (escape(key), svgs[index][1], svgs[index + 1][1])
+        )
     return '\n'.join(out)
 
 
@@ -145,18 +209,50 @@ def _isolation(report):
     if not rows:
         return ''
     names = [r['config'] for r in rows]
-    chart = svg.bar_chart('isolation: read1 p99 of the other clients (log scale)', names,
-                          [('without the hog', [r['p99_ms_alone'] for r in rows]),
-                           ('during the hog', [r['p99_ms_hog'] for r in rows])], 'ms', log=True)
-    table = _table(['configuration', 'req/s alone', 'p50 alone', 'p99 alone', 'req/s during hog',
-                    'p50 during', 'p99 during', 'p99 ratio', 'hog calls', 'errors'],
-                   [[escape(r['config']), '%.1f' % r['rate_alone'], '%.2f' % r['p50_ms_alone'],
-                     '%.2f' % r['p99_ms_alone'], '%.1f' % r['rate_hog'], '%.2f' % r['p50_ms_hog'],
-                     '%.2f' % r['p99_ms_hog'], _n(r['p99_ratio'], '%.2f'), r['hog_calls'],
-                     r['errors']] for r in rows])
-    return ('<h2>Isolation</h2><p class="note">%d clients call read1, first alone, then while one '
-            'more client calls <code>%s</code> again and again.</p><div class="charts">%s</div>%s'
-            % (rows[0]['concurrency'], escape(rows[0]['hog_method']), chart, table))
+    chart = svg.bar_chart(
+        'isolation: read1 p99 of the other clients (log scale)',
+        names,
+        [
+            ('without the hog', [r['p99_ms_alone'] for r in rows]),
+            ('during the hog', [r['p99_ms_hog'] for r in rows]),
+        ],
+        'ms',
+        log=True,
+    )
+    table = _table(
+        [
+            'configuration',
+            'req/s alone',
+            'p50 alone',
+            'p99 alone',
+            'req/s during hog',
+            'p50 during',
+            'p99 during',
+            'p99 ratio',
+            'hog calls',
+            'errors',
+        ],
+        [
+            [
+                escape(r['config']),
+                '%.1f' % r['rate_alone'],
+                '%.2f' % r['p50_ms_alone'],
+                '%.2f' % r['p99_ms_alone'],
+                '%.1f' % r['rate_hog'],
+                '%.2f' % r['p50_ms_hog'],
+                '%.2f' % r['p99_ms_hog'],
+                _n(r['p99_ratio'], '%.2f'),
+                r['hog_calls'],
+                r['errors'],
+            ]
+            for r in rows
+        ],
+    )
+    return (
+        '<h2>Isolation</h2><p class="note">%d clients call read1, first alone, then while one '
+        'more client calls <code>%s</code> again and again.</p><div class="charts">%s</div>%s'
+        % (rows[0]['concurrency'], escape(rows[0]['hog_method']), chart, table)
+    )
 
 
 def _memory(report):
@@ -164,24 +260,42 @@ def _memory(report):
     if not rows:
         return ''
     names = [r['config'] for r in rows]
-    chart = svg.bar_chart('memory per serving process (largest)', names,
-                          [('after %d calls' % rows[0]['first'],
-                            [_rss_max(r['rss_first']) for r in rows]),
-                           ('after %d calls' % rows[0]['requests'],
-                            [_rss_max(r['rss_last']) for r in rows])], 'MB')
+    chart = svg.bar_chart(
+        'memory per serving process (largest)',
+        names,
+        [
+            ('after %d calls' % rows[0]['first'], [_rss_max(r['rss_first']) for r in rows]),
+            ('after %d calls' % rows[0]['requests'], [_rss_max(r['rss_last']) for r in rows]),
+        ],
+        'MB',
+    )
     ends = [e for e in report['configurations'] if e.get('rss_end')]
-    total = svg.bar_chart('memory of all serving processes at the end', [e['name'] for e in ends],
-                          [('total RSS', [sum(e['rss_end'].values()) / MB for e in ends])], 'MB')
-    table = _table(['configuration', 'processes', 'RSS first (max MB)', 'RSS last (max MB)',
-                    'growth', 'errors'],
-                   [[escape(r['config']), len(r['rss_last']), _n(_rss_max(r['rss_first']), '%.1f'),
-                     _n(_rss_max(r['rss_last']), '%.1f'), _n(r['rss_ratio'], '%.3f'), r['errors']]
-                    for r in rows])
-    return ('<h2>Memory</h2><p class="note">Resident memory of each process that serves requests '
-            '(gunicorn: each worker; threaded and waitress: the one process), after the first %d '
-            'read1 calls and after %d in all, spread over the workers.</p>'
-            '<div class="charts">%s%s</div>%s' % (rows[0]['first'], rows[0]['requests'], chart,
-                                                  total, table))
+    total = svg.bar_chart(
+        'memory of all serving processes at the end',
+        [e['name'] for e in ends],
+        [('total RSS', [sum(e['rss_end'].values()) / MB for e in ends])],
+        'MB',
+    )
+    table = _table(
+        ['configuration', 'processes', 'RSS first (max MB)', 'RSS last (max MB)', 'growth', 'errors'],
+        [
+            [
+                escape(r['config']),
+                len(r['rss_last']),
+                _n(_rss_max(r['rss_first']), '%.1f'),
+                _n(_rss_max(r['rss_last']), '%.1f'),
+                _n(r['rss_ratio'], '%.3f'),
+                r['errors'],
+            ]
+            for r in rows
+        ],
+    )
+    return (
+        '<h2>Memory</h2><p class="note">Resident memory of each process that serves requests '
+        '(gunicorn: each worker; threaded and waitress: the one process), after the first %d '
+        'read1 calls and after %d in all, spread over the workers.</p>'
+        '<div class="charts">%s%s</div>%s' % (rows[0]['first'], rows[0]['requests'], chart, total, table)
+    )
 
 
 def render(report):
@@ -191,8 +305,9 @@ def render(report):
         error_html = '<h2>Errors</h2>' + _table(
             ['configuration', 'cell', 'first error'],
             [[escape(r['config']), escape(r['key']), escape(r['first_error'])] for r in errors],
-            left=3)
-    return '''<!DOCTYPE html>
+            left=3,
+        )
+    return """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>openerp-server bench</title>
 <style>%(style)s</style></head><body>
 <h1>openerp-server bench</h1>
@@ -211,6 +326,14 @@ operation as the client sees it; "of floor" is the rate as a fraction of the hel
 %(memory)s
 %(errors)s
 </body></html>
-''' % {'style': STYLE, 'machine': _machine(report), 'configs': _configurations(report),
-       'targets': _targets(report), 'charts': _workload_charts(report), 'cells': _cells_table(report),
-       'isolation': _isolation(report), 'memory': _memory(report), 'errors': error_html}
+""" % {
+        'style': STYLE,
+        'machine': _machine(report),
+        'configs': _configurations(report),
+        'targets': _targets(report),
+        'charts': _workload_charts(report),
+        'cells': _cells_table(report),
+        'isolation': _isolation(report),
+        'memory': _memory(report),
+        'errors': error_html,
+    }

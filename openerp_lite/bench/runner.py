@@ -97,8 +97,11 @@ def _drop_database(pg, name):
     conn.autocommit = True
     try:
         with conn.cursor() as cr:
-            cr.execute('SELECT pg_terminate_backend(pid) FROM pg_stat_activity '
-                       'WHERE datname = %s AND pid <> pg_backend_pid()', (name,))
+            cr.execute(
+                'SELECT pg_terminate_backend(pid) FROM pg_stat_activity '
+                'WHERE datname = %s AND pid <> pg_backend_pid()',
+                (name,),
+            )
             cr.execute('DROP DATABASE IF EXISTS "%s"' % name.replace('"', ''))
     finally:
         conn.close()
@@ -118,8 +121,7 @@ def prepare_data(settings, master_password, log_dir, out):
             dataset.create_database(server.url, master_password, dbname, password)
             created = True
         elif not settings.password:
-            raise RuntimeError('database %s exists: give the admin password with --password'
-                               % dbname)
+            raise RuntimeError('database %s exists: give the admin password with --password' % dbname)
         creds = Credentials(dbname, None, password)
         dataset.login(server.url, creds, settings.login)
 
@@ -128,11 +130,13 @@ def prepare_data(settings, master_password, log_dir, out):
                 out.write('  %s: %d/%d (%.0fs)\n' % (what, done, total, time.monotonic() - started))
                 out.flush()
 
-        data = dataset.populate(server.url, creds, settings.partners, settings.orders, progress,
-                                parallel=setup.workers)
-        out.write('data ready in %.0fs: %d partners, %d products, %d orders\n' % (
-            time.monotonic() - started, data.partner_count, len(data.product_ids),
-            data.order_count))
+        data = dataset.populate(
+            server.url, creds, settings.partners, settings.orders, progress, parallel=setup.workers
+        )
+        out.write(
+            'data ready in %.0fs: %d partners, %d products, %d orders\n'
+            % (time.monotonic() - started, data.partner_count, len(data.product_ids), data.order_count)
+        )
         return data, created
     except BaseException:
         if created and not settings.keep_database:
@@ -145,12 +149,18 @@ def prepare_data(settings, master_password, log_dir, out):
 
 def run_configuration(config, settings, data, master_password, log_dir, progress):
     """Start ``config``, run its cells, stop it; returns ``(config entry, rows)``."""
-    entry = {'name': config.name, 'kind': config.kind, 'mode': config.mode,
-             'workers': config.workers, 'floor': config.is_floor}
+    entry = {
+        'name': config.name,
+        'kind': config.kind,
+        'mode': config.mode,
+        'workers': config.workers,
+        'floor': config.is_floor,
+    }
     rows = []
     try:
-        server = servers.start(config, settings.pg, master_password, data.creds.db, log_dir,
-                               settings.log_level)
+        server = servers.start(
+            config, settings.pg, master_password, data.creds.db, log_dir, settings.log_level
+        )
     except RuntimeError as error:
         entry['error'] = str(error)[-2000:]
         progress.note('%s: did not start: %s' % (config.name, str(error).splitlines()[0]))
@@ -160,28 +170,54 @@ def run_configuration(config, settings, data, master_password, log_dir, progress
         if not config.is_floor and 'memory' in settings.workloads:
             # first, on a fresh server: "after the first 100 calls" must mean just that
             progress.start('%s: memory' % config.name, settings.memory_requests / 600.0)
-            row = measure.memory(server, data, max(settings.concurrency), settings.memory_requests,
-                                 on_progress=progress.update)
+            row = measure.memory(
+                server, data, max(settings.concurrency), settings.memory_requests, on_progress=progress.update
+            )
             rows.append(row)
             progress.finish(report_text.memory_summary(row))
         if settings.warmup and not config.is_floor:
             progress.start('%s: warm-up' % config.name, settings.warmup)
-            measure.load(server, workloads.Read1(), data, max(settings.concurrency), settings.warmup,
-                         'python', on_progress=progress.update)
+            measure.load(
+                server,
+                workloads.Read1(),
+                data,
+                max(settings.concurrency),
+                settings.warmup,
+                'python',
+                on_progress=progress.update,
+            )
             progress.finish('done')
-        cells = _floor_cells(config, settings.workloads) if config.is_floor else \
-            workloads.cells(settings.workloads)
+        cells = (
+            _floor_cells(config, settings.workloads)
+            if config.is_floor
+            else workloads.cells(settings.workloads)
+        )
         for workload in cells:
             for clients in settings.concurrency:
                 progress.start('%s: %s c%d' % (config.name, workload.key, clients), settings.duration)
-                row = measure.cell(server, workload, data, clients, settings.duration,
-                                   settings.engine, settings.requests, progress.update)
+                row = measure.cell(
+                    server,
+                    workload,
+                    data,
+                    clients,
+                    settings.duration,
+                    settings.engine,
+                    settings.requests,
+                    progress.update,
+                )
                 rows.append(row)
                 progress.finish(report_text.cell_summary(row))
         if not config.is_floor and 'isolation' in settings.workloads:
             progress.start('%s: isolation' % config.name, 2 * settings.duration)
-            row = measure.isolation(server, data, settings.isolation_clients, settings.duration,
-                                    settings.hog_seconds, settings.engine, progress.update)
+            row = measure.isolation(
+                server,
+                data,
+                settings.isolation_clients,
+                settings.duration,
+                settings.hog_seconds,
+                settings.engine,
+                progress.update,
+            )
             rows.append(row)
             progress.finish(report_text.isolation_summary(row))
         entry['rss_end'] = {str(pid): size for pid, size in server.rss().items()}
@@ -200,21 +236,29 @@ def run(settings, out=None):
     master_password = secrets.token_hex(12)
     configs = [servers.Configuration.parse(text) for text in settings.configurations]
     configs += [servers.Configuration.parse(text) for text in settings.floors]
-    report = {'started': datetime.datetime.now().isoformat(timespec='seconds'),
-              'machine': machine.describe(settings.pg), 'settings': settings.as_dict(),
-              'configurations': [], 'rows': []}
-    out.write('openerp-server bench: %d configurations, PostgreSQL %s at %s, output in %s\n' % (
-        len(configs), report['machine']['postgresql'], report['machine']['postgresql_at'],
-        settings.output))
+    report = {
+        'started': datetime.datetime.now().isoformat(timespec='seconds'),
+        'machine': machine.describe(settings.pg),
+        'settings': settings.as_dict(),
+        'configurations': [],
+        'rows': [],
+    }
+    out.write(
+        'openerp-server bench: %d configurations, PostgreSQL %s at %s, output in %s\n'
+        % (len(configs), report['machine']['postgresql'], report['machine']['postgresql_at'], settings.output)
+    )
     data, created = prepare_data(settings, master_password, log_dir, out)
-    report['dataset'] = {'database': data.creds.db, 'partners': data.partner_count,
-                         'products': len(data.product_ids), 'orders': data.order_count,
-                         'scratch': created and not settings.keep_database}
+    report['dataset'] = {
+        'database': data.creds.db,
+        'partners': data.partner_count,
+        'products': len(data.product_ids),
+        'orders': data.order_count,
+        'scratch': created and not settings.keep_database,
+    }
     progress = Progress(_plan_seconds(settings, configs), out)
     try:
         for config in configs:
-            entry, rows = run_configuration(config, settings, data, master_password, log_dir,
-                                            progress)
+            entry, rows = run_configuration(config, settings, data, master_password, log_dir, progress)
             report['configurations'].append(entry)
             report['rows'].extend(rows)
     finally:
@@ -225,8 +269,10 @@ def run(settings, out=None):
     report['targets'] = targets.evaluate(report)
     write(report, settings.output)
     out.write('\n' + report_text.render(report) + '\n')
-    out.write('reports: %s, %s\n' % (os.path.join(settings.output, 'report.json'),
-                                     os.path.join(settings.output, 'report.html')))
+    out.write(
+        'reports: %s, %s\n'
+        % (os.path.join(settings.output, 'report.json'), os.path.join(settings.output, 'report.html'))
+    )
     return report
 
 

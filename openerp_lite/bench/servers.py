@@ -42,17 +42,17 @@ class Configuration:
             workers = int(parts[1]) if len(parts) > 1 else default_floor_workers
             return cls(kind, None, workers)
         if kind not in KINDS or len(parts) < 2 or parts[1] not in MODES:
-            raise ValueError('configuration %r: expected KIND:MODE[:WORKERS] with KIND in %s and '
-                             'MODE in %s, or %s[:WORKERS]' % (text, '/'.join(KINDS), '/'.join(MODES),
-                                                             '/'.join(FLOORS)))
+            raise ValueError(
+                'configuration %r: expected KIND:MODE[:WORKERS] with KIND in %s and '
+                'MODE in %s, or %s[:WORKERS]' % (text, '/'.join(KINDS), '/'.join(MODES), '/'.join(FLOORS))
+            )
         workers = None
         if kind == 'gunicorn':
             workers = int(parts[2]) if len(parts) > 2 else 1
             if workers < 1:
                 raise ValueError('configuration %r: workers must be at least 1' % text)
         elif len(parts) > 2:
-            raise ValueError('configuration %r: %s is one process, it takes no worker count'
-                             % (text, kind))
+            raise ValueError('configuration %r: %s is one process, it takes no worker count' % (text, kind))
         return cls(kind, parts[1], workers)
 
     @property
@@ -93,8 +93,7 @@ def server_executable():
 def db_args(pg):
     """``--db_host``/``--db_port``/``-r``/``-w`` for the PostgreSQL ``pg`` (a params dict)."""
     args = []
-    for key, flag in (('host', '--db_host'), ('port', '--db_port'), ('user', '-r'),
-                      ('password', '-w')):
+    for key, flag in (('host', '--db_host'), ('port', '--db_port'), ('user', '-r'), ('password', '-w')):
         if pg.get(key):
             args += [flag, str(pg[key])]
     return args
@@ -103,15 +102,33 @@ def db_args(pg):
 def command(config, port, pg, conf_path, dbname, log_level):
     """The exact command line of ``config`` (shown in the report)."""
     if config.is_floor:
-        cmd = [sys.executable, '-m', 'openerp_lite.bench.floor', config.kind.split('-')[1],
-               '--workers', str(config.workers), '--http-port', str(port), '-d', dbname]
+        cmd = [
+            sys.executable,
+            '-m',
+            'openerp_lite.bench.floor',
+            config.kind.split('-')[1],
+            '--workers',
+            str(config.workers),
+            '--http-port',
+            str(port),
+            '-d',
+            dbname,
+        ]
         return cmd + db_args(pg)
     cmd = server_executable() + ['-c', conf_path, '--server', config.kind, '--mode', config.mode]
     if config.workers:
         # no recycling during the run: the memory workload watches one worker's growth
         cmd += ['--workers', str(config.workers), '--limit-request', '0']
-    cmd += ['--http-interface', HOST, '--http-port', str(port), '--max-cron-threads', '0',
-            '--log-level', log_level]
+    cmd += [
+        '--http-interface',
+        HOST,
+        '--http-port',
+        str(port),
+        '--max-cron-threads',
+        '0',
+        '--log-level',
+        log_level,
+    ]
     if dbname:
         cmd += ['-d', dbname]
     return cmd + db_args(pg)
@@ -198,8 +215,7 @@ def start(config, pg, master_password, dbname, log_dir, log_level='warn', timeou
     os.makedirs(log_dir, exist_ok=True)
     log_path = os.path.join(log_dir, '%s.log' % config.name.replace(' ', '_'))
     log_handle = open(log_path, 'ab')
-    env = {k: v for k, v in os.environ.items() if not k.startswith('OPENERP_LITE_')
-           and k != 'OPENERP_SERVER'}
+    env = {k: v for k, v in os.environ.items() if not k.startswith('OPENERP_LITE_') and k != 'OPENERP_SERVER'}
     env['PYTHONPATH'] = ROOT + os.pathsep + env.get('PYTHONPATH', '')
     proc = subprocess.Popen(cmdline, cwd=ROOT, env=env, stdout=log_handle, stderr=subprocess.STDOUT)
     server = RunningServer(config, proc, port, cmdline, log_path, workdir)
@@ -209,8 +225,9 @@ def start(config, pg, master_password, dbname, log_dir, log_level='warn', timeou
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             server.stop()
-            raise RuntimeError('%s exited with status %s:\n%s'
-                               % (config.name, proc.returncode, server.log_tail()))
+            raise RuntimeError(
+                '%s exited with status %s:\n%s' % (config.name, proc.returncode, server.log_tail())
+            )
         try:
             with urllib.request.urlopen(probe, timeout=2) as response:
                 if response.status == 200:

@@ -74,8 +74,9 @@ class Read1(Workload):
         ids = _spread(data.partner_ids, index, clients)
         bodies = []
         for record_id in ids:
-            path, body = protocol.execute_kw(self.protocol, data.creds, 'res.partner', 'read',
-                                             [[record_id]], {'fields': READ_FIELDS})
+            path, body = protocol.execute_kw(
+                self.protocol, data.creds, 'res.partner', 'read', [[record_id]], {'fields': READ_FIELDS}
+            )
             bodies.append(body)
         return path, bodies
 
@@ -90,11 +91,15 @@ class SearchRead80(Workload):
         starts = [(index * 7919 + n * 104729) % span for n in range(min(BODIES_PER_CLIENT, span))]
         bodies = []
         for start in starts:
-            domain = [['ref', '>=', REF_FORMAT % start],
-                      ['ref', '<', REF_FORMAT % (start + SEARCH_LIMIT)]]
+            domain = [['ref', '>=', REF_FORMAT % start], ['ref', '<', REF_FORMAT % (start + SEARCH_LIMIT)]]
             path, body = protocol.execute_kw(
-                self.protocol, data.creds, 'res.partner', 'search_read', [domain],
-                {'fields': SEARCH_FIELDS, 'limit': SEARCH_LIMIT, 'order': 'ref'})
+                self.protocol,
+                data.creds,
+                'res.partner',
+                'search_read',
+                [domain],
+                {'fields': SEARCH_FIELDS, 'limit': SEARCH_LIMIT, 'order': 'ref'},
+            )
             bodies.append(body)
         return path, bodies
 
@@ -109,8 +114,13 @@ class Write1(Workload):
         ids = _spread(data.partner_ids, index, clients)
         bodies = []
         for position, record_id in enumerate(ids):
-            path, body = protocol.execute_kw(self.protocol, data.creds, 'res.partner', 'write',
-                                             [[record_id], {'city': 'City %d' % position}])
+            path, body = protocol.execute_kw(
+                self.protocol,
+                data.creds,
+                'res.partner',
+                'write',
+                [[record_id], {'city': 'City %d' % position}],
+            )
             bodies.append(body)
         return path, bodies
 
@@ -128,20 +138,40 @@ class SaleFlow(Workload):
         turn = 0
         while True:
             turn += 1
-            lines = [[0, 0, {'product_id': products[(turn + k) % len(products)],
-                             'product_uom_qty': 1 + k, 'price_unit': 10.0 * (k + 1)}]
-                     for k in range(3)]
+            lines = [
+                [
+                    0,
+                    0,
+                    {
+                        'product_id': products[(turn + k) % len(products)],
+                        'product_uom_qty': 1 + k,
+                        'price_unit': 10.0 * (k + 1),
+                    },
+                ]
+                for k in range(3)
+            ]
             order_id = yield protocol.execute_kw(
-                self.protocol, data.creds, 'sale.order', 'create',
-                [{'partner_id': partners[turn % len(partners)], 'order_line': lines}])
-            yield protocol.execute_kw(self.protocol, data.creds, 'sale.order', 'action_confirm',
-                                      [[order_id]])
-            rows = yield protocol.execute_kw(self.protocol, data.creds, 'sale.order', 'read',
-                                             [[order_id]], {'fields': ['amount_total', 'state']})
+                self.protocol,
+                data.creds,
+                'sale.order',
+                'create',
+                [{'partner_id': partners[turn % len(partners)], 'order_line': lines}],
+            )
+            yield protocol.execute_kw(self.protocol, data.creds, 'sale.order', 'action_confirm', [[order_id]])
+            rows = yield protocol.execute_kw(
+                self.protocol,
+                data.creds,
+                'sale.order',
+                'read',
+                [[order_id]],
+                {'fields': ['amount_total', 'state']},
+            )
             if abs(rows[0]['amount_total'] - 140.0) > 1e-6 or rows[0]['state'] != 'sale':
-                raise RuntimeError('order %s: total %r, state %r (expected 140.0, sale)'
-                                   % (order_id, rows[0]['amount_total'], rows[0]['state']))
-            yield None   # end of one operation
+                raise RuntimeError(
+                    'order %s: total %r, state %r (expected 140.0, sale)'
+                    % (order_id, rows[0]['amount_total'], rows[0]['state'])
+                )
+            yield None  # end of one operation
 
 
 class Hog(Workload):
@@ -154,8 +184,7 @@ class Hog(Workload):
         self.seconds = seconds
 
     def bodies(self, data, index, clients):
-        path, body = protocol.execute_kw(self.protocol, data.creds, 'bench.tools', 'cpu_burn',
-                                         [self.seconds])
+        path, body = protocol.execute_kw(self.protocol, data.creds, 'bench.tools', 'cpu_burn', [self.seconds])
         return path, [body]
 
 

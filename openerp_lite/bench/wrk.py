@@ -18,7 +18,7 @@ from . import protocol
 
 RESULT_MARK = 'BENCH-RESULT '
 
-LUA_TEMPLATE = r'''
+LUA_TEMPLATE = r"""
 local bodies = {%(bodies)s}
 local path = [==[%(path)s]==]
 local marker = [==[%(marker)s]==]
@@ -69,7 +69,7 @@ function done(summary, latency, requests)
     latency:percentile(50), latency:percentile(95), latency:percentile(99),
     string.gsub(first, '[\r\n"\\]', ' ')))
 end
-'''
+"""
 
 
 def available():
@@ -92,9 +92,12 @@ def script(workload, data, clients):
         path, bodies = workload.bodies(data, index, clients)
         per_thread.append('{%s}' % ','.join(_lua_string(body) for body in bodies))
     return LUA_TEMPLATE % {
-        'bodies': ',\n'.join(per_thread), 'path': path, 'mark': RESULT_MARK,
+        'bodies': ',\n'.join(per_thread),
+        'path': path,
+        'mark': RESULT_MARK,
         'marker': protocol.ERROR_MARKERS[workload.protocol].decode(),
-        'content_type': protocol.CONTENT_TYPES[workload.protocol]}
+        'content_type': protocol.CONTENT_TYPES[workload.protocol],
+    }
 
 
 class Result:
@@ -104,8 +107,11 @@ class Result:
         self.operations = values['requests'] - values['errors']
         self.errors = values['errors'] + values['socket_errors']
         self.elapsed = values['duration_us'] / 1e6
-        self.percentiles = {50: values['p50_us'] / 1e6, 95: values['p95_us'] / 1e6,
-                            99: values['p99_us'] / 1e6}
+        self.percentiles = {
+            50: values['p50_us'] / 1e6,
+            95: values['p95_us'] / 1e6,
+            99: values['p99_us'] / 1e6,
+        }
         self.first_error = values['first_error'].strip() or None
         self.cpu_seconds = cpu_seconds
         self.engine = 'wrk'
@@ -117,8 +123,17 @@ def run(host, port, workload, data, clients, seconds, on_progress=None, timeout=
         handle.write(script(workload, data, clients))
         script_path = handle.name
     seconds = max(1, int(round(seconds)))
-    cmd = [available() or 'wrk', '-t%d' % clients, '-c%d' % clients, '-d%ds' % seconds,
-           '--timeout', '%ds' % timeout, '-s', script_path, 'http://%s:%d' % (host, port)]
+    cmd = [
+        available() or 'wrk',
+        '-t%d' % clients,
+        '-c%d' % clients,
+        '-d%ds' % seconds,
+        '--timeout',
+        '%ds' % timeout,
+        '-s',
+        script_path,
+        'http://%s:%d' % (host, port),
+    ]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     started = time.monotonic()
@@ -136,7 +151,8 @@ def run(host, port, workload, data, clients, seconds, on_progress=None, timeout=
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     for line in out.decode('utf-8', 'replace').splitlines():
         if line.startswith(RESULT_MARK):
-            return Result(json.loads(line[len(RESULT_MARK):]), cpu)
-    raise RuntimeError('wrk gave no result (exit %s): %s %s'
-                       % (proc.returncode, out[-500:].decode('utf-8', 'replace'),
-                          err[-500:].decode('utf-8', 'replace')))
+            return Result(json.loads(line[len(RESULT_MARK) :]), cpu)
+    raise RuntimeError(
+        'wrk gave no result (exit %s): %s %s'
+        % (proc.returncode, out[-500:].decode('utf-8', 'replace'), err[-500:].decode('utf-8', 'replace'))
+    )

@@ -30,7 +30,6 @@ def main(argv=None):
     except ModuleNotFoundError as error:
         if error.name != module_name:
             raise
-        print('openerp-server: the %r subcommand is not available in this version.' % name,
-              file=sys.stderr)
+        print('openerp-server: the %r subcommand is not available in this version.' % name, file=sys.stderr)
         return 2
     return module.main(argv)

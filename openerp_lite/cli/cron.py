@@ -57,7 +57,7 @@ def _pop_flag(argv, flag):
     if flag in argv:
         index = argv.index(flag)
         value = argv[index + 1] if index + 1 < len(argv) else None
-        del argv[index:index + 2]
+        del argv[index : index + 2]
         return value
     return None
 
@@ -76,6 +76,7 @@ def main(argv):
     from .. import http
     from ..service import cron
     from .database import start_database
+
     log.setup(options)
     set_title(title('cron', options))
     hooks = server_adapters.Hooks()
@@ -108,10 +109,15 @@ def main(argv):
 
         if board is not None:
             board.publish('cron', names or ())
-        loop = cron.CronLoop((lambda: cron.served(names)) if names else cron.all_databases, stop,
-                             on_pass=on_pass)
-        _logger.info('cron process %d polling %s every %ss', os.getpid(),
-                     ', '.join(names) if names else 'every database', cron.setting('interval'))
+        loop = cron.CronLoop(
+            (lambda: cron.served(names)) if names else cron.all_databases, stop, on_pass=on_pass
+        )
+        _logger.info(
+            'cron process %d polling %s every %ss',
+            os.getpid(),
+            ', '.join(names) if names else 'every database',
+            cron.setting('interval'),
+        )
         loop.run()
     finally:
         sql_db.close_all()
@@ -152,7 +158,8 @@ class CronProcesses:
         environ = dict(self.environ if self.environ is not None else os.environ)
         root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         environ['PYTHONPATH'] = os.pathsep.join(
-            [root] + [p for p in environ.get('PYTHONPATH', '').split(os.pathsep) if p])
+            [root] + [p for p in environ.get('PYTHONPATH', '').split(os.pathsep) if p]
+        )
         password = sql_db.connection_params('postgres').get('password')
         if password:
             environ['PGPASSWORD'] = str(password)  # not on the command line, visible to ps
@@ -192,8 +199,9 @@ class CronProcesses:
                     self._recycled.discard(process.pid)
                     _logger.info('cron process %d recycled: starting another', process.pid)
                 else:
-                    _logger.warning('cron process %d exited (%s): starting another',
-                                    process.pid, process.returncode)
+                    _logger.warning(
+                        'cron process %d exited (%s): starting another', process.pid, process.returncode
+                    )
                 self.processes[index] = self._spawn()
                 restarted += 1
         return restarted
@@ -226,8 +234,7 @@ class CronProcesses:
             try:
                 process.wait(max(deadline - time.monotonic(), 0.1))
             except subprocess.TimeoutExpired:
-                _logger.warning('cron process %d did not stop within %ss: killing it',
-                                process.pid, grace)
+                _logger.warning('cron process %d did not stop within %ss: killing it', process.pid, grace)
                 process.kill()
                 process.wait(10)
         self.processes = []

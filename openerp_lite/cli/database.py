@@ -25,19 +25,32 @@ def start_database(options, hooks, environ=None):
     environ = os.environ if environ is None else environ
     if _use_embedded(options, environ):
         from .. import embedded_pg
+
         data_dir = options.data_dir or embedded_pg.default_data_dir()
         server = embedded_pg.EmbeddedPostgres(data_dir)
         params = server.start()
         hooks.add('on_shutdown', server.stop)
         _logger.info('using the embedded PostgreSQL (data in %s)', data_dir)
-        sql_db.configure(host=params['host'], port=params.get('port'), user=params.get('user'),
-                         password=params.get('password'), **config.pool_settings(options))
+        sql_db.configure(
+            host=params['host'],
+            port=params.get('port'),
+            user=params.get('user'),
+            password=params.get('password'),
+            **config.pool_settings(options),
+        )
         return params
-    sql_db.configure(host=options.db_host, port=options.db_port, user=options.db_user,
-                     password=options.db_password, **config.pool_settings(options))
+    sql_db.configure(
+        host=options.db_host,
+        port=options.db_port,
+        user=options.db_user,
+        password=options.db_password,
+        **config.pool_settings(options),
+    )
     shown = sql_db.connection_params('postgres')
-    _logger.info('using PostgreSQL at %s:%s as %s',
-                 shown.get('host') or environ.get('PGHOST') or 'local socket',
-                 shown.get('port') or environ.get('PGPORT') or 5432,
-                 shown.get('user') or environ.get('PGUSER') or 'the current user')
+    _logger.info(
+        'using PostgreSQL at %s:%s as %s',
+        shown.get('host') or environ.get('PGHOST') or 'local socket',
+        shown.get('port') or environ.get('PGPORT') or 5432,
+        shown.get('user') or environ.get('PGUSER') or 'the current user',
+    )
     return shown

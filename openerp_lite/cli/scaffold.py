@@ -13,9 +13,9 @@ import sys
 PROG = 'openerp-server scaffold'
 
 FILES = {
-    '__init__.py': '''\
+    '__init__.py': """\
 from . import models  # noqa: F401
-''',
+""",
     '__manifest__.py': '''\
 {
     'name': '%(title)s',
@@ -40,9 +40,9 @@ What the module does, for the people who install it.
     'auto_install': False,
 }
 ''',
-    'models/__init__.py': '''\
+    'models/__init__.py': """\
 from . import %(name)s  # noqa: F401
-''',
+""",
     'models/%(name)s.py': '''\
 from openerp_lite import api, fields, models
 from openerp_lite.exceptions import ValidationError
@@ -90,11 +90,11 @@ class %(class_name)sItem(models.Model):
         """The total value of the active items the caller can see (a model method: no ids)."""
         return sum(self.search([]).mapped('total'))
 ''',
-    'security/ir.model.access.csv': '''\
+    'security/ir.model.access.csv': """\
 id,name,model_id:id,group_id:id,perm_read,perm_write,perm_create,perm_unlink
 access_%(model_xmlid)s_user,%(model)s user,model_%(model_xmlid)s,base.group_user,1,1,1,1
-''',
-    'data/%(name)s_data.xml': '''\
+""",
+    'data/%(name)s_data.xml': """\
 <?xml version="1.0" encoding="utf-8"?>
 <odoo>
     <data>
@@ -105,11 +105,11 @@ access_%(model_xmlid)s_user,%(model)s user,model_%(model_xmlid)s,base.group_user
         </record>
     </data>
 </odoo>
-''',
-    'tests/__init__.py': '''\
+""",
+    'tests/__init__.py': """\
 from . import test_%(name)s  # noqa: F401
-''',
-    'tests/test_%(name)s.py': '''\
+""",
+    'tests/test_%(name)s.py': """\
 from openerp_lite.exceptions import ValidationError
 from openerp_lite.tests import TransactionCase
 
@@ -141,7 +141,7 @@ class Test%(class_name)s(TransactionCase):
         self.assertEqual(declared['action_restock'].access, 'write')
         self.assertTrue(declared['stock_value'].readonly)
         self.assertNotIn('_compute_total', declared)
-''',
+""",
 }
 
 
@@ -163,8 +163,10 @@ def scaffold(name, directory='.'):
     """Write module ``name`` into ``directory``; returns its folder. Refuses an invalid name or an
     existing folder with ``ValueError``."""
     if not name.isidentifier() or name.startswith('_') or name != name.lower():
-        raise ValueError('%r is not a valid module name: use lowercase letters, digits and '
-                         'underscores, starting with a letter' % name)
+        raise ValueError(
+            '%r is not a valid module name: use lowercase letters, digits and '
+            'underscores, starting with a letter' % name
+        )
     target = os.path.join(os.path.abspath(os.path.expanduser(directory)), name)
     if os.path.exists(target):
         raise ValueError('%s already exists; not overwriting it' % target)
@@ -179,8 +181,12 @@ def scaffold(name, directory='.'):
 def main(argv):
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.strip().splitlines()[0])
     parser.add_argument('name', help='technical name of the module (e.g. library)')
-    parser.add_argument('directory', nargs='?', default='.',
-                        help='addons folder to create it in (default: the current folder)')
+    parser.add_argument(
+        'directory',
+        nargs='?',
+        default='.',
+        help='addons folder to create it in (default: the current folder)',
+    )
     args = parser.parse_args(argv)
     try:
         target = scaffold(args.name, args.directory)

@@ -31,25 +31,35 @@ def initialize_databases(options):
     from .. import registry
     from ..exceptions import OpenERPLiteError
     from ..service.base import CallInfo, db_allowed, host_based
+
     failed_tests = 0
     for name in [n.strip() for n in (options.db_name or '').split(',') if n.strip()]:
         if not host_based(options) and not db_allowed(CallInfo(options), name):
-            _logger.warning('database %s is outside --db-filter: it is not served, so it is '
-                            'neither created nor loaded', name)
+            _logger.warning(
+                'database %s is outside --db-filter: it is not served, so it is neither created nor loaded',
+                name,
+            )
             continue
         try:
             db_service.check_name(name)
             if not db_service._exists(name):
                 if not (options.init or options.update):
-                    _logger.warning('database %s does not exist; it is created on demand by '
-                                    'db.create_database, or now with -i', name)
+                    _logger.warning(
+                        'database %s does not exist; it is created on demand by '
+                        'db.create_database, or now with -i',
+                        name,
+                    )
                     continue
                 _logger.info('creating database %s', name)
                 db_service._create_empty(name, options.db_template or 'template0')
                 registry.create_database_schema(name, demo=not options.without_demo)
             if options.init or options.update:
-                loaded = registry.Registry.new(name, install=[m for m in options.init if m != 'base'],
-                                               upgrade=options.update, update_list=True)
+                loaded = registry.Registry.new(
+                    name,
+                    install=[m for m in options.init if m != 'base'],
+                    upgrade=options.update,
+                    update_list=True,
+                )
                 failed_tests += getattr(loaded, 'test_failures', 0)
             else:
                 registry.Registry.get(name)
@@ -64,6 +74,7 @@ def adopt(name):
     """Mark ``-d`` database ``name`` as openerp-lite's when it is not yet (one made by an earlier
     version): the operator named it, and its registry just loaded, so it is one."""
     from .. import catalog
+
     if not catalog.is_marked(name):
         catalog.mark(name)
         _logger.info('database %s marked as an openerp-lite database', name)
@@ -78,19 +89,20 @@ def reload_registries(*_server):
     the databases rebuilt.
     """
     from .. import registry
+
     rebuilt = []
     for name in sorted(registry.Registry._registries):
         try:
             registry.Registry.new(name)
         except Exception:
-            _logger.exception('reload: the registry of %s could not be rebuilt; the new workers '
-                              'keep the previous one', name)
+            _logger.exception(
+                'reload: the registry of %s could not be rebuilt; the new workers keep the previous one', name
+            )
         else:
             rebuilt.append(name)
     # the workers about to fork must not inherit these connections (pre_fork closes them too)
     sql_db.close_all()
-    _logger.info('reload: registries rebuilt from the code on disk: %s',
-                 ', '.join(rebuilt) or 'none loaded')
+    _logger.info('reload: registries rebuilt from the code on disk: %s', ', '.join(rebuilt) or 'none loaded')
     return rebuilt
 
 
@@ -121,13 +133,15 @@ def add_process_hooks(options, hooks, adapter_name, argv=()):
     from ..service import cron as cron_service
     from ..tools import procboard
     from . import cron
+
     cron_service.configure(options)
     names = cron.databases_of(options)
     if adapter_name in server_adapters.SINGLE_PROCESS:
         if options.max_cron_threads:
             threads = cron_service.CronThreads(
                 options.max_cron_threads,
-                (lambda: cron_service.served(names)) if names else cron_service.loaded_databases)
+                (lambda: cron_service.served(names)) if names else cron_service.loaded_databases,
+            )
             hooks.add('on_ready', threads.start)
             hooks.add('on_shutdown', threads.stop)
         return
@@ -153,6 +167,7 @@ def prepare_db_service(options):
     """What the db service needs before serving: the master password's back-off table, and a
     word in the log while the master password is the default one."""
     from ..service import login_guard
+
     login_guard.ensure_master_table()
     db_service.warn_if_default_master(options)
 
@@ -173,8 +188,12 @@ def main(argv):
         print('openerp-server: %s' % error, file=sys.stderr)
         return 2
     log.setup(options)
-    _logger.info('openerp-lite %s (serie %s), pid %d', release.version,
-                 options.server_serie or release.DEFAULT_SERIE, os.getpid())
+    _logger.info(
+        'openerp-lite %s (serie %s), pid %d',
+        release.version,
+        options.server_serie or release.DEFAULT_SERIE,
+        os.getpid(),
+    )
     try:
         adapter_name = server_adapters.resolve_name(options)
         adapter = server_adapters.get_adapter(adapter_name)

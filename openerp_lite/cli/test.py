@@ -67,6 +67,7 @@ def run(dbname, modules, verbose=False):
     from .. import tests
     from ..registry import Registry
     from ..service import db as db_service
+
     if not db_service._exists(dbname):
         print('%s: database %s does not exist (create it with -i MODULE)' % (PROG, dbname), file=sys.stderr)
         return 1
@@ -77,8 +78,11 @@ def run(dbname, modules, verbose=False):
         return 1
     missing = [name for name in modules if name not in registry.loaded_modules]
     if missing:
-        print('%s: not installed in %s: %s (install with -i %s)'
-              % (PROG, dbname, ', '.join(missing), ','.join(missing)), file=sys.stderr)
+        print(
+            '%s: not installed in %s: %s (install with -i %s)'
+            % (PROG, dbname, ', '.join(missing), ','.join(missing)),
+            file=sys.stderr,
+        )
         return 1
     status = 0
     for name in modules:

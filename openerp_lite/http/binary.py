@@ -32,12 +32,20 @@ def _png(width, height, rgba):
     rows = b''.join(b'\x00' + bytes(rgba) * width for _ in range(height))
 
     def chunk(kind, data):
-        return (struct.pack('>I', len(data)) + kind + data +
-                struct.pack('>I', zlib.crc32(kind + data) & 0xffffffff))
+        return (
+            struct.pack('>I', len(data))
+            + kind
+            + data
+            + struct.pack('>I', zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
 
     header = struct.pack('>IIBBBBB', width, height, 8, 6, 0, 0, 0)  # 8-bit RGBA
-    return (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', header) + chunk(b'IDAT', zlib.compress(rows)) +
-            chunk(b'IEND', b''))
+    return (
+        b'\x89PNG\r\n\x1a\n'
+        + chunk(b'IHDR', header)
+        + chunk(b'IDAT', zlib.compress(rows))
+        + chunk(b'IEND', b'')
+    )
 
 
 #: what is served when there is no logo to serve: one transparent pixel
@@ -71,6 +79,7 @@ def content_type_of(data):
 def _session_of(info, sid, dbname):
     """The checked web session ``sid`` when it may say whose company to show, else None."""
     from ..service import security, session
+
     if not sid:
         return None
     _secret, sid_db = session.split_sid(sid)
@@ -89,6 +98,7 @@ def _database(info, dbname, current):
     if current is not None:
         return current.db
     from ..service import db as db_service
+
     served = db_service.served_databases(info)
     return served[0] if len(served) == 1 else None
 
@@ -97,8 +107,10 @@ def _logo(dbname, uid):
     """The logo bytes of the company of user ``uid`` in ``dbname``, or None."""
     try:
         with sql_db.cursor(dbname, readonly=True) as cr:
-            cr.execute('SELECT c.logo FROM res_users u JOIN res_company c ON c.id = u.company_id '
-                       'WHERE u.id = %s', (uid,))
+            cr.execute(
+                'SELECT c.logo FROM res_users u JOIN res_company c ON c.id = u.company_id WHERE u.id = %s',
+                (uid,),
+            )
             row = cr.fetchone()
     except (psycopg2.Error, OpenERPLiteError) as error:
         # a database made before res.company had a logo (upgrade base), or one going away
@@ -116,14 +128,18 @@ def company_logo(query_string, info, sid=None):
     logo = None
     if database is not None:
         from ..orm.environment import SUPERUSER_ID  # the ORM is loaded late, as by the services
+
         uid = current.uid if current is not None and current.db == database else SUPERUSER_ID
         logo = _logo(database, uid)
     body = logo or PLACEHOLDER
     kind = content_type_of(body)
-    headers = [('Content-Type', kind), ('Content-Length', str(len(body))),
-               ('X-Content-Type-Options', 'nosniff'), ('Cache-Control', 'no-cache')]
+    headers = [
+        ('Content-Type', kind),
+        ('Content-Length', str(len(body))),
+        ('X-Content-Type-Options', 'nosniff'),
+        ('Cache-Control', 'no-cache'),
+    ]
     if kind == 'image/svg+xml':
         # an SVG can carry scripts: opened directly, it must not run any on this origin
-        headers.append(('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; "
-                                                   'sandbox'))
+        headers.append(('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; sandbox"))
     return '200 OK', headers, body

@@ -32,8 +32,7 @@ class Limits:
     @classmethod
     def of(cls, options):
         """The bounds ``--max-request-values`` and ``--max-request-depth`` set."""
-        return cls(options.max_request_values or DEFAULT_ITEMS,
-                   options.max_request_depth or DEFAULT_DEPTH)
+        return cls(options.max_request_values or DEFAULT_ITEMS, options.max_request_depth or DEFAULT_DEPTH)
 
 
 #: a JSON string, written "unrolled" so that a long run of plain characters is one fast loop
@@ -43,13 +42,16 @@ _STEP = {ord('['): 1, ord('{'): 1, ord(']'): -1, ord('}'): -1}
 
 
 def _too_many(count, limits, what):
-    return protocol_error('Request too large: %s %d values, at most %d are accepted in one call.'
-                          % (what, count, limits.items), -32600)
+    return protocol_error(
+        'Request too large: %s %d values, at most %d are accepted in one call.' % (what, count, limits.items),
+        -32600,
+    )
 
 
 def _too_deep(depth, limits):
-    return protocol_error('Request nested too deep: more than %d levels (at least %d).'
-                          % (limits.depth, depth), -32600)
+    return protocol_error(
+        'Request nested too deep: more than %d levels (at least %d).' % (limits.depth, depth), -32600
+    )
 
 
 def check_json(body, limits):

@@ -30,7 +30,7 @@ TRUE_WORDS = ('1', 'true', 'on', 'yes', 'y')
 
 
 def is_form_route(path):
-    return path.startswith(PREFIX) and path[len(PREFIX):] in ROUTES
+    return path.startswith(PREFIX) and path[len(PREFIX) :] in ROUTES
 
 
 def _field(form, name, required=True):
@@ -51,10 +51,17 @@ def backup(info, form, files):
         raise ProtocolError('backup_format must be zip or dump, not %r.' % backup_format, -32602)
     data = base64.b64decode(db_service.dump(info, _field(form, 'master_pwd'), name, backup_format))
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d_%H-%M-%S')
-    extension, content_type = ('zip', 'application/zip') if backup_format == 'zip' else \
-        ('dump', 'application/octet-stream')
-    return '200 OK', [('Content-Type', content_type), (
-        'Content-Disposition', 'attachment; filename="%s_%s.%s"' % (name, stamp, extension))], data
+    extension, content_type = (
+        ('zip', 'application/zip') if backup_format == 'zip' else ('dump', 'application/octet-stream')
+    )
+    return (
+        '200 OK',
+        [
+            ('Content-Type', content_type),
+            ('Content-Disposition', 'attachment; filename="%s_%s.%s"' % (name, stamp, extension)),
+        ],
+        data,
+    )
 
 
 def restore(info, form, files):
@@ -62,20 +69,28 @@ def restore(info, form, files):
     if upload is None:
         raise ProtocolError('The form needs the file "backup_file".', -32602)
     data = base64.b64encode(upload).decode('ascii')
-    return db_service.restore(info, _field(form, 'master_pwd'), _field(form, 'name'), data,
-                              _flag(form, 'copy'))
+    return db_service.restore(
+        info, _field(form, 'master_pwd'), _field(form, 'name'), data, _flag(form, 'copy')
+    )
 
 
 def create(info, form, files):
     return db_service.create_database(
-        info, _field(form, 'master_pwd'), _field(form, 'name'), _flag(form, 'demo'),
-        form.get('lang') or 'en_US', _field(form, 'password'), form.get('login') or 'admin',
-        form.get('country_code') or None)
+        info,
+        _field(form, 'master_pwd'),
+        _field(form, 'name'),
+        _flag(form, 'demo'),
+        form.get('lang') or 'en_US',
+        _field(form, 'password'),
+        form.get('login') or 'admin',
+        form.get('country_code') or None,
+    )
 
 
 def duplicate(info, form, files):
-    return db_service.duplicate_database(info, _field(form, 'master_pwd'), _field(form, 'name'),
-                                         _field(form, 'new_name'))
+    return db_service.duplicate_database(
+        info, _field(form, 'master_pwd'), _field(form, 'name'), _field(form, 'new_name')
+    )
 
 
 def drop(info, form, files):
@@ -83,17 +98,22 @@ def drop(info, form, files):
 
 
 def change_password(info, form, files):
-    return db_service.change_admin_password(info, _field(form, 'master_pwd'),
-                                            _field(form, 'master_pwd_new'))
+    return db_service.change_admin_password(info, _field(form, 'master_pwd'), _field(form, 'master_pwd_new'))
 
 
-ROUTES = {'backup': backup, 'restore': restore, 'create': create, 'duplicate': duplicate,
-          'drop': drop, 'change_password': change_password}
+ROUTES = {
+    'backup': backup,
+    'restore': restore,
+    'create': create,
+    'duplicate': duplicate,
+    'drop': drop,
+    'change_password': change_password,
+}
 
 
 def handle(path, form, files, info):
     """Serve one form route: ``(status, headers, body bytes)``."""
-    route = ROUTES[path[len(PREFIX):]]
+    route = ROUTES[path[len(PREFIX) :]]
     try:
         result = route(info, form, files)
     except Exception as error:  # noqa: BLE001 - every failure becomes the documented reply

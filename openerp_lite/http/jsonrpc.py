@@ -71,12 +71,12 @@ def decode(body, limits=None):
     try:
         params = request.get('params')
         if not isinstance(params, dict):
-            raise protocol_error('JSON-RPC "params" must be an object with "service", "method" and '
-                                 '"args".', -32600)
+            raise protocol_error(
+                'JSON-RPC "params" must be an object with "service", "method" and "args".', -32600
+            )
         service, method = params.get('service'), params.get('method')
         if not isinstance(service, str) or not service:
-            raise protocol_error('JSON-RPC params need a "service" name (common, db, object).',
-                                 -32600)
+            raise protocol_error('JSON-RPC params need a "service" name (common, db, object).', -32600)
         if not isinstance(method, str) or not method:
             raise protocol_error('JSON-RPC params need a "method" name.', -32600)
         args = params.get('args', [])
@@ -108,11 +108,19 @@ def encode_result(request_id, result):
     """Reply bytes for a successful call; ``None`` becomes ``false`` like over XML-RPC."""
     if result is None:
         result = False
-    return json.dumps({'jsonrpc': '2.0', 'id': request_id, 'result': result},
-                      default=_default, separators=(',', ':'), allow_nan=False).encode('utf-8')
+    return json.dumps(
+        {'jsonrpc': '2.0', 'id': request_id, 'result': result},
+        default=_default,
+        separators=(',', ':'),
+        allow_nan=False,
+    ).encode('utf-8')
 
 
 def encode_error(request_id, error):
     """Reply bytes carrying the JSON-RPC error object for ``error``."""
-    return json.dumps({'jsonrpc': '2.0', 'id': request_id, 'error': jsonrpc_error(error)},
-                      default=_default, separators=(',', ':'), allow_nan=False).encode('utf-8')
+    return json.dumps(
+        {'jsonrpc': '2.0', 'id': request_id, 'error': jsonrpc_error(error)},
+        default=_default,
+        separators=(',', ':'),
+        allow_nan=False,
+    ).encode('utf-8')

@@ -68,8 +68,10 @@ def _cookie(sid, options, secure):
 
 # -- the routes: each takes a Request, returns (result, extra headers) ----------------------------
 
+
 def _serie(info):
     from ..service.common import serie_of
+
     return serie_of(info.options)
 
 
@@ -104,11 +106,19 @@ def authenticate(request):
     db, login, password = params.get('db'), params.get('login'), params.get('password')
     uid = service.dispatch('common', 'login', [db, login, password], info)
     if not uid:
-        return {'uid': False, 'db': db, 'username': login, 'user_context': {},
-                'session_id': False, 'server_version': _serie(info)}, ()
-    context = service.dispatch('object', 'execute_kw',
-                               [db, uid, password, 'res.users', 'context_get', []], info)
+        return {
+            'uid': False,
+            'db': db,
+            'username': login,
+            'user_context': {},
+            'session_id': False,
+            'server_version': _serie(info),
+        }, ()
+    context = service.dispatch(
+        'object', 'execute_kw', [db, uid, password, 'res.users', 'context_get', []], info
+    )
     from ..service import security, session
+
     if request.sid:
         session.destroy(info, request.sid)  # a login never keeps a session id the client came with
     sid = session.create(db, uid, login, context, info.options.session_timeout)
@@ -118,6 +128,7 @@ def authenticate(request):
 
 def _checked_session(request):
     from ..service import security
+
     if not request.sid:
         raise SessionExpired('No session: log in first.')
     return security.check_session(request.info, request.sid)
@@ -126,13 +137,22 @@ def _checked_session(request):
 def get_session_info(request):
     current = _checked_session(request)
     from ..service import security
-    return _session_info(request.info, current.db, current.uid, current.login, current.context,
-                         request.sid, security.user_summary(current.db, current.uid)), ()
+
+    return _session_info(
+        request.info,
+        current.db,
+        current.uid,
+        current.login,
+        current.context,
+        request.sid,
+        security.user_summary(current.db, current.uid),
+    ), ()
 
 
 def destroy(request):
     """Log out: the session row is deleted, so every process refuses the id from now on."""
     from ..service import session
+
     if request.sid:
         session.destroy(request.info, request.sid)
     return None, (_cookie(None, request.info.options, request.secure),)
@@ -154,8 +174,8 @@ def call_kw(request, path_model=None, path_method=None):
     if 'context' not in kwargs:
         kwargs = dict(kwargs, context=current.context)
     from ..service import object as object_service
-    return object_service.execute_in_session(request.info, request.sid, model, method, args,
-                                             kwargs), ()
+
+    return object_service.execute_in_session(request.info, request.sid, model, method, args, kwargs), ()
 
 
 ROUTES = {
@@ -169,6 +189,7 @@ ROUTES = {
 
 
 # -- the envelope --------------------------------------------------------------------------------
+
 
 def _decode(body, limits=None):
     """``(params, id)`` of a JSON-RPC ``call`` body; an empty body means ``{}`` params."""
@@ -197,9 +218,11 @@ def handle(path, body, cookie_header, info, session_header=None, secure=False, r
         sid = params.get('session_id') if isinstance(params.get('session_id'), str) else None
         request = Request(params, session_id_of(cookie_header, session_header) or sid, info, secure)
         if path.startswith(CALL_KW + '/'):
-            parts = path[len(CALL_KW) + 1:].split('/')
-            target = '%s.%s' % (params.get('model') or parts[0],
-                                params.get('method') or (parts[1] if len(parts) > 1 else '?'))
+            parts = path[len(CALL_KW) + 1 :].split('/')
+            target = '%s.%s' % (
+                params.get('model') or parts[0],
+                params.get('method') or (parts[1] if len(parts) > 1 else '?'),
+            )
             result, extra = call_kw(request, parts[0] or None, parts[1] if len(parts) > 1 else None)
         else:
             result, extra = ROUTES[path](request)
@@ -210,6 +233,7 @@ def handle(path, body, cookie_header, info, session_header=None, secure=False, r
         request_id = getattr(error, 'request_id', request_id)
         log_refusal(_logger, error, path)
         payload = jsonrpc.encode_error(request_id, error)
-    _access.info('%s - - %s %s %.1fms', remote_addr or '-', target, outcome,
-                 (time.perf_counter() - started) * 1000.0)
+    _access.info(
+        '%s - - %s %s %.1fms', remote_addr or '-', target, outcome, (time.perf_counter() - started) * 1000.0
+    )
     return '200 OK', headers, payload

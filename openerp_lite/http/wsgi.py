@@ -36,6 +36,7 @@ def _configure_lower_layers(options):
     """Hand the settings the registry and module loader need down to them."""
     from .. import registry
     from ..modules import module
+
     module.initialize_addons_path(options.addons_path)
     registry.configure(options)
 
@@ -47,9 +48,15 @@ def _options():
         # configure from the environment on the first request, never at import time.
         from .. import sql_db
         from ..tools import config
+
         options = config.parse([], os.environ)
-        sql_db.configure(host=options.db_host, port=options.db_port, user=options.db_user,
-                         password=options.db_password, **config.pool_settings(options))
+        sql_db.configure(
+            host=options.db_host,
+            port=options.db_port,
+            user=options.db_user,
+            password=options.db_password,
+            **config.pool_settings(options),
+        )
         _configure_lower_layers(options)
         _state['options'] = options
         _state['server_kind'] = _state['server_kind'] or 'external'
@@ -57,6 +64,7 @@ def _options():
 
 
 # -- responses ---------------------------------------------------------------------------------
+
 
 def _respond(start_response, status, content_type, body, extra=(), close=False):
     headers = [('Content-Type', content_type), ('Content-Length', str(len(body)))]
@@ -69,13 +77,13 @@ def _respond(start_response, status, content_type, body, extra=(), close=False):
 
 
 def _text(start_response, status, text, extra=(), close=False):
-    return _respond(start_response, status, 'text/plain; charset=utf-8',
-                    text.encode('utf-8'), extra, close)
+    return _respond(start_response, status, 'text/plain; charset=utf-8', text.encode('utf-8'), extra, close)
 
 
 def _json(start_response, status, payload, close=False):
-    return _respond(start_response, status, 'application/json',
-                    json.dumps(payload).encode('utf-8'), close=close)
+    return _respond(
+        start_response, status, 'application/json', json.dumps(payload).encode('utf-8'), close=close
+    )
 
 
 class _BodyTooLarge(Exception):
@@ -89,7 +97,7 @@ class _BodyNotReceived(Exception):
 def _read(stream, size):
     try:
         return stream.read(size)
-    except OSError as error:   # the read deadline of the server, a reset connection
+    except OSError as error:  # the read deadline of the server, a reset connection
         raise _BodyNotReceived(str(error)) from None
 
 
@@ -107,8 +115,7 @@ def _read_body(environ, limit):
         if length > limit:
             raise _BodyTooLarge()
         return _read(stream, length) if length else b''
-    if environ.get('wsgi.input_terminated') or \
-            'chunked' in environ.get('HTTP_TRANSFER_ENCODING', '').lower():
+    if environ.get('wsgi.input_terminated') or 'chunked' in environ.get('HTTP_TRANSFER_ENCODING', '').lower():
         chunks, total = [], 0
         while True:  # bounded: stops at end of stream or past the limit
             chunk = _read(stream, min(65536, limit + 1 - total))
@@ -123,6 +130,7 @@ def _read_body(environ, limit):
 
 
 # -- RPC ---------------------------------------------------------------------------------------
+
 
 def _call_info(environ, options):
     return service.CallInfo(options, environ.get('REMOTE_ADDR'), environ.get('HTTP_HOST'))
@@ -140,15 +148,21 @@ def _log_call(environ, service_name, method, params, status, started, result=Non
             db = params[0]
             if isinstance(result, int) and not isinstance(result, bool):
                 uid = result
-        elif service_name == 'db' and len(params) >= 2 and method not in (
-                'change_admin_password',):
+        elif service_name == 'db' and len(params) >= 2 and method not in ('change_admin_password',):
             db = params[1]
         elif service_name == 'db' and method in ('exist', 'db_exist') and params:
             db = params[0]
     except (TypeError, IndexError, KeyError):
         pass
-    _access.info('%s %s %s %s %s %.1fms', environ.get('REMOTE_ADDR', '-'), db, uid, target,
-                 status, (time.perf_counter() - started) * 1000.0)
+    _access.info(
+        '%s %s %s %s %s %.1fms',
+        environ.get('REMOTE_ADDR', '-'),
+        db,
+        uid,
+        target,
+        status,
+        (time.perf_counter() - started) * 1000.0,
+    )
 
 
 def _dispatch(environ, options, service_name, method, params):
@@ -167,8 +181,9 @@ def _dispatch(environ, options, service_name, method, params):
 def _memory_refusal(environ, where):
     """The error reported when ``--limit-memory-hard`` strikes while a request is read or
     decoded: the documented fault, never a bare 500."""
-    _logger.warning('memory limit exceeded while decoding a request to %s from %s', where,
-                    environ.get('REMOTE_ADDR', '-'))
+    _logger.warning(
+        'memory limit exceeded while decoding a request to %s from %s', where, environ.get('REMOTE_ADDR', '-')
+    )
     return LimitExceeded(MEMORY_LIMIT_MESSAGE)
 
 
@@ -185,8 +200,7 @@ def _xmlrpc(environ, start_response, options, service_name, legacy):
             body = None
             error = _memory_refusal(environ, service_name)
         _access.info('%s - - %s.? error (%s)', environ.get('REMOTE_ADDR', '-'), service_name, error)
-        return _respond(start_response, '200 OK', xmlrpc.CONTENT_TYPE,
-                        xmlrpc.encode_fault(error, legacy))
+        return _respond(start_response, '200 OK', xmlrpc.CONTENT_TYPE, xmlrpc.encode_fault(error, legacy))
     result, error = _dispatch(environ, options, service_name, method, params)
     if error is None:
         try:
@@ -214,15 +228,15 @@ def _jsonrpc(environ, start_response, options):
             error = _memory_refusal(environ, '/jsonrpc')
         request_id = getattr(error, 'request_id', None)
         _access.info('%s - - jsonrpc error (%s)', environ.get('REMOTE_ADDR', '-'), error)
-        return _respond(start_response, '200 OK', jsonrpc.CONTENT_TYPE,
-                        jsonrpc.encode_error(request_id, error))
+        return _respond(
+            start_response, '200 OK', jsonrpc.CONTENT_TYPE, jsonrpc.encode_error(request_id, error)
+        )
     result, error = _dispatch(environ, options, call.service, call.method, call.args)
     if error is None:
         try:
             payload = jsonrpc.encode_result(call.id, result)
         except Exception as encode_error:
-            _logger.error('cannot encode the result of %s.%s', call.service, call.method,
-                          exc_info=True)
+            _logger.error('cannot encode the result of %s.%s', call.service, call.method, exc_info=True)
             payload = jsonrpc.encode_error(call.id, encode_error)
     else:
         payload = jsonrpc.encode_error(call.id, error)
@@ -240,12 +254,16 @@ def _web(environ, start_response, options, path):
     except (ProtocolError, MemoryError) as error:
         if isinstance(error, MemoryError):
             error = _memory_refusal(environ, path)
-        return _respond(start_response, '200 OK', jsonrpc.CONTENT_TYPE,
-                        jsonrpc.encode_error(None, error))
+        return _respond(start_response, '200 OK', jsonrpc.CONTENT_TYPE, jsonrpc.encode_error(None, error))
     status, headers, payload = web_routes.handle(
-        path, body, environ.get('HTTP_COOKIE'), _call_info(environ, options),
-        environ.get('HTTP_X_OPENERP_SESSION_ID'), environ.get('wsgi.url_scheme') == 'https',
-        environ.get('REMOTE_ADDR'))
+        path,
+        body,
+        environ.get('HTTP_COOKIE'),
+        _call_info(environ, options),
+        environ.get('HTTP_X_OPENERP_SESSION_ID'),
+        environ.get('wsgi.url_scheme') == 'https',
+        environ.get('REMOTE_ADDR'),
+    )
     return _respond(start_response, status, headers[0][1], payload, headers[1:])
 
 
@@ -260,18 +278,27 @@ def _database_form(environ, start_response, options, path):
         return _unread(start_response, _too_large(options))
     try:
         _stream, form, files = formparser.parse_form_data(
-            environ, max_content_length=options.max_request_size,
-            max_form_memory_size=options.max_request_size, silent=False)
+            environ,
+            max_content_length=options.max_request_size,
+            max_form_memory_size=options.max_request_size,
+            silent=False,
+        )
         uploads = {name: upload.read() for name, upload in files.items()}
     except RequestEntityTooLarge:
         return _unread(start_response, _too_large(options))
     except OSError as error:
         return _unread(start_response, _not_received(error))
     except (ValueError, HTTPException) as error:
-        return _respond(start_response, '400 Bad Request', jsonrpc.CONTENT_TYPE, jsonrpc.encode_error(
-            None, ProtocolError('The form could not be decoded: %s' % error, -32600)), close=True)
-    status, headers, body = database_manager.handle(path, form.to_dict(), uploads,
-                                                    _call_info(environ, options))
+        return _respond(
+            start_response,
+            '400 Bad Request',
+            jsonrpc.CONTENT_TYPE,
+            jsonrpc.encode_error(None, ProtocolError('The form could not be decoded: %s' % error, -32600)),
+            close=True,
+        )
+    status, headers, body = database_manager.handle(
+        path, form.to_dict(), uploads, _call_info(environ, options)
+    )
     return _respond(start_response, status, headers[0][1], body, headers[1:])
 
 
@@ -281,24 +308,28 @@ def _unread(start_response, refusal, legacy=None):
     False); the connection is closed."""
     status, error = refusal
     if legacy is None:
-        return _respond(start_response, status, jsonrpc.CONTENT_TYPE,
-                        jsonrpc.encode_error(None, error), close=True)
-    return _respond(start_response, status, xmlrpc.CONTENT_TYPE, xmlrpc.encode_fault(error, legacy),
-                    close=True)
+        return _respond(
+            start_response, status, jsonrpc.CONTENT_TYPE, jsonrpc.encode_error(None, error), close=True
+        )
+    return _respond(
+        start_response, status, xmlrpc.CONTENT_TYPE, xmlrpc.encode_fault(error, legacy), close=True
+    )
 
 
 def _too_large(options):
     return '413 Request Entity Too Large', LimitExceeded(
-        'Request body larger than %d bytes (--max-request-size): refused unread.'
-        % options.max_request_size)
+        'Request body larger than %d bytes (--max-request-size): refused unread.' % options.max_request_size
+    )
 
 
 def _not_received(error):
     return '408 Request Timeout', LimitExceeded(
-        'The request body was not received in time (--limit-time-read): %s' % error)
+        'The request body was not received in time (--limit-time-read): %s' % error
+    )
 
 
 # -- operational routes ------------------------------------------------------------------------
+
 
 def _health(environ, start_response, options):
     report = {
@@ -318,6 +349,7 @@ def _processes():
     of a prefork server; this process alone for a one-process server."""
     from .. import sql_db
     from ..tools import procboard
+
     try:
         board = procboard.current()
         if board is None:
@@ -326,23 +358,29 @@ def _processes():
     except Exception:  # psutil missing or a platform without it: health must still answer
         _logger.debug('process statistics unavailable', exc_info=True)
         return {}
-    return {'workers': [e for e in entries if e.get('role') == 'worker'],
-            'cron': [e for e in entries if e.get('role') == 'cron']}
+    return {
+        'workers': [e for e in entries if e.get('role') == 'worker'],
+        'cron': [e for e in entries if e.get('role') == 'cron'],
+    }
 
 
 def _company_logo(environ, start_response, options, head):
     """The image of ``binary.company_logo``; a HEAD request gets its headers only."""
-    sid = web_routes.session_id_of(environ.get('HTTP_COOKIE'),
-                                   environ.get('HTTP_X_OPENERP_SESSION_ID'))
-    status, headers, body = binary.company_logo(environ.get('QUERY_STRING', ''),
-                                                _call_info(environ, options), sid)
+    sid = web_routes.session_id_of(environ.get('HTTP_COOKIE'), environ.get('HTTP_X_OPENERP_SESSION_ID'))
+    status, headers, body = binary.company_logo(
+        environ.get('QUERY_STRING', ''), _call_info(environ, options), sid
+    )
     start_response(status, headers)
     return [b''] if head else [body]
 
 
 def _root(environ, start_response, options):
-    return _text(start_response, '200 OK', 'openerp-lite %s: XML-RPC on /xmlrpc/<service>, '
-                 '/xmlrpc/2/<service>; JSON-RPC on /jsonrpc.\n' % release.version)
+    return _text(
+        start_response,
+        '200 OK',
+        'openerp-lite %s: XML-RPC on /xmlrpc/<service>, '
+        '/xmlrpc/2/<service>; JSON-RPC on /jsonrpc.\n' % release.version,
+    )
 
 
 _XMLRPC_LEGACY_PREFIXES = ('/xmlrpc/', '/openerp/xmlrpc/1/')
@@ -354,11 +392,11 @@ def _route(path):
     if path == '/jsonrpc':
         return 'jsonrpc', None
     if path.startswith('/xmlrpc/2/'):
-        name = path[len('/xmlrpc/2/'):]
+        name = path[len('/xmlrpc/2/') :]
         return ('xmlrpc2', name) if name and '/' not in name else (None, None)
     for prefix in _XMLRPC_LEGACY_PREFIXES:
         if path.startswith(prefix):
-            name = path[len(prefix):]
+            name = path[len(prefix) :]
             return ('legacy', name) if name and '/' not in name else (None, None)
     if path in ('/web/health', '/web/health/'):
         return 'health', None
@@ -401,8 +439,13 @@ def _serve(environ, start_response, options):
     try:
         if kind in ('legacy', 'xmlrpc2', 'jsonrpc', 'web', 'database_form'):
             if method != 'POST':
-                return _text(start_response, '405 Method Not Allowed',
-                             'Use POST for RPC calls.\n', [('Allow', 'POST')], close=True)
+                return _text(
+                    start_response,
+                    '405 Method Not Allowed',
+                    'Use POST for RPC calls.\n',
+                    [('Allow', 'POST')],
+                    close=True,
+                )
             if kind == 'jsonrpc':
                 return _jsonrpc(environ, start_response, options)
             if kind == 'web':
@@ -412,19 +455,37 @@ def _serve(environ, start_response, options):
             return _xmlrpc(environ, start_response, options, service_name, kind == 'legacy')
         if kind in ('health', 'root'):
             if method not in ('GET', 'HEAD'):
-                return _text(start_response, '405 Method Not Allowed', 'Use GET.\n',
-                             [('Allow', 'GET, HEAD')], close=True)
+                return _text(
+                    start_response,
+                    '405 Method Not Allowed',
+                    'Use GET.\n',
+                    [('Allow', 'GET, HEAD')],
+                    close=True,
+                )
             handler = _health if kind == 'health' else _root
             return handler(environ, start_response, options)
         if kind == 'binary':
             if method not in ('GET', 'HEAD'):
-                return _text(start_response, '405 Method Not Allowed', 'Use GET.\n',
-                             [('Allow', 'GET, HEAD')], close=True)
+                return _text(
+                    start_response,
+                    '405 Method Not Allowed',
+                    'Use GET.\n',
+                    [('Allow', 'GET, HEAD')],
+                    close=True,
+                )
             return _company_logo(environ, start_response, options, method == 'HEAD')
-        return _text(start_response, '404 Not Found', 'No handler found for %s.\n' % path,
-                     close=method not in ('GET', 'HEAD'))
+        return _text(
+            start_response,
+            '404 Not Found',
+            'No handler found for %s.\n' % path,
+            close=method not in ('GET', 'HEAD'),
+        )
     except Exception:
         # Last line of defence: a bug in this module must not become an HTML traceback.
         _logger.exception('unhandled error serving %s %s', method, path)
-        return _text(start_response, '500 Internal Server Error',
-                     'Internal server error; see the server log.\n', close=True)
+        return _text(
+            start_response,
+            '500 Internal Server Error',
+            'Internal server error; see the server log.\n',
+            close=True,
+        )

@@ -41,6 +41,7 @@ class _Unmarshaller(xmlrpc.client.Unmarshaller):
             raise ValueError('%r is not a finite number' % data)
         self.append(value)
         self._value = 0
+
     dispatch['double'] = end_double
 
     def end_bigdecimal(self, data):
@@ -49,6 +50,7 @@ class _Unmarshaller(xmlrpc.client.Unmarshaller):
             raise ValueError('%r is not a finite number' % data)
         self.append(value)
         self._value = 0
+
     dispatch['bigdecimal'] = end_bigdecimal
 
 
@@ -94,11 +96,19 @@ def decode(body, limits=None):
         raise protocol_error('XML document type and entity declarations are not accepted.', -32700)
     except expat.ExpatError as error:
         raise protocol_error('Request body is not well-formed XML: %s' % error, -32700)
-    except xmlrpc.client.ResponseError as error:   # an element XML-RPC does not define
-        raise protocol_error('Malformed XML-RPC value: %s' % (error.args[0] if error.args else
-                                                               'unknown element'), -32600)
-    except (ValueError, TypeError, IndexError, KeyError, AttributeError, OverflowError,
-            decimal.InvalidOperation) as error:
+    except xmlrpc.client.ResponseError as error:  # an element XML-RPC does not define
+        raise protocol_error(
+            'Malformed XML-RPC value: %s' % (error.args[0] if error.args else 'unknown element'), -32600
+        )
+    except (
+        ValueError,
+        TypeError,
+        IndexError,
+        KeyError,
+        AttributeError,
+        OverflowError,
+        decimal.InvalidOperation,
+    ) as error:
         raise protocol_error('Malformed XML-RPC value: %s' % (error or type(error).__name__), -32600)
     try:
         params = target.close()
@@ -119,8 +129,9 @@ def encode_result(result):
         _encode(result, out)
     except _NotPlain:
         # Rare shapes (int dict keys, dates, Decimal, big ints): convert once, then the stdlib.
-        return xmlrpc.client.dumps((_marshallable(result),), methodresponse=True, allow_none=True,
-                                   encoding='utf-8').encode('utf-8')
+        return xmlrpc.client.dumps(
+            (_marshallable(result),), methodresponse=True, allow_none=True, encoding='utf-8'
+        ).encode('utf-8')
     out.append('</param>\n</params>\n</methodResponse>\n')
     return ''.join(out).encode('utf-8')
 
@@ -146,8 +157,7 @@ def _encode(value, out):
     if kind is str:
         out.append('<value><string>%s</string></value>' % _escape(value))
     elif kind is bool:
-        out.append('<value><boolean>1</boolean></value>' if value else
-                   '<value><boolean>0</boolean></value>')
+        out.append('<value><boolean>1</boolean></value>' if value else '<value><boolean>0</boolean></value>')
     elif kind is int:
         if not -_MAXINT - 1 <= value <= _MAXINT:
             raise _NotPlain()
@@ -180,11 +190,10 @@ def encode_fault(error, legacy):
     """Response bytes for ``error``: string fault codes when ``legacy``, integer codes otherwise."""
     code, text = legacy_fault(error) if legacy else integer_fault(error)
     fault = xmlrpc.client.Fault(code, text)
-    return xmlrpc.client.dumps(fault, methodresponse=True, allow_none=True,
-                               encoding='utf-8').encode('utf-8')
+    return xmlrpc.client.dumps(fault, methodresponse=True, allow_none=True, encoding='utf-8').encode('utf-8')
 
 
-_MAXINT = 2 ** 31 - 1
+_MAXINT = 2**31 - 1
 
 
 def _marshallable(value):
@@ -203,7 +212,6 @@ def _marshallable(value):
         return value.strftime('%Y-%m-%d %H:%M:%S')
     if isinstance(value, datetime.date):
         return value.strftime('%Y-%m-%d')
-    if isinstance(value, (str, float, bytes, bytearray, xmlrpc.client.Binary,
-                          xmlrpc.client.DateTime)):
+    if isinstance(value, (str, float, bytes, bytearray, xmlrpc.client.Binary, xmlrpc.client.DateTime)):
         return value
     return str(value)

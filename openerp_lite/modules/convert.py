@@ -25,16 +25,34 @@ from openerp_lite.tools.safe_eval import check_expression, default_eval_context,
 _logger = logging.getLogger(__name__)
 
 #: elements of OpenERP data files that only matter to a web client; skipped, never an error
-IGNORED_ELEMENTS = frozenset({
-    'menuitem', 'act_window', 'report', 'template', 'url', 'wizard', 'workflow', 'ir_set',
-    'assert',
-})
+IGNORED_ELEMENTS = frozenset(
+    {
+        'menuitem',
+        'act_window',
+        'report',
+        'template',
+        'url',
+        'wizard',
+        'workflow',
+        'ir_set',
+        'assert',
+    }
+)
 #: models of web-client records (views, menus, window actions): skipped when not in the registry
-WEB_CLIENT_MODELS = frozenset({
-    'ir.ui.view', 'ir.ui.menu', 'ir.actions.act_window', 'ir.actions.act_window.view',
-    'ir.actions.client', 'ir.actions.act_url', 'ir.actions.report', 'ir.actions.report.xml',
-    'ir.values', 'ir.ui.view_sc',
-})
+WEB_CLIENT_MODELS = frozenset(
+    {
+        'ir.ui.view',
+        'ir.ui.menu',
+        'ir.actions.act_window',
+        'ir.actions.act_window.view',
+        'ir.actions.client',
+        'ir.actions.act_url',
+        'ir.actions.report',
+        'ir.actions.report.xml',
+        'ir.values',
+        'ir.ui.view_sc',
+    }
+)
 TEXT_TYPES = ('int', 'float', 'char', 'xml', 'html', 'base64', 'file', 'list', 'tuple')
 _X2MANY = ('one2many', 'many2many')
 _MODEL_NAME = re.compile(r'^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$')
@@ -51,6 +69,7 @@ class DataFileError(UserError):
 
 
 # -- operations -----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Value:
@@ -111,6 +130,7 @@ def qualify_xmlid(xmlid, module):
 
 
 # -- XML parsing ----------------------------------------------------------------------------------
+
 
 class _XmlParser:
     """Walks one XML data file; keeps what error messages and ``file=`` attributes need."""
@@ -183,8 +203,9 @@ class _XmlParser:
         elif element.tag == 'function':
             operations.append(self.function(element, noupdate))
         elif element.tag in IGNORED_ELEMENTS:
-            _logger.debug('%s:%s: <%s> skipped (no web client)', self.filename,
-                          element.sourceline, element.tag)
+            _logger.debug(
+                '%s:%s: <%s> skipped (no web client)', self.filename, element.sourceline, element.tag
+            )
         else:
             raise self.error(element, 'unknown element <%s>' % element.tag)
 
@@ -198,8 +219,9 @@ class _XmlParser:
             if name in values:
                 raise self.error(child, 'field %r given twice' % name)
             values[name] = self.value(child)
-        return RecordOp(model, xmlid, values, noupdate, self.flag(element, 'forcecreate', True),
-                        element.sourceline)
+        return RecordOp(
+            model, xmlid, values, noupdate, self.flag(element, 'forcecreate', True), element.sourceline
+        )
 
     def delete(self, element, noupdate):
         model, xmlid = self.model(element), self.xmlid(element)
@@ -232,8 +254,7 @@ class _XmlParser:
         """The Value of a ``<field>`` or ``<value>`` element."""
         sources = [a for a in ('ref', 'eval', 'search') if element.get(a) is not None]
         if len(sources) > 1:
-            raise self.error(element, 'use only one of ref=, eval=, search= (found %s)'
-                             % ', '.join(sources))
+            raise self.error(element, 'use only one of ref=, eval=, search= (found %s)' % ', '.join(sources))
         if sources and (len(element) or (element.text or '').strip()):
             raise self.error(element, '%s= and a text or element content together' % sources[0])
         if element.get('ref') is not None:
@@ -277,8 +298,7 @@ class _XmlParser:
                 return Value('literal', '%s,%s' % (self.module, relpath), kind)
         except (ValueError, OSError) as exc:
             raise self.error(element, 'type="%s": %s' % (kind, exc))
-        raise self.error(element, 'unknown type="%s" (expected one of %s)'
-                         % (kind, ', '.join(TEXT_TYPES)))
+        raise self.error(element, 'unknown type="%s" (expected one of %s)' % (kind, ', '.join(TEXT_TYPES)))
 
     def module_file(self, relpath):
         if self.module_dir is None:
@@ -295,8 +315,7 @@ def _elements(node):
 
 
 def _inner_xml(element):
-    return (element.text or '') + ''.join(
-        etree.tostring(child, encoding='unicode') for child in element)
+    return (element.text or '') + ''.join(etree.tostring(child, encoding='unicode') for child in element)
 
 
 def _inside(folder, relpath):
@@ -315,8 +334,9 @@ def parse_xml_file(path, module, noupdate=False, filename=None, module_dir=None)
     ``file=`` attributes are read from (default: the folder of ``module`` on the addons path).
     """
     filename = filename or path
-    parser = etree.XMLParser(remove_comments=True, remove_pis=True, resolve_entities=False,
-                             no_network=True, load_dtd=False)
+    parser = etree.XMLParser(
+        remove_comments=True, remove_pis=True, resolve_entities=False, no_network=True, load_dtd=False
+    )
     try:
         tree = etree.parse(path, parser)
     except etree.XMLSyntaxError as exc:
@@ -325,11 +345,13 @@ def parse_xml_file(path, module, noupdate=False, filename=None, module_dir=None)
         raise DataFileError(filename, None, 'cannot read file: %s' % exc)
     if module_dir is None:
         from openerp_lite.modules.module import get_module_path
+
         module_dir = get_module_path(module)
     return _XmlParser(filename, module, module_dir, noupdate).parse(tree.getroot())
 
 
 # -- CSV parsing ----------------------------------------------------------------------------------
+
 
 def csv_model_name(path):
     """``security/ir.model.access.csv`` -> ``ir.model.access`` (text after a ``-`` is a label)."""
@@ -347,8 +369,9 @@ def _csv_columns(filename, header, line):
         elif name.endswith(':id') or name.endswith('/id'):
             column = (name[:-3], True)
         elif not name or not name.isidentifier():
-            raise DataFileError(filename, line, 'unsupported column %r (use a field name, '
-                                'field:id or field/id)' % name)
+            raise DataFileError(
+                filename, line, 'unsupported column %r (use a field name, field:id or field/id)' % name
+            )
         else:
             column = (name, False)
         if column[0] in seen:
@@ -356,8 +379,11 @@ def _csv_columns(filename, header, line):
         seen.add(column[0])
         columns.append(column)
     if (None, True) not in columns:
-        raise DataFileError(filename, line, "an 'id' column of external ids is required, so "
-                            'that upgrades update the same rows')
+        raise DataFileError(
+            filename,
+            line,
+            "an 'id' column of external ids is required, so that upgrades update the same rows",
+        )
     return columns
 
 
@@ -377,8 +403,7 @@ def parse_csv_file(path, module, noupdate=False, filename=None):
                 if columns is None:
                     columns = _csv_columns(filename, row, reader.line_num)
                     continue
-                operations.append(_csv_row(filename, module, model, columns, row,
-                                           reader.line_num, noupdate))
+                operations.append(_csv_row(filename, module, model, columns, row, reader.line_num, noupdate))
     except csv.Error as exc:
         raise DataFileError(filename, reader.line_num, 'invalid CSV: %s' % exc)
     except (OSError, UnicodeDecodeError) as exc:
@@ -390,8 +415,7 @@ def parse_csv_file(path, module, noupdate=False, filename=None):
 
 def _csv_row(filename, module, model, columns, row, line, noupdate):
     if len(row) != len(columns):
-        raise DataFileError(filename, line, 'row has %d cells, the header has %d'
-                            % (len(row), len(columns)))
+        raise DataFileError(filename, line, 'row has %d cells, the header has %d' % (len(row), len(columns)))
     xmlid, values = None, {}
     try:
         for (name, is_ref), cell in zip(columns, row):
@@ -410,6 +434,7 @@ def _csv_row(filename, module, model, columns, row, line, noupdate):
 
 
 # -- applying operations --------------------------------------------------------------------------
+
 
 def _convert_text(text, ftype):
     """Text from a file -> value for a field of type ``ftype`` (empty text is False)."""
@@ -435,8 +460,10 @@ def _convert_text(text, ftype):
             return False
         raise ValueError('expected 1/0/True/False, got %r' % stripped)
     if ftype in ('many2one', 'reference') or ftype in _X2MANY:
-        raise ValueError('a %s value must be given by external id (ref=, eval= or a field:id '
-                         'column), not as text %r' % (ftype, stripped))
+        raise ValueError(
+            'a %s value must be given by external id (ref=, eval= or a field:id '
+            'column), not as text %r' % (ftype, stripped)
+        )
     return text  # selection, date, datetime, binary: as written
 
 
@@ -487,8 +514,7 @@ class _Applier:
     def run_record(self, op):
         if not _orm_has_model(self.env, op.model):
             if op.model in WEB_CLIENT_MODELS:
-                _logger.debug('%s:%s: %s record skipped (no web client)', self.filename,
-                              op.line, op.model)
+                _logger.debug('%s:%s: %s record skipped (no web client)', self.filename, op.line, op.model)
                 return
             raise ValueError('unknown model %r' % op.model)
         fields = _orm_fields(self.env, op.model)
@@ -502,15 +528,13 @@ class _Applier:
             except Exception as exc:
                 raise ValueError('field %r: %s' % (name, getattr(exc, 'message', exc))) from exc
         module, name = op.xmlid.split('.', 1) if op.xmlid else (self.module, None)
-        _orm_load_record(self.env, module, name, op.model, values, op.noupdate, self.mode,
-                         op.forcecreate)
+        _orm_load_record(self.env, module, name, op.model, values, op.noupdate, self.mode, op.forcecreate)
 
     def run_delete(self, op):
         if op.xmlid:
             _orm_delete_xmlid(self.env, *op.xmlid.split('.', 1))
         if op.search:
-            _orm_unlink(_orm_search(self.env, op.model,
-                                    safe_eval(op.search, self.eval_context)))
+            _orm_unlink(_orm_search(self.env, op.model, safe_eval(op.search, self.eval_context)))
 
     def run_function(self, op):
         if op.noupdate and self.mode != 'init':
@@ -571,14 +595,14 @@ def load_data_file(env, module, relpath, mode, noupdate=False):
     elif extension == '.csv':
         operations = parse_csv_file(path, module, noupdate, filename)
     else:
-        raise DataFileError(filename, None, 'unsupported data file type %r (use .xml or .csv)'
-                            % extension)
+        raise DataFileError(filename, None, 'unsupported data file type %r (use .xml or .csv)' % extension)
     _logger.debug('loading %s (%d operations, mode %s)', filename, len(operations), mode)
     apply_operations(env, module, operations, mode, filename)
     return len(operations)
 
 
 # -- ORM adapter: the only code that calls the ORM ------------------------------------------------
+
 
 def _orm_has_model(env, model):
     try:
@@ -590,8 +614,7 @@ def _orm_has_model(env, model):
 
 def _orm_fields(env, model):
     """``{field name: (type, comodel name or None)}`` of ``model``."""
-    return {name: (f.type, getattr(f, 'comodel_name', None))
-            for name, f in env[model]._fields.items()}
+    return {name: (f.type, getattr(f, 'comodel_name', None)) for name, f in env[model]._fields.items()}
 
 
 def _orm_xmlid_to_res_id(env, xmlid):
@@ -599,8 +622,9 @@ def _orm_xmlid_to_res_id(env, xmlid):
 
 
 def _orm_load_record(env, module, name, model, values, noupdate, mode, forcecreate):
-    return env['ir.model.data']._load_record(module, name, model, values, noupdate, mode,
-                                             forcecreate=forcecreate)
+    return env['ir.model.data']._load_record(
+        module, name, model, values, noupdate, mode, forcecreate=forcecreate
+    )
 
 
 def _orm_delete_xmlid(env, module, name):

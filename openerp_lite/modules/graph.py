@@ -23,6 +23,7 @@ def _lookup(manifest_of):
             return manifest_of(name)
         except LookupError:  # modules.module.ModuleNotFound is a LookupError
             return None
+
     return lookup
 
 
@@ -67,11 +68,17 @@ def load_order(names, manifest_of):
 
     problems = []
     for name in sorted(set(missing)):
-        problems.append('module %r is not available (required by: %s)' % (name, chain(name))
-                        if required_by.get(name) else 'module %r is not available' % name)
+        problems.append(
+            'module %r is not available (required by: %s)' % (name, chain(name))
+            if required_by.get(name)
+            else 'module %r is not available' % name
+        )
     for name in sorted(set(uninstallable)):
-        problems.append('module %r is not installable (required by: %s)' % (name, chain(name))
-                        if required_by.get(name) else 'module %r is not installable' % name)
+        problems.append(
+            'module %r is not installable (required by: %s)' % (name, chain(name))
+            if required_by.get(name)
+            else 'module %r is not installable' % name
+        )
     if problems:
         raise ModuleGraphError('; '.join(problems))
 
@@ -96,9 +103,8 @@ def _depths(manifests):
                 dep_depths = [depth[d] for d in _depends(manifests[name])]
                 depth[name] = 0 if name == 'base' else 1 + max(dep_depths, default=0)
             elif dep in on_path:
-                cycle = on_path[on_path.index(dep):] + [dep]
-                raise ModuleGraphError('circular dependency between modules: %s'
-                                       % ' -> '.join(cycle))
+                cycle = on_path[on_path.index(dep) :] + [dep]
+                raise ModuleGraphError('circular dependency between modules: %s' % ' -> '.join(cycle))
             elif dep not in depth:
                 stack.append((dep, iter(sorted(_depends(manifests[dep])))))
                 on_path.append(dep)

@@ -102,13 +102,18 @@ def build_models(registry, module_names, cr=None):
     registry.loaded_modules = list(module_names)
     registry.sql_constraints = {
         ('%s_%s' % (cls._table, key))[:63]: message
-        for cls in models.values() for key, _definition, message in cls._sql_constraints}
+        for cls in models.values()
+        for key, _definition, message in cls._sql_constraints
+    }
 
 
 def init_schema(env, model_names=None):
     """Create or alter the tables of ``model_names`` (default: every model)."""
-    names = list(env.registry.models) if model_names is None else \
-        [name for name in model_names if name in env.registry.models]
+    names = (
+        list(env.registry.models)
+        if model_names is None
+        else [name for name in model_names if name in env.registry.models]
+    )
     for name in names:
         env[name]._auto_init()
     for name in names:
@@ -147,8 +152,11 @@ def load_modules(registry, cr, install=(), upgrade=(), uninstall=(), demo=None, 
             for relpath in manifest.get('demo', []):
                 convert.load_data_file(env, name, relpath, mode, noupdate=True)
         _run_hook(env, name, manifest, 'post_init_hook', mode)
-        cr.execute("UPDATE ir_module_module SET state = 'installed', latest_version = %s, "
-                   "demo = (demo OR %s) WHERE name = %s", (manifest.get('version'), bool(demo), name))
+        cr.execute(
+            "UPDATE ir_module_module SET state = 'installed', latest_version = %s, "
+            'demo = (demo OR %s) WHERE name = %s',
+            (manifest.get('version'), bool(demo), name),
+        )
         _logger.info('module %s: %s', name, 'installed' if mode == 'init' else 'upgraded')
     if to_upgrade:
         env['ir.model.data']._process_end(sorted(to_upgrade))
@@ -165,6 +173,7 @@ def run_tests(registry, cr, module_names):
     loading transaction (each in a savepoint rolled back to). A failure is logged, not raised:
     the install stands, and ``registry.test_failures`` counts failed and erroring tests."""
     from .. import tests
+
     failures = 0
     for name in module_names:
         result = tests.run_module_tests(registry, name, cr=cr)
@@ -184,8 +193,7 @@ def _run_hook(env, name, manifest, hook, mode):
     function(env)
 
 
-def init_database(registry, cr, demo=False, lang='en_US', login='admin', password='admin',
-                  country_code=None):
+def init_database(registry, cr, demo=False, lang='en_US', login='admin', password='admin', country_code=None):
     """Install ``base`` (and its auto-installed friends) into an empty database."""
     if _module_states(cr):
         raise UserError('Database %s is already initialised.' % cr.dbname)

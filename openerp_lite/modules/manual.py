@@ -32,21 +32,46 @@ MAX_IDENTIFIER = 63
 
 #: ``ttype`` → field class, for every type a custom field may have
 FIELD_TYPES = {
-    'char': fields_basic.Char, 'text': fields_basic.Text, 'html': fields_basic.Html,
-    'integer': fields_basic.Integer, 'float': fields_basic.Float,
-    'monetary': fields_basic.Monetary, 'boolean': fields_basic.Boolean,
-    'date': fields_basic.Date, 'datetime': fields_basic.Datetime,
-    'selection': fields_basic.Selection, 'binary': fields_basic.Binary,
-    'many2one': fields_relational.Many2one, 'one2many': fields_relational.One2many,
+    'char': fields_basic.Char,
+    'text': fields_basic.Text,
+    'html': fields_basic.Html,
+    'integer': fields_basic.Integer,
+    'float': fields_basic.Float,
+    'monetary': fields_basic.Monetary,
+    'boolean': fields_basic.Boolean,
+    'date': fields_basic.Date,
+    'datetime': fields_basic.Datetime,
+    'selection': fields_basic.Selection,
+    'binary': fields_basic.Binary,
+    'many2one': fields_relational.Many2one,
+    'one2many': fields_relational.One2many,
     'many2many': fields_relational.Many2many,
 }
 RELATIONAL = ('many2one', 'one2many', 'many2many')
 ON_DELETE = ('set null', 'cascade', 'restrict')
 
-_FIELD_COLUMNS = ('id', 'model', 'name', 'ttype', 'field_description', 'help', 'required',
-                  'readonly', 'index', 'copied', 'translate', 'size', 'relation',
-                  'relation_field', 'relation_table', 'column1', 'column2', 'on_delete',
-                  'domain', 'currency_field')
+_FIELD_COLUMNS = (
+    'id',
+    'model',
+    'name',
+    'ttype',
+    'field_description',
+    'help',
+    'required',
+    'readonly',
+    'index',
+    'copied',
+    'translate',
+    'size',
+    'relation',
+    'relation_field',
+    'relation_table',
+    'column1',
+    'column2',
+    'on_delete',
+    'domain',
+    'currency_field',
+)
 
 
 def table_of(model_name):
@@ -59,44 +84,52 @@ def parse_selection(text):
     try:
         value = ast.literal_eval(text) if isinstance(text, str) else text
     except (ValueError, SyntaxError) as error:
-        raise ValueError('the selection %r is not a list of (value, label) pairs (%s)'
-                         % (text, error)) from None
+        raise ValueError(
+            'the selection %r is not a list of (value, label) pairs (%s)' % (text, error)
+        ) from None
     if not isinstance(value, (list, tuple)) or not all(
-            isinstance(item, (list, tuple)) and len(item) == 2 and
-            all(isinstance(part, str) for part in item) for item in value):
-        raise ValueError('the selection %r is not a list of (value, label) pairs of strings'
-                         % (text,))
+        isinstance(item, (list, tuple)) and len(item) == 2 and all(isinstance(part, str) for part in item)
+        for item in value
+    ):
+        raise ValueError('the selection %r is not a list of (value, label) pairs of strings' % (text,))
     return [tuple(item) for item in value]
 
 
 def read_definitions(cr):
     """``(models, fields, selections, groups)`` of the custom rows, read in the transaction of
     ``cr``: nothing for a database whose tables predate custom models."""
-    cr.execute("SELECT count(*) = 2 FROM information_schema.columns WHERE table_schema = "
-               "current_schema() AND column_name = 'state' AND table_name IN "
-               "('ir_model', 'ir_model_fields')")
+    cr.execute(
+        'SELECT count(*) = 2 FROM information_schema.columns WHERE table_schema = '
+        "current_schema() AND column_name = 'state' AND table_name IN "
+        "('ir_model', 'ir_model_fields')"
+    )
     if not cr.fetchone()[0]:
         return [], [], {}, {}
     cr.execute("SELECT model, name, transient FROM ir_model WHERE state = 'manual' ORDER BY id")
     models = cr.dictfetchall()
-    cr.execute("SELECT %s FROM ir_model_fields WHERE state = 'manual' ORDER BY id"
-               % ', '.join(_FIELD_COLUMNS))
+    cr.execute(
+        "SELECT %s FROM ir_model_fields WHERE state = 'manual' ORDER BY id" % ', '.join(_FIELD_COLUMNS)
+    )
     fields = cr.dictfetchall()
     selections = {}
     cr.execute("SELECT to_regclass('ir_model_fields_selection') IS NOT NULL")
     if cr.fetchone()[0]:
-        cr.execute('SELECT s.field_id, s.value, s.name FROM ir_model_fields_selection s JOIN '
-                   "ir_model_fields f ON f.id = s.field_id WHERE f.state = 'manual' "
-                   'ORDER BY s.sequence, s.id')
+        cr.execute(
+            'SELECT s.field_id, s.value, s.name FROM ir_model_fields_selection s JOIN '
+            "ir_model_fields f ON f.id = s.field_id WHERE f.state = 'manual' "
+            'ORDER BY s.sequence, s.id'
+        )
         for field_id, value, label in cr.fetchall():
             selections.setdefault(field_id, []).append((value, label))
     groups = {}
     cr.execute("SELECT to_regclass('ir_model_fields_group_rel') IS NOT NULL")
     if cr.fetchone()[0]:
         # a group without an external id matches nobody: the field stays restricted
-        cr.execute("SELECT r.field_id, coalesce(d.module || '.' || d.name, '%s.no_such_group') "
-                   "FROM ir_model_fields_group_rel r LEFT JOIN ir_model_data d ON "
-                   "d.model = 'res.groups' AND d.res_id = r.group_id ORDER BY 2" % MODULE)
+        cr.execute(
+            "SELECT r.field_id, coalesce(d.module || '.' || d.name, '%s.no_such_group') "
+            'FROM ir_model_fields_group_rel r LEFT JOIN ir_model_data d ON '
+            "d.model = 'res.groups' AND d.res_id = r.group_id ORDER BY 2" % MODULE
+        )
         for field_id, xmlid in cr.fetchall():
             groups.setdefault(field_id, []).append(xmlid)
     return models, fields, selections, groups
@@ -112,11 +145,11 @@ def declarations(definitions, loaded):
     classes = []
     for row in models:
         if row['model'] in loaded:
-            _logger.warning('custom model %s skipped: an addon declares a model of that name',
-                            row['model'])
+            _logger.warning('custom model %s skipped: an addon declares a model of that name', row['model'])
             continue
-        classes.append(_model_class(row, any(f['model'] == row['model'] and f['name'] == 'x_name'
-                                             for f in fields)))
+        classes.append(
+            _model_class(row, any(f['model'] == row['model'] and f['name'] == 'x_name' for f in fields))
+        )
         known.add(row['model'])
     per_model = {}
     for row in fields:
@@ -125,7 +158,8 @@ def declarations(definitions, loaded):
             _logger.warning('custom field %s.%s skipped: %s', row['model'], row['name'], problem)
             continue
         per_model.setdefault(row['model'], {})[row['name']] = make_field(
-            row, selections.get(row['id']), groups.get(row['id']))
+            row, selections.get(row['id']), groups.get(row['id'])
+        )
     for model_name, attrs in per_model.items():
         attrs.update(_inherit=model_name, _module=MODULE, _register=False)
         classes.append(type('manual_fields_%s' % table_of(model_name), (Model,), attrs))
@@ -134,9 +168,18 @@ def declarations(definitions, loaded):
 
 def _model_class(row, has_name):
     base = TransientModel if row.get('transient') else Model
-    return type(table_of(row['model']), (base,), {
-        '_name': row['model'], '_description': row['model'], '_module': MODULE,
-        '_register': False, '_custom': True, '_rec_name': 'x_name' if has_name else None})
+    return type(
+        table_of(row['model']),
+        (base,),
+        {
+            '_name': row['model'],
+            '_description': row['model'],
+            '_module': MODULE,
+            '_register': False,
+            '_custom': True,
+            '_rec_name': 'x_name' if has_name else None,
+        },
+    )
 
 
 def _has_field(model_name, field_name, loaded, rows):
@@ -152,20 +195,26 @@ def field_problem(row, known_models, has_field):
     model has a field."""
     name, ttype = row.get('name'), row.get('ttype')
     if not isinstance(name, str) or not FIELD_NAME.match(name) or len(name) > MAX_IDENTIFIER:
-        return ('custom field names start with x_ and use lowercase letters, digits and '
-                'underscores (at most %d characters): %r' % (MAX_IDENTIFIER, name))
+        return (
+            'custom field names start with x_ and use lowercase letters, digits and '
+            'underscores (at most %d characters): %r' % (MAX_IDENTIFIER, name)
+        )
     if row.get('model') not in known_models:
         return 'model %r does not exist' % (row.get('model'),)
     if ttype not in FIELD_TYPES:
         return 'unknown field type %r (custom fields may be %s)' % (ttype, ', '.join(FIELD_TYPES))
     if ttype in RELATIONAL and row.get('relation') not in known_models:
         return 'a %s field needs the model it points to in "relation"; %r does not exist' % (
-            ttype, row.get('relation'))
+            ttype,
+            row.get('relation'),
+        )
     if ttype == 'one2many':
         inverse = row.get('relation_field')
         if not inverse or not has_field(row['relation'], inverse):
-            return ('a one2many needs in "relation_field" a many2one of %s pointing back; %r is '
-                    'not a field of it' % (row['relation'], inverse))
+            return (
+                'a one2many needs in "relation_field" a many2one of %s pointing back; %r is '
+                'not a field of it' % (row['relation'], inverse)
+            )
     if ttype == 'many2many':
         for key in ('relation_table', 'column1', 'column2'):
             value = row.get(key)
@@ -179,17 +228,25 @@ def field_problem(row, known_models, has_field):
     if ttype == 'monetary':
         currency = row.get('currency_field') or 'currency_id'
         if not has_field(row['model'], currency) and not has_field(row['model'], 'x_currency_id'):
-            return ('a monetary field needs a many2one to res.currency on the model, named '
-                    'currency_id, x_currency_id or given in "currency_field"')
+            return (
+                'a monetary field needs a many2one to res.currency on the model, named '
+                'currency_id, x_currency_id or given in "currency_field"'
+            )
     return None
 
 
 def make_field(row, selection=None, groups=None):
     """The field object of custom field ``row``."""
     ttype = row['ttype']
-    args = {'string': row.get('field_description') or row['name'], 'help': row.get('help') or None,
-            'required': bool(row.get('required')), 'readonly': bool(row.get('readonly')),
-            'index': bool(row.get('index')), 'copy': bool(row.get('copied')), 'manual': True}
+    args = {
+        'string': row.get('field_description') or row['name'],
+        'help': row.get('help') or None,
+        'required': bool(row.get('required')),
+        'readonly': bool(row.get('readonly')),
+        'index': bool(row.get('index')),
+        'copy': bool(row.get('copied')),
+        'manual': True,
+    }
     if groups:
         args['groups'] = ','.join(groups)
     if ttype in ('char', 'text', 'html'):
@@ -207,8 +264,7 @@ def make_field(row, selection=None, groups=None):
     elif ttype == 'one2many':
         args['inverse_name'] = row['relation_field']
     elif ttype == 'many2many':
-        for key, arg in (('relation_table', 'relation'), ('column1', 'column1'),
-                         ('column2', 'column2')):
+        for key, arg in (('relation_table', 'relation'), ('column1', 'column1'), ('column2', 'column2')):
             if row.get(key):
                 args[arg] = row[key]
     elif ttype == 'monetary':

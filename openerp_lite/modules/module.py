@@ -42,8 +42,7 @@ MANIFEST_DEFAULTS = {
     'sequence': 100,
 }
 
-_STRING_KEYS = ('name', 'version', 'summary', 'description', 'author', 'website', 'license',
-                'category')
+_STRING_KEYS = ('name', 'version', 'summary', 'description', 'author', 'website', 'license', 'category')
 _LIST_KEYS = ('depends', 'data', 'demo', 'init_xml', 'update_xml', 'demo_xml')
 _BOOL_KEYS = ('installable', 'auto_install', 'application', 'active')
 
@@ -61,6 +60,7 @@ class ExternalDependencyError(UserError):
 
 
 # -- the addons path ------------------------------------------------------------------------------
+
 
 def initialize_addons_path(paths):
     """Set the folders addons are looked up in; the repository's ``addons/`` is always last.
@@ -131,6 +131,7 @@ def get_modules():
 
 # -- manifests ------------------------------------------------------------------------------------
 
+
 def _literal(path, source):
     """Parse ``source`` as one Python literal; errors name the file, the line and the problem."""
     try:
@@ -142,19 +143,35 @@ def _literal(path, source):
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         pass
     for node in ast.walk(tree.body):
-        if not isinstance(node, (ast.Constant, ast.Dict, ast.List, ast.Tuple, ast.Set,
-                                 ast.UnaryOp, ast.BinOp, ast.Load, ast.USub, ast.UAdd,
-                                 ast.Add, ast.Sub)):
+        if not isinstance(
+            node,
+            (
+                ast.Constant,
+                ast.Dict,
+                ast.List,
+                ast.Tuple,
+                ast.Set,
+                ast.UnaryOp,
+                ast.BinOp,
+                ast.Load,
+                ast.USub,
+                ast.UAdd,
+                ast.Add,
+                ast.Sub,
+            ),
+        ):
             snippet = ast.get_source_segment(source, node) or type(node).__name__
-            raise ManifestError('%s:%s: a manifest may only contain literals, found %r'
-                                % (path, getattr(node, 'lineno', '?'), snippet[:80]))
+            raise ManifestError(
+                '%s:%s: a manifest may only contain literals, found %r'
+                % (path, getattr(node, 'lineno', '?'), snippet[:80])
+            )
     raise ManifestError('%s: a manifest may only contain literals' % path)
 
 
 def _check_types(path, manifest):
     def fail(key, expected):
-        raise ManifestError('%s: manifest key %r must be %s, not %r'
-                            % (path, key, expected, manifest[key]))
+        raise ManifestError('%s: manifest key %r must be %s, not %r' % (path, key, expected, manifest[key]))
+
     for key in _STRING_KEYS:
         if key in manifest and not isinstance(manifest[key], str):
             fail(key, 'a string')
@@ -167,16 +184,16 @@ def _check_types(path, manifest):
     for key in _BOOL_KEYS:
         if key in manifest and not isinstance(manifest[key], bool):
             fail(key, 'True or False')
-    if 'sequence' in manifest and (isinstance(manifest['sequence'], bool)
-                                   or not isinstance(manifest['sequence'], int)):
+    if 'sequence' in manifest and (
+        isinstance(manifest['sequence'], bool) or not isinstance(manifest['sequence'], int)
+    ):
         fail('sequence', 'an integer')
     external = manifest.get('external_dependencies', {})
     if not isinstance(external, dict):
         fail('external_dependencies', "a dict like {'python': [...], 'bin': [...]}")
     for kind, names in external.items():
         if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
-            raise ManifestError('%s: external_dependencies[%r] must be a list of strings'
-                                % (path, kind))
+            raise ManifestError('%s: external_dependencies[%r] must be a list of strings' % (path, kind))
     for dep in manifest.get('depends', ()):
         if not _is_module_name(dep):
             raise ManifestError('%s: %r in depends is not a module name' % (path, dep))
@@ -222,8 +239,7 @@ def load_manifest(name):
     """
     module_dir = get_module_path(name)
     if module_dir is None:
-        raise ModuleNotFound('module %r is not in the addons path (%s)'
-                             % (name, ', '.join(addons_paths())))
+        raise ModuleNotFound('module %r is not in the addons path (%s)' % (name, ', '.join(addons_paths())))
     return read_manifest_file(_manifest_file(module_dir), name)
 
 
@@ -242,8 +258,9 @@ def check_external_dependencies(name, manifest):
         if shutil.which(program) is None:
             missing.append('program %r' % program)
     if missing:
-        raise ExternalDependencyError('module %r cannot be installed: missing %s'
-                                      % (name, ', '.join(missing)))
+        raise ExternalDependencyError(
+            'module %r cannot be installed: missing %s' % (name, ', '.join(missing))
+        )
 
 
 def _code_fingerprint(module_dir):
@@ -270,6 +287,7 @@ _imported_code = {}
 def _forget_module_code(name):
     """Drop the imported package of module ``name`` and the model classes it declared."""
     from openerp_lite.orm.models import MetaModel  # the loader's registry of declared classes
+
     qualified = 'openerp_lite.addons.' + name
     for key in [k for k in sys.modules if k == qualified or k.startswith(qualified + '.')]:
         del sys.modules[key]

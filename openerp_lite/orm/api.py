@@ -24,25 +24,31 @@ def one(method):
 
 def depends(*paths):
     """Declare the fields a computed field's method reads (dotted paths through relations)."""
+
     def decorate(method):
         method._depends = tuple(paths)
         return method
+
     return decorate
 
 
 def constrains(*names):
     """Call the method after create/write touching ``names``; it raises ValidationError."""
+
     def decorate(method):
         method._constrains = tuple(names)
         return method
+
     return decorate
 
 
 def onchange(*names):
     """Accepted for compatibility; this server has no form views."""
+
     def decorate(method):
         method._onchange = tuple(names)
         return method
+
     return decorate
 
 

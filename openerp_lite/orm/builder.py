@@ -28,21 +28,28 @@ def add_model_class(models, cls):
     parents = _as_list(cls._inherit)
     name = cls.__dict__.get('_name') or (parents[0] if len(parents) == 1 else None)
     if not name:
-        raise UserError('Model class %s.%s needs a _name or a single _inherit'
-                        % (cls.__module__, cls.__qualname__))
+        raise UserError(
+            'Model class %s.%s needs a _name or a single _inherit' % (cls.__module__, cls.__qualname__)
+        )
     bases = [cls]
     for parent in parents:
         if parent not in models:
-            raise UserError('Model %s inherits from %s, which is not loaded (missing dependency '
-                            'in the manifest of module %s?)' % (name, parent, cls._module))
+            raise UserError(
+                'Model %s inherits from %s, which is not loaded (missing dependency '
+                'in the manifest of module %s?)' % (name, parent, cls._module)
+            )
         if models[parent] not in bases:
             bases.append(models[parent])
     if name in models and models[name] not in bases:
         bases.insert(1, models[name])
     original = models[name]._original_module if name in models else cls._module
-    attrs = {'_name': name, '_register': False, '__module__': cls.__module__,
-             '_original_module': original,
-             '_table': cls.__dict__.get('_table') or _inherited_table(name, models, bases)}
+    attrs = {
+        '_name': name,
+        '_register': False,
+        '__module__': cls.__module__,
+        '_original_module': original,
+        '_table': cls.__dict__.get('_table') or _inherited_table(name, models, bases),
+    }
     final = type(name.replace('.', '_'), tuple(bases), attrs)
     models[name] = final
     return final
@@ -65,20 +72,37 @@ def setup_models(models):
         if name in chain:
             raise UserError('Models %s inherit from each other (_inherits)' % ' -> '.join(chain + (name,)))
         cls = models[name]
-        for parent in (cls._inherits or {}):
+        for parent in cls._inherits or {}:
             if parent not in models:
                 raise UserError('Model %s delegates to %s, which is not loaded (_inherits)' % (name, parent))
             visit(parent, chain + (name,))
         setup_model(cls, models)
         done.add(name)
+
     for name in list(models):
         visit(name)
 
 
 #: attributes of a parent's field an inherited field keeps (what it is, not how it is stored)
-_INHERITED_ARGS = ('string', 'help', 'selection', 'comodel_name', 'inverse_name', 'relation',
-                   'column1', 'column2', 'digits', 'size', 'groups', 'translate', 'currency_field',
-                   'domain', 'context', 'attachment', 'manual')
+_INHERITED_ARGS = (
+    'string',
+    'help',
+    'selection',
+    'comodel_name',
+    'inverse_name',
+    'relation',
+    'column1',
+    'column2',
+    'digits',
+    'size',
+    'groups',
+    'translate',
+    'currency_field',
+    'domain',
+    'context',
+    'attachment',
+    'manual',
+)
 
 
 def _inherited_fields(model_cls, models, own):
@@ -88,12 +112,15 @@ def _inherited_fields(model_cls, models, own):
     result = {}
     for parent_name, link in (model_cls._inherits or {}).items():
         for fname, pfield in models[parent_name]._fields.items():
-            if fname in own or fname in result or fname in ('id', 'display_name') or \
-                    fname in MAGIC_FIELDS:
+            if fname in own or fname in result or fname in ('id', 'display_name') or fname in MAGIC_FIELDS:
                 continue
             args = {key: value for key, value in pfield.args.items() if key in _INHERITED_ARGS}
-            args.update(related='%s.%s' % (link, fname), inherited=link, copy=pfield.copy,
-                        readonly=bool(pfield.readonly or (pfield.compute and not pfield.inverse)))
+            args.update(
+                related='%s.%s' % (link, fname),
+                inherited=link,
+                copy=pfield.copy,
+                readonly=bool(pfield.readonly or (pfield.compute and not pfield.inverse)),
+            )
             field = type(pfield)(**args)
             field.name, field.model_name, field._sequence = fname, model_cls._name, pfield._sequence
             field._module = getattr(pfield, '_module', None)
@@ -127,7 +154,7 @@ def setup_model(model_cls, models=None):
         fields[fname] = template.new_for_model(model_cls._name, extra)
         fields[fname]._module = module
     for parent_name, link in (model_cls._inherits or {}).items():
-        if link not in fields:   # the link is the delegate many2one, declared or not
+        if link not in fields:  # the link is the delegate many2one, declared or not
             fields[link] = Many2one(parent_name, required=True, ondelete='cascade', string=parent_name)
             fields[link].name, fields[link].model_name = link, model_cls._name
     if models is not None:
@@ -154,6 +181,7 @@ def setup_model(model_cls, models=None):
 def _related_compute(field):
     def compute(records):
         records._compute_related(field)
+
     return compute
 
 
@@ -173,8 +201,10 @@ def build_triggers(models):
                     triggers.setdefault((current._name, part), []).append((model_name, field, prefix))
                     sub_field = current._fields.get(part)
                     if sub_field is None:
-                        raise UserError('Field %s depends on %r, which does not exist on %s'
-                                        % (field, path, current._name))
+                        raise UserError(
+                            'Field %s depends on %r, which does not exist on %s'
+                            % (field, path, current._name)
+                        )
                     if sub_field.type not in ('many2one', 'one2many', 'many2many'):
                         break
                     comodel = models.get(sub_field.comodel_name)
@@ -183,6 +213,7 @@ def build_triggers(models):
                     if sub_field.type == 'one2many' and position + 1 < len(parts) + 1:
                         # creating or re-parenting a line changes the set the field sums over
                         triggers.setdefault((comodel._name, sub_field.inverse_name), []).append(
-                            (model_name, field, '.'.join(parts[:position + 1])))
+                            (model_name, field, '.'.join(parts[: position + 1]))
+                        )
                     current = comodel
     return triggers

@@ -90,8 +90,7 @@ class Environment:
         if known is not None:
             return known
         lang = self.context.get('lang')
-        if not lang or lang == 'en_US' or not isinstance(lang, str) or \
-                'res.lang' not in self.registry.models:
+        if not lang or lang == 'en_US' or not isinstance(lang, str) or 'res.lang' not in self.registry.models:
             lang = 'en_US'
         elif lang not in self(su=True)['res.lang']._active_codes():
             lang = 'en_US'

@@ -15,8 +15,26 @@ AND, OR, NOT = '&', '|', '!'
 TRUE_LEAF, FALSE_LEAF = (1, '=', 1), (0, '=', 1)
 TRUE_SQL, FALSE_SQL = 'TRUE', 'FALSE'
 
-OPERATORS = ('=', '!=', '<>', '<=', '<', '>', '>=', '=?', '=like', '=ilike', 'like', 'not like',
-             'ilike', 'not ilike', 'in', 'not in', 'child_of', 'parent_of')
+OPERATORS = (
+    '=',
+    '!=',
+    '<>',
+    '<=',
+    '<',
+    '>',
+    '>=',
+    '=?',
+    '=like',
+    '=ilike',
+    'like',
+    'not like',
+    'ilike',
+    'not ilike',
+    'in',
+    'not in',
+    'child_of',
+    'parent_of',
+)
 NEGATIVE = ('!=', 'not like', 'not ilike', 'not in')
 SCALAR_TYPES = (str, int, float, bool, type(None))
 #: most terms (operators and leaves) a domain may have
@@ -28,8 +46,11 @@ class DomainError(UserError):
 
 
 def _is_leaf(term):
-    return isinstance(term, (list, tuple)) and len(term) == 3 and \
-        (isinstance(term[0], str) or tuple(term) in (TRUE_LEAF, FALSE_LEAF))
+    return (
+        isinstance(term, (list, tuple))
+        and len(term) == 3
+        and (isinstance(term[0], str) or tuple(term) in (TRUE_LEAF, FALSE_LEAF))
+    )
 
 
 def normalize(domain):
@@ -95,8 +116,9 @@ class Compiler:
         for term in reversed(terms):
             if term in (AND, OR):
                 (left, left_params), (right, right_params) = stack.pop(), stack.pop()
-                stack.append(('(%s %s %s)' % (left, 'AND' if term == AND else 'OR', right),
-                              left_params + right_params))
+                stack.append(
+                    ('(%s %s %s)' % (left, 'AND' if term == AND else 'OR', right), left_params + right_params)
+                )
             elif term == NOT:
                 sql, params = stack.pop()
                 stack.append(('(NOT COALESCE(%s, FALSE))' % sql, params))
@@ -122,7 +144,7 @@ class Compiler:
             operator = '!='
         if not path or not isinstance(path, str):
             raise DomainError('Invalid field name %r in domain' % (path,))
-        if hasattr(value, '_ids'):        # a recordset from Python code
+        if hasattr(value, '_ids'):  # a recordset from Python code
             value = list(value.ids)
         _check_value(value)
         if operator == '=?':
@@ -139,8 +161,7 @@ class Compiler:
                 raise DomainError('Invalid field %r in domain of model %s' % (name, model._name))
             if not model._field_allowed(field):
                 # searching a field is reading it, one comparison at a time
-                raise AccessError('You do not have access to field %r of model %s'
-                                  % (name, model._name))
+                raise AccessError('You do not have access to field %r of model %s' % (name, model._name))
         if rest:
             return self._path_leaf(field, name, rest, operator, value)
         if operator in ('child_of', 'parent_of'):
@@ -154,8 +175,7 @@ class Compiler:
             if operator in NEGATIVE:
                 # OpenERP adds False to the ids a negative name search finds: an empty
                 # many2one is "not like" any name
-                return '(%s IN (%s) OR %s IS NULL)' % (
-                    self._col(name), self._take(sub), self._col(name))
+                return '(%s IN (%s) OR %s IS NULL)' % (self._col(name), self._take(sub), self._col(name))
             return '%s IN (%s)' % (self._col(name), self._take(sub))
         column = field.column_sql(self.alias, model.env) if field is not None else self._col(name)
         return self._column_leaf(field, column, operator, value)
@@ -245,8 +265,10 @@ class Compiler:
     # -- relations -------------------------------------------------------------------------------
     def _path_leaf(self, field, name, rest, operator, value):
         if field is None or field.type not in ('many2one', 'one2many', 'many2many'):
-            raise DomainError('Field %r of %s is not relational, it cannot be followed by %r'
-                              % (name, self.model._name, rest))
+            raise DomainError(
+                'Field %r of %s is not relational, it cannot be followed by %r'
+                % (name, self.model._name, rest)
+            )
         comodel = self.model.env[field.comodel_name]
         sub = comodel._search_subquery([(rest, operator, value)])
         if field.type == 'many2one':
@@ -257,21 +279,29 @@ class Compiler:
         """Ids of this model linked through ``field`` to the comodel ids of a sub-select."""
         sql, params = comodel_subquery
         if field.type == 'one2many':
-            return ('SELECT "%s" FROM "%s" WHERE id IN (%s) AND "%s" IS NOT NULL' % (
-                field.inverse_name, field.comodel_name.replace('.', '_'), sql, field.inverse_name),
-                params)
-        return ('SELECT "%s" FROM "%s" WHERE "%s" IN (%s)' % (
-            field.column1, field.relation, field.column2, sql), params)
+            return (
+                'SELECT "%s" FROM "%s" WHERE id IN (%s) AND "%s" IS NOT NULL'
+                % (field.inverse_name, field.comodel_name.replace('.', '_'), sql, field.inverse_name),
+                params,
+            )
+        return (
+            'SELECT "%s" FROM "%s" WHERE "%s" IN (%s)' % (field.column1, field.relation, field.column2, sql),
+            params,
+        )
 
     def _x2many_leaf(self, field, operator, value):
         comodel = self.model.env[field.comodel_name]
         if value is False or value is None or value == []:
             if operator in ('=', 'in'):
-                return '"%s".id NOT IN (%s)' % (self.alias, self._take(
-                    self._x2many_ids_of(field, ('SELECT id FROM "%s"' % comodel._table, []))))
+                return '"%s".id NOT IN (%s)' % (
+                    self.alias,
+                    self._take(self._x2many_ids_of(field, ('SELECT id FROM "%s"' % comodel._table, []))),
+                )
             if operator in ('!=', 'not in'):
-                return '"%s".id IN (%s)' % (self.alias, self._take(
-                    self._x2many_ids_of(field, ('SELECT id FROM "%s"' % comodel._table, []))))
+                return '"%s".id IN (%s)' % (
+                    self.alias,
+                    self._take(self._x2many_ids_of(field, ('SELECT id FROM "%s"' % comodel._table, []))),
+                )
         if self._is_name_value(operator, value):
             sub = comodel._name_search_subquery(operator, value)
         else:
@@ -299,13 +329,16 @@ class Compiler:
             raise DomainError('Invalid value %r for %s: expected record ids or a name' % (value, operator))
         table = target._table
         if operator == 'child_of':
-            walk = ('WITH RECURSIVE t(id) AS (SELECT id FROM "%s" WHERE id = ANY(%%s) UNION '
-                    'SELECT c.id FROM "%s" c JOIN t ON c."%s" = t.id) SELECT id FROM t'
-                    % (table, table, parent))
+            walk = (
+                'WITH RECURSIVE t(id) AS (SELECT id FROM "%s" WHERE id = ANY(%%s) UNION '
+                'SELECT c.id FROM "%s" c JOIN t ON c."%s" = t.id) SELECT id FROM t' % (table, table, parent)
+            )
         else:
-            walk = ('WITH RECURSIVE t(id, parent) AS (SELECT id, "%s" FROM "%s" WHERE id = ANY(%%s) '
-                    'UNION SELECT p.id, p."%s" FROM "%s" p JOIN t ON p.id = t.parent) SELECT id FROM t'
-                    % (parent, table, parent, table))
+            walk = (
+                'WITH RECURSIVE t(id, parent) AS (SELECT id, "%s" FROM "%s" WHERE id = ANY(%%s) '
+                'UNION SELECT p.id, p."%s" FROM "%s" p JOIN t ON p.id = t.parent) SELECT id FROM t'
+                % (parent, table, parent, table)
+            )
         self.params.append(ids)
         column = '"%s".id' % self.alias if name == 'id' else self._col(name)
         return '%s IN (%s)' % (column, walk)

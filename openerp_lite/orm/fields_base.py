@@ -12,9 +12,25 @@ import itertools
 _creation_counter = itertools.count()
 
 #: Attributes reported by ``fields_get`` when truthy (plus ``type`` always).
-DESCRIPTION_ATTRS = ('string', 'help', 'required', 'readonly', 'store', 'size',
-                     'digits', 'selection', 'relation', 'relation_field', 'groups', 'translate',
-                     'depends', 'related', 'index', 'company_dependent', 'currency_field')
+DESCRIPTION_ATTRS = (
+    'string',
+    'help',
+    'required',
+    'readonly',
+    'store',
+    'size',
+    'digits',
+    'selection',
+    'relation',
+    'relation_field',
+    'groups',
+    'translate',
+    'depends',
+    'related',
+    'index',
+    'company_dependent',
+    'currency_field',
+)
 
 
 class Field:
@@ -28,10 +44,24 @@ class Field:
     group_operator = None
 
     _defaults = {
-        'string': None, 'help': None, 'required': False, 'readonly': False, 'index': False,
-        'copy': True, 'default': None, 'groups': None, 'compute': None, 'inverse': None,
-        'store': True, 'related': None, 'depends': (), 'states': None, 'translate': False,
-        'company_dependent': False, 'group_operator': None, 'prefetch': True,
+        'string': None,
+        'help': None,
+        'required': False,
+        'readonly': False,
+        'index': False,
+        'copy': True,
+        'default': None,
+        'groups': None,
+        'compute': None,
+        'inverse': None,
+        'store': True,
+        'related': None,
+        'depends': (),
+        'states': None,
+        'translate': False,
+        'company_dependent': False,
+        'group_operator': None,
+        'prefetch': True,
         # internal fields (password hashes) are never read, written or searched through the ORM
         # API, superuser included: server code reaches their column with SQL
         'internal': False,
@@ -87,8 +117,9 @@ class Field:
     def setup(self, model_cls):
         """Resolve what depends on the final model class (called once per registry)."""
         if not self.string:
-            self.string = self.name.replace('_id', '').replace('_', ' ').strip().title() \
-                if self.name != 'id' else 'ID'
+            self.string = (
+                self.name.replace('_id', '').replace('_', ' ').strip().title() if self.name != 'id' else 'ID'
+            )
         if self.related:
             path = self.related.split('.') if isinstance(self.related, str) else list(self.related)
             self.related_path = path
@@ -97,8 +128,7 @@ class Field:
         if isinstance(self.depends, str):
             self.depends = (self.depends,)
         if self.compute and not self.depends:
-            method = getattr(model_cls, self.compute, None) if isinstance(self.compute, str) \
-                else self.compute
+            method = getattr(model_cls, self.compute, None) if isinstance(self.compute, str) else self.compute
             self.depends = tuple(getattr(method, '_depends', ()))
 
     @property
@@ -148,8 +178,10 @@ class Field:
         if (record._name, self.name) in computing:
             # a compute method assigning its own field fills the cache: it is not a write, and
             # must not run a model's write() override (side effects, signals) when only reading
-            record._cache_set(self.name, {rid: self.convert_to_cache(self.convert_to_write(value, record))
-                                          for rid in record._ids})
+            record._cache_set(
+                self.name,
+                {rid: self.convert_to_cache(self.convert_to_write(value, record)) for rid in record._ids},
+            )
             return
         record.write({self.name: self.convert_to_write(value, record)})
 

@@ -29,7 +29,7 @@ class Char(Field):
 
     def _clip(self, value):
         value = str(value)
-        return value[:self.size] if self.size else value
+        return value[: self.size] if self.size else value
 
     def convert_to_column(self, value, record=None):
         if value is None or value is False:
@@ -237,8 +237,9 @@ class Selection(Field):
         add = extra_args.pop('selection_add', None)
         args.update(extra_args)
         if add:
-            args['selection'] = list(args.get('selection') or []) + \
-                [item for item in add if item not in (args.get('selection') or [])]
+            args['selection'] = list(args.get('selection') or []) + [
+                item for item in add if item not in (args.get('selection') or [])
+            ]
         field = type(self)(**args)
         field.name, field.model_name, field._sequence = self.name, model_name, self._sequence
         return field
@@ -259,8 +260,9 @@ class Selection(Field):
         if record is not None:
             allowed = [item[0] for item in self.get_values(record.env)]
             if value not in allowed:
-                raise ValidationError('Wrong value for %s: %r (allowed: %s)' % (
-                    self, value, ', '.join(map(repr, allowed))))
+                raise ValidationError(
+                    'Wrong value for %s: %r (allowed: %s)' % (self, value, ', '.join(map(repr, allowed)))
+                )
         return value
 
 
@@ -291,7 +293,7 @@ class Binary(Field):
                 value = base64.b64decode(value.encode('ascii'), validate=True)
             except (binascii.Error, UnicodeEncodeError):
                 raise ValidationError('Field %s expects base64 data' % self) from None
-        elif hasattr(value, 'data'):      # xmlrpc.client.Binary
+        elif hasattr(value, 'data'):  # xmlrpc.client.Binary
             value = value.data
         return bytes(value)
 
@@ -320,9 +322,17 @@ class Image(Binary):
 
 
 def _attachments_of(records, field):
-    return records.env['ir.attachment'].sudo().search([
-        ('res_model', '=', records._name), ('res_field', '=', field.name),
-        ('res_id', 'in', list(records._ids))])
+    return (
+        records.env['ir.attachment']
+        .sudo()
+        .search(
+            [
+                ('res_model', '=', records._name),
+                ('res_field', '=', field.name),
+                ('res_id', 'in', list(records._ids)),
+            ]
+        )
+    )
 
 
 def _read_attachment_field(records, field):
@@ -350,5 +360,12 @@ def _write_attachment_field(records, field):
         elif current:
             current.write({'datas': value})
         else:
-            attachments.create({'name': field.name, 'res_model': records._name,
-                                'res_field': field.name, 'res_id': rid, 'datas': value})
+            attachments.create(
+                {
+                    'name': field.name,
+                    'res_model': records._name,
+                    'res_field': field.name,
+                    'res_id': rid,
+                    'datas': value,
+                }
+            )

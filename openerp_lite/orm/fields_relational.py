@@ -78,7 +78,7 @@ class Many2one(_Relational):
     def _to_id(self, value):
         if hasattr(value, '_ids'):
             return value.id or None
-        if isinstance(value, (list, tuple)) and value:   # [id, name] pairs as read() gives them
+        if isinstance(value, (list, tuple)) and value:  # [id, name] pairs as read() gives them
             value = value[0]
         if isinstance(value, bool) or not isinstance(value, int):
             try:
@@ -151,8 +151,12 @@ class _X2many(_Relational):
             return [(SET, 0, list(value))]
         commands = []
         for command in value:
-            if not isinstance(command, (list, tuple)) or not command or \
-                    command[0] not in range(7) or isinstance(command[0], bool):
+            if (
+                not isinstance(command, (list, tuple))
+                or not command
+                or command[0] not in range(7)
+                or isinstance(command[0], bool)
+            ):
                 raise ValidationError('Invalid command %r for field %s' % (command, field))
             code = command[0]
             needed = {CREATE: 3, UPDATE: 3, DELETE: 2, UNLINK: 2, LINK: 2, CLEAR: 1, SET: 3}[code]
@@ -228,8 +232,7 @@ class Many2many(_X2many):
     type = 'many2many'
     column_type = None
 
-    def __init__(self, comodel_name=None, relation=None, column1=None, column2=None,
-                 string=None, **kwargs):
+    def __init__(self, comodel_name=None, relation=None, column1=None, column2=None, string=None, **kwargs):
         for key, value in (('relation', relation), ('column1', column1), ('column2', column2)):
             if value is not None:
                 kwargs[key] = value
@@ -281,15 +284,19 @@ class Many2many(_X2many):
             elif code == DELETE:
                 comodel.browse(command[1]).unlink()
             elif code == UNLINK:
-                cr.execute('DELETE FROM "%s" WHERE "%s" IN %%s AND "%s" = %%s AND "%s" IN (%s)'
-                           % (rel, col1, col2, col2, visible_sql),
-                           [ids, command[1]] + visible_params)
+                cr.execute(
+                    'DELETE FROM "%s" WHERE "%s" IN %%s AND "%s" = %%s AND "%s" IN (%s)'
+                    % (rel, col1, col2, col2, visible_sql),
+                    [ids, command[1]] + visible_params,
+                )
             elif code == LINK:
                 self._check_visible(comodel, [command[1]])
                 self._link(cr, ids, [command[1]])
             elif code in (CLEAR, SET):
-                cr.execute('DELETE FROM "%s" WHERE "%s" IN %%s AND "%s" IN (%s)'
-                           % (rel, col1, col2, visible_sql), [ids] + visible_params)
+                cr.execute(
+                    'DELETE FROM "%s" WHERE "%s" IN %%s AND "%s" IN (%s)' % (rel, col1, col2, visible_sql),
+                    [ids] + visible_params,
+                )
                 if code == SET:
                     self._check_visible(comodel, command[2])
                     self._link(cr, ids, command[2])
@@ -308,15 +315,16 @@ class Many2many(_X2many):
         seen = set(comodel.with_context(active_test=False).search([('id', 'in', coids)]).ids)
         hidden = [coid for coid in coids if coid not in seen]
         if hidden and comodel.sudo().browse(hidden).exists():
-            raise AccessError('Field %s: you cannot link records of %s you may not read (%s).'
-                              % (self, self.comodel_name, sorted(set(hidden))[:10]))
+            raise AccessError(
+                'Field %s: you cannot link records of %s you may not read (%s).'
+                % (self, self.comodel_name, sorted(set(hidden))[:10])
+            )
 
     def _link(self, cr, ids, coids):
         coids = [int(coid) for coid in coids]
         if not coids:
             return
-        cr.execute('SELECT id FROM "%s" WHERE id = ANY(%%s)' % self.comodel_name.replace('.', '_'),
-                   (coids,))
+        cr.execute('SELECT id FROM "%s" WHERE id = ANY(%%s)' % self.comodel_name.replace('.', '_'), (coids,))
         existing = {row[0] for row in cr.fetchall()}
         missing = [coid for coid in coids if coid not in existing]
         if missing:
@@ -324,4 +332,5 @@ class Many2many(_X2many):
         cr.execute(
             'INSERT INTO "%s" ("%s", "%s") SELECT a, b FROM unnest(%%s) a CROSS JOIN unnest(%%s) b '
             'ON CONFLICT DO NOTHING' % (self.relation, self.column1, self.column2),
-            (list(ids), coids))
+            (list(ids), coids),
+        )

@@ -12,15 +12,19 @@ from . import api
 from .rpc import rpc
 
 AGGREGATES = ('sum', 'avg', 'min', 'max', 'count', 'count_distinct', 'bool_and', 'bool_or', 'array_agg')
-INTERVALS = {'day': ('day', '%d %b %Y'), 'week': ('week', 'W%W %Y'), 'month': ('month', '%B %Y'),
-             'quarter': ('quarter', None), 'year': ('year', '%Y')}
+INTERVALS = {
+    'day': ('day', '%d %b %Y'),
+    'week': ('week', 'W%W %Y'),
+    'month': ('month', '%B %Y'),
+    'quarter': ('quarter', None),
+    'year': ('year', '%Y'),
+}
 FIELD_SPEC = re.compile(r'^(\w+)(?::(\w+)(?:\((\w+)\))?)?$')
 GROUP_SPEC = re.compile(r'^(\w+)(?::(\w+))?$')
 NUMERIC = ('integer', 'float', 'monetary')
 
 
 class GroupMixin:
-
     def _group_spec(self, spec):
         match = GROUP_SPEC.match(spec.strip()) if isinstance(spec, str) else None
         if not match:
@@ -94,7 +98,12 @@ class GroupMixin:
             select.append('%s AS a%d' % (expr, position))
         order = self._group_order(orderby, specs, aggregates)
         query = 'SELECT %s FROM "%s" WHERE %s GROUP BY %s ORDER BY %s' % (
-            ', '.join(select), table, where, ', '.join(group_exprs), order)
+            ', '.join(select),
+            table,
+            where,
+            ', '.join(group_exprs),
+            order,
+        )
         if limit:
             query += ' LIMIT %d' % int(limit)
         if offset:
@@ -113,8 +122,12 @@ class GroupMixin:
         terms = []
         for part in str(orderby).split(','):
             words = part.split()
-            if not words or len(words) > 2 or words[0] not in positions or \
-                    (len(words) == 2 and words[1].lower() not in ('asc', 'desc')):
+            if (
+                not words
+                or len(words) > 2
+                or words[0] not in positions
+                or (len(words) == 2 and words[1].lower() not in ('asc', 'desc'))
+            ):
                 raise UserError('Invalid orderby %r for read_group' % orderby)
             terms.append('%s %s' % (positions[words[0]], words[1].upper() if len(words) == 2 else 'ASC'))
         return ', '.join(terms)

@@ -11,13 +11,13 @@ from ..exceptions import AccessError, MissingError, UserError
 from . import api, expression
 from .rpc import rpc
 
-ORDER_TERM = re.compile(r'^\s*(?:"([a-z0-9_]+)"|([a-z0-9_]+))(?:\s+(asc|desc))?(?:\s+nulls\s+(first|last))?\s*$',
-                        re.I)
+ORDER_TERM = re.compile(
+    r'^\s*(?:"([a-z0-9_]+)"|([a-z0-9_]+))(?:\s+(asc|desc))?(?:\s+nulls\s+(first|last))?\s*$', re.I
+)
 DEFAULT_LOAD = '_classic_read'
 
 
 class ReadMixin:
-
     # -- queries ---------------------------------------------------------------------------------
     def _where_calc(self, domain, active_test=None, alias=None):
         """``(where_sql, params)`` for ``domain`` plus ``active_test`` and the record rules."""
@@ -25,8 +25,12 @@ class ReadMixin:
         domain = list(domain or [])
         if active_test is None:
             active_test = self.env.context.get('active_test', True)
-        if active_test and 'active' in self._fields and self._fields['active'].column and \
-                not self._domain_mentions(domain, 'active'):
+        if (
+            active_test
+            and 'active' in self._fields
+            and self._fields['active'].column
+            and not self._domain_mentions(domain, 'active')
+        ):
             domain = ['&', ('active', '=', True)] + (domain if domain else [expression.TRUE_LEAF])
         sql, params = expression.Compiler(self, alias).compile(domain)
         rule = self._rule_domain('read')
@@ -37,8 +41,13 @@ class ReadMixin:
 
     @staticmethod
     def _domain_mentions(domain, name):
-        return any(isinstance(t, (list, tuple)) and len(t) == 3 and isinstance(t[0], str)
-                   and t[0].split('.')[0] == name for t in domain)
+        return any(
+            isinstance(t, (list, tuple))
+            and len(t) == 3
+            and isinstance(t[0], str)
+            and t[0].split('.')[0] == name
+            for t in domain
+        )
 
     def _search_subquery(self, domain, active_test=None):
         """A sub-select of the ids matching ``domain``, as this model's user may see them."""
@@ -78,9 +87,11 @@ class ReadMixin:
         for part in order.split(','):
             match = ORDER_TERM.match(part)
             if not match:
-                raise AccessError('Invalid "order" specified (%r). A valid "order" is a '
-                                  'comma-separated list of field names, each optionally followed '
-                                  'by asc or desc.' % order)
+                raise AccessError(
+                    'Invalid "order" specified (%r). A valid "order" is a '
+                    'comma-separated list of field names, each optionally followed '
+                    'by asc or desc.' % order
+                )
             name = match.group(1) or match.group(2)
             direction, nulls = (match.group(3) or 'asc').upper(), match.group(4)
             suffix = ' %s' % direction + (' NULLS %s' % nulls.upper() if nulls else '')
@@ -89,21 +100,31 @@ class ReadMixin:
                 continue
             field = self._fields.get(name)
             if field is None or field.internal:
-                raise AccessError('Invalid "order" specified: field %r does not exist on model %s'
-                                  % (name, self._name))
+                raise AccessError(
+                    'Invalid "order" specified: field %r does not exist on model %s' % (name, self._name)
+                )
             if not self._field_allowed(field):
                 raise AccessError('You do not have access to field %r of model %s' % (name, self._name))
             if field.type == 'many2one' and field.column:
                 comodel = self.env[field.comodel_name]
                 rec = comodel._rec_name_field()
                 if rec in comodel._fields and not comodel._field_allowed(comodel._fields[rec]):
-                    rec = 'id'     # sorting by a name the caller may not read would reveal it
+                    rec = 'id'  # sorting by a name the caller may not read would reveal it
                 join_alias = '%s__%s' % (alias, name)
-                joins.append('LEFT JOIN "%s" AS "%s" ON "%s"."%s" = "%s".id' % (
-                    comodel._table, join_alias, alias, name, join_alias))
+                joins.append(
+                    'LEFT JOIN "%s" AS "%s" ON "%s"."%s" = "%s".id'
+                    % (comodel._table, join_alias, alias, name, join_alias)
+                )
                 target = comodel._fields.get(rec)
-                terms.append('%s%s' % (target.column_sql(join_alias, self.env) if target is not None and
-                                       target.column else '"%s".id' % join_alias, suffix))
+                terms.append(
+                    '%s%s'
+                    % (
+                        target.column_sql(join_alias, self.env)
+                        if target is not None and target.column
+                        else '"%s".id' % join_alias,
+                        suffix,
+                    )
+                )
             elif field.column:
                 terms.append('%s%s' % (field.column_sql(alias, self.env), suffix))
             elif self._sortable_through(field):
@@ -112,8 +133,10 @@ class ReadMixin:
                 link, target = field.related_path
                 comodel = self.env[self._fields[link].comodel_name]
                 join_alias = '%s__%s' % (alias, link)
-                joins.append('LEFT JOIN "%s" AS "%s" ON "%s"."%s" = "%s".id' % (
-                    comodel._table, join_alias, alias, link, join_alias))
+                joins.append(
+                    'LEFT JOIN "%s" AS "%s" ON "%s"."%s" = "%s".id'
+                    % (comodel._table, join_alias, alias, link, join_alias)
+                )
                 terms.append('%s%s' % (comodel._fields[target].column_sql(join_alias, self.env), suffix))
             # other non-stored fields cannot be sorted in SQL: skipped, as OpenERP does
         if not terms or terms[-1].split('"')[3:4] != ['id']:
@@ -128,8 +151,12 @@ class ReadMixin:
         if link is None or link.type != 'many2one' or not link.column:
             return False
         target = self.env[link.comodel_name]._fields.get(path[1])
-        return bool(target is not None and target.column and target.type != 'many2one'
-                    and self.env[link.comodel_name]._field_allowed(target))
+        return bool(
+            target is not None
+            and target.column
+            and target.type != 'many2one'
+            and self.env[link.comodel_name]._field_allowed(target)
+        )
 
     def _search(self, domain, offset=0, limit=None, order=None, count=False):
         self.check_access_rights('read')
@@ -151,13 +178,13 @@ class ReadMixin:
     # client must send one (``required``), as Odoo and OpenERP 7 ask: a call that forgot its
     # domain is a mistake, not a wish for every record. ``search_read``'s domain is optional.
     @api.model
-    @rpc('read', rules=False, params=('domain', 'offset', 'limit', 'order', 'count'),
-         required=('domain',))
+    @rpc('read', rules=False, params=('domain', 'offset', 'limit', 'order', 'count'), required=('domain',))
     def search(self, domain=None, offset=0, limit=None, order=None, count=False):
         """Records matching ``domain`` (or their number with ``count=True``)."""
         for name, value in (('offset', offset), ('limit', limit)):
-            if value not in (None, False) and (isinstance(value, bool) or not isinstance(value, int)
-                                               or value < 0):
+            if value not in (None, False) and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 0
+            ):
                 raise UserError('Invalid %s %r: expected a non-negative integer' % (name, value))
         result = self._search(domain or [], offset or 0, limit or None, order or None, count)
         if count:
@@ -197,8 +224,11 @@ class ReadMixin:
         ids = [rid for rid in self._prefetch_ids if rid not in cached] or list(self._ids)
         records = self.browse(ids[:1000] if self._ids[0] in ids[:1000] else self._ids)
         if field.column or field.name == 'id':
-            names = [f.name for f in self._fields.values()
-                     if f.column and f.name != 'id' and (f.prefetch or f is field)]
+            names = [
+                f.name
+                for f in self._fields.values()
+                if f.column and f.name != 'id' and (f.prefetch or f is field)
+            ]
             records._read_columns(names)
         elif field.type in ('one2many', 'many2many'):
             records._read_x2many(field)
@@ -227,9 +257,11 @@ class ReadMixin:
             found = {row[0] for row in rows}
             forbidden = [rid for rid in self.browse([i for i in ids if i not in found]).exists().ids]
             if forbidden:
-                raise AccessError('The requested operation cannot be completed due to security '
-                                  'restrictions (record rules).\n(Document type: %s, Operation: read,'
-                                  ' Records: %s)' % (self._name, forbidden[:10]))
+                raise AccessError(
+                    'The requested operation cannot be completed due to security '
+                    'restrictions (record rules).\n(Document type: %s, Operation: read,'
+                    ' Records: %s)' % (self._name, forbidden[:10])
+                )
 
     def _read_x2many(self, field):
         ids = list(self._ids)
@@ -252,9 +284,19 @@ class ReadMixin:
                 order_sql = 'c.id'
             self.env.cr.execute(
                 'SELECT r."%s", r."%s" FROM "%s" r JOIN "%s" c ON c.id = r."%s" '
-                'WHERE r."%s" = ANY(%%s) AND c.id IN (%s) ORDER BY %s' % (
-                    field.column1, field.column2, field.relation, comodel._table, field.column2,
-                    field.column1, visible, order_sql), [ids] + params)
+                'WHERE r."%s" = ANY(%%s) AND c.id IN (%s) ORDER BY %s'
+                % (
+                    field.column1,
+                    field.column2,
+                    field.relation,
+                    comodel._table,
+                    field.column2,
+                    field.column1,
+                    visible,
+                    order_sql,
+                ),
+                [ids] + params,
+            )
             for owner, target in self.env.cr.fetchall():
                 result[owner].append(target)
         self._cache_set(field.name, {rid: tuple(values) for rid, values in result.items()})
@@ -273,13 +315,12 @@ class ReadMixin:
         siblings = self._compute_siblings(field)
         keys = {(self._name, f.name) for f in siblings}
         computing = transaction.__dict__.setdefault('computing', set())
-        keys -= computing      # a method reading another field it computes: keep the outer run's
+        keys -= computing  # a method reading another field it computes: keep the outer run's
         computing |= keys
         try:
             for sibling in siblings:
                 if (self._name, sibling.name) in keys:
-                    self._cache_set(sibling.name, {rid: sibling.convert_to_cache(False)
-                                                   for rid in self._ids})
+                    self._cache_set(sibling.name, {rid: sibling.convert_to_cache(False) for rid in self._ids})
             method = field.compute
             if isinstance(method, str):
                 getattr(self, method)()
@@ -292,8 +333,9 @@ class ReadMixin:
     def _readable_fields(self, fields):
         """Validate the requested field names; default to every field the user may see."""
         if fields is None or fields is False or fields == []:
-            return [name for name, field in self._fields.items()
-                    if self._field_allowed(field) and name != 'id']
+            return [
+                name for name, field in self._fields.items() if self._field_allowed(field) and name != 'id'
+            ]
         if isinstance(fields, str):
             fields = [fields]
         if not isinstance(fields, (list, tuple)):
@@ -370,7 +412,7 @@ class ReadMixin:
 
     def _remember_display_names(self):
         names = self.env.transaction.__dict__.setdefault('display_names', {})
-        lang = self.env.lang    # a translated name differs per language
+        lang = self.env.lang  # a translated name differs per language
         todo = [rid for rid in self._ids if (self._name, rid, lang) not in names]
         if todo:
             records = self.browse(todo)
@@ -441,8 +483,9 @@ class ReadMixin:
             raise UserError('allfields must be a list of field names')
         if attributes and not isinstance(attributes, (list, tuple)):
             raise UserError('attributes must be a list of attribute names')
-        writable = self.check_access_rights('write', raise_exception=False) or \
-            self.check_access_rights('create', raise_exception=False)
+        writable = self.check_access_rights('write', raise_exception=False) or self.check_access_rights(
+            'create', raise_exception=False
+        )
         result = {}
         for name, field in self._fields.items():
             if allfields and name not in allfields:

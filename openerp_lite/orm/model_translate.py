@@ -8,7 +8,6 @@ from .translations import SOURCE_LANG
 
 
 class TranslateMixin:
-
     def _translated_field(self, field_name):
         field = self._fields.get(field_name) if isinstance(field_name, str) else None
         if field is None or field.internal:
@@ -27,8 +26,9 @@ class TranslateMixin:
         field = self._translated_field(field_name)
         self.check_access_rights('read')
         active = sorted(self.env['res.lang'].sudo()._active_codes())
-        if langs is not None and (not isinstance(langs, (list, tuple)) or
-                                  not all(isinstance(lang, str) for lang in langs)):
+        if langs is not None and (
+            not isinstance(langs, (list, tuple)) or not all(isinstance(lang, str) for lang in langs)
+        ):
             raise UserError('langs must be a list of language codes')
         wanted = [lang for lang in active if langs is None or lang in langs]
         self._read_columns([field_name])
@@ -37,8 +37,10 @@ class TranslateMixin:
             values = {SOURCE_LANG: values}
         source = values.get(SOURCE_LANG) or ''
         rows = [{'lang': lang, 'source': source, 'value': values.get(lang, '')} for lang in wanted]
-        return rows, {'translation_type': 'text' if field.type in ('text', 'html') else 'char',
-                      'translation_show_source': False}
+        return rows, {
+            'translation_type': 'text' if field.type in ('text', 'html') else 'char',
+            'translation_show_source': False,
+        }
 
     @rpc('write', params=('field_name', 'translations'), result='true')
     def update_field_translations(self, field_name, translations):
@@ -50,12 +52,16 @@ class TranslateMixin:
         active = self.env['res.lang'].sudo()._active_codes()
         inactive = sorted(lang for lang in translations if lang not in active)
         if inactive:
-            raise UserError('Languages %s are not active (base.language.install activates them)'
-                            % ', '.join(map(str, inactive)))
+            raise UserError(
+                'Languages %s are not active (base.language.install activates them)'
+                % ', '.join(map(str, inactive))
+            )
         removed = [lang for lang, value in translations.items() if not value]
         if SOURCE_LANG in removed:
-            raise UserError('The English (US) value is the fallback of every language; write '
-                            'another one instead of removing it.')
+            raise UserError(
+                'The English (US) value is the fallback of every language; write '
+                'another one instead of removing it.'
+            )
         for lang, value in translations.items():
             if value:
                 if not isinstance(value, str):
@@ -64,8 +70,11 @@ class TranslateMixin:
         if removed and self._ids:
             self.check_access_rights('write')
             self.check_access_rule('write')
-            self.env.cr.execute('UPDATE "%s" SET "%s" = "%s" - %%s::text[] WHERE id = ANY(%%s)'
-                                % (self._table, field_name, field_name), (removed, list(self._ids)))
+            self.env.cr.execute(
+                'UPDATE "%s" SET "%s" = "%s" - %%s::text[] WHERE id = ANY(%%s)'
+                % (self._table, field_name, field_name),
+                (removed, list(self._ids)),
+            )
             self.env.transaction.invalidate(self._name, self._ids, [field_name])
             self._modified({field_name})
         return True

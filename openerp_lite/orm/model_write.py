@@ -14,7 +14,6 @@ MAX_RECOMPUTE_DEPTH = 16
 
 
 class WriteMixin:
-
     # -- access ----------------------------------------------------------------------------------
     @api.model
     @rpc(None, readonly=True, params=('operation', 'raise_exception'))
@@ -35,17 +34,21 @@ class WriteMixin:
         if rule is None:
             return
         sql, params = expression.Compiler(self.sudo(), self._table).compile(rule)
-        self.env.cr.execute('SELECT id FROM "%s" WHERE id = ANY(%%s) AND (%s)' % (self._table, sql),
-                            [list(self._ids)] + params)
+        self.env.cr.execute(
+            'SELECT id FROM "%s" WHERE id = ANY(%%s) AND (%s)' % (self._table, sql),
+            [list(self._ids)] + params,
+        )
         allowed = {row[0] for row in self.env.cr.fetchall()}
         denied = [rid for rid in self._ids if rid not in allowed]
         if denied:
             existing = self.browse(denied).exists()
             if len(existing) < len(denied):
                 raise self._missing_error(sorted(set(denied) - set(existing.ids)))
-            raise AccessError('The requested operation cannot be completed due to security '
-                              'restrictions (record rules).\n(Document type: %s, Operation: %s, '
-                              'Records: %s)' % (self._name, operation, denied[:10]))
+            raise AccessError(
+                'The requested operation cannot be completed due to security '
+                'restrictions (record rules).\n(Document type: %s, Operation: %s, '
+                'Records: %s)' % (self._name, operation, denied[:10])
+            )
 
     # -- defaults ----------------------------------------------------------------------------------
     @api.model
@@ -80,13 +83,20 @@ class WriteMixin:
     def _default_from_context_allowed(field):
         if field.readonly or field.name == 'id' or field.name in LOG_ACCESS_COLUMNS:
             return False
-        return bool(field.column or field.inverse or field.type in ('one2many', 'many2many')) \
-            and not (field.compute and not field.inverse)
+        return bool(field.column or field.inverse or field.type in ('one2many', 'many2many')) and not (
+            field.compute and not field.inverse
+        )
 
     def _add_missing_defaults(self, vals):
-        missing = [name for name, field in self._fields.items()
-                   if name not in vals and name not in LOG_ACCESS_COLUMNS and name != 'id'
-                   and (field.store or field.inverse) and not (field.compute and not field.inverse)]
+        missing = [
+            name
+            for name, field in self._fields.items()
+            if name not in vals
+            and name not in LOG_ACCESS_COLUMNS
+            and name != 'id'
+            and (field.store or field.inverse)
+            and not (field.compute and not field.inverse)
+        ]
         defaults = self.default_get(missing) if missing else {}
         return dict(defaults, **vals)
 
@@ -126,8 +136,9 @@ class WriteMixin:
     def _check_field_names(self, vals):
         unknown = [name for name in vals if name not in self._fields]
         if unknown:
-            raise ValidationError('Invalid field %s on model %s' % (
-                ', '.join(repr(name) for name in unknown), self._name))
+            raise ValidationError(
+                'Invalid field %s on model %s' % (', '.join(repr(name) for name in unknown), self._name)
+            )
         for name in vals:
             if not self._field_allowed(self._fields[name]):
                 raise AccessError('You do not have access to field %r of model %s' % (name, self._name))
@@ -153,8 +164,9 @@ class WriteMixin:
             parent_vals = parents.get(link, {})
             if own.get(link):
                 if parent_vals:
-                    self.env[parent_name].browse(self._fields[link].convert_to_column(own[link], self)) \
-                        .write(parent_vals)
+                    self.env[parent_name].browse(self._fields[link].convert_to_column(own[link], self)).write(
+                        parent_vals
+                    )
             else:
                 own[link] = self.env[parent_name].create(parent_vals).id
         return own
@@ -185,8 +197,10 @@ class WriteMixin:
             comodel = self.env[comodel_name].with_context(active_test=False)
             hidden = ids - set(comodel.search([('id', 'in', sorted(ids))]).ids)
             if hidden and comodel.sudo().browse(sorted(hidden)).exists():
-                raise AccessError('You may not link records of %s you cannot read (%s).'
-                                  % (comodel_name, sorted(hidden)[:10]))
+                raise AccessError(
+                    'You may not link records of %s you cannot read (%s).'
+                    % (comodel_name, sorted(hidden)[:10])
+                )
 
     def _column_values(self, vals):
         """Column values of ``vals``: stored fields the caller may set (a computed field without
@@ -203,10 +217,17 @@ class WriteMixin:
     def _insert_row(self, vals):
         columns = self._column_values(vals)
         for name, field in self._fields.items():
-            if field.required and field.column and not field.compute and columns.get(name) is None \
-                    and field.type != 'boolean':
-                raise ValidationError('The field "%s" (%s) of %s is required.'
-                                      % (field.string, name, self._description or self._name))
+            if (
+                field.required
+                and field.column
+                and not field.compute
+                and columns.get(name) is None
+                and field.type != 'boolean'
+            ):
+                raise ValidationError(
+                    'The field "%s" (%s) of %s is required.'
+                    % (field.string, name, self._description or self._name)
+                )
         names = list(columns)
         placeholders = ['%s'] * len(names)
         params = [columns[name] for name in names]
@@ -216,7 +237,10 @@ class WriteMixin:
             params += [self.env.uid, self.env.uid]
         if names:
             query = 'INSERT INTO "%s" (%s) VALUES (%s) RETURNING id' % (
-                self._table, ', '.join('"%s"' % n for n in names), ', '.join(placeholders))
+                self._table,
+                ', '.join('"%s"' % n for n in names),
+                ', '.join(placeholders),
+            )
         else:
             query = 'INSERT INTO "%s" DEFAULT VALUES RETURNING id' % self._table
         self.env.cr.execute(query, params)
@@ -230,9 +254,13 @@ class WriteMixin:
             if field is None or field.type != 'many2one':
                 continue
             comodel = self.env.registry.models.get(field.comodel_name)
-            stale = [fname for fname, other in (comodel._fields.items() if comodel else ())
-                     if other.type == 'one2many' and other.comodel_name == self._name
-                     and other.inverse_name == name]
+            stale = [
+                fname
+                for fname, other in (comodel._fields.items() if comodel else ())
+                if other.type == 'one2many'
+                and other.comodel_name == self._name
+                and other.inverse_name == name
+            ]
             if stale:
                 self.env.transaction.invalidate(field.comodel_name, None, stale)
 
@@ -286,8 +314,10 @@ class WriteMixin:
             sets += ['write_uid = %s', "write_date = (now() at time zone 'UTC')"]
             params.append(self.env.uid)
         if sets:
-            self.env.cr.execute('UPDATE "%s" SET %s WHERE id = ANY(%%s)' % (self._table, ', '.join(sets)),
-                                params + [list(self._ids)])
+            self.env.cr.execute(
+                'UPDATE "%s" SET %s WHERE id = ANY(%%s)' % (self._table, ', '.join(sets)),
+                params + [list(self._ids)],
+            )
             if self.env.cr.rowcount < len(set(self._ids)):
                 missing = set(self._ids) - set(self.exists().ids)
                 if missing:
@@ -295,14 +325,22 @@ class WriteMixin:
         self.env.transaction.invalidate(self._name, self._ids)
         self._invalidate_inverse_one2many(vals)
         self._write_relations(vals)
-        required_cleared = [name for name, value in columns.items()
-                            if value is None and self._fields[name].required]
+        required_cleared = [
+            name for name, value in columns.items() if value is None and self._fields[name].required
+        ]
         if required_cleared:
             field = self._fields[required_cleared[0]]
-            raise ValidationError('The field "%s" (%s) of %s is required.'
-                                  % (field.string, field.name, self._description or self._name))
-        self._recompute([f for f in self._fields.values()
-                         if f.compute and f.store and set(vals) & set(self._dependency_roots(f))])
+            raise ValidationError(
+                'The field "%s" (%s) of %s is required.'
+                % (field.string, field.name, self._description or self._name)
+            )
+        self._recompute(
+            [
+                f
+                for f in self._fields.values()
+                if f.compute and f.store and set(vals) & set(self._dependency_roots(f))
+            ]
+        )
         self._validate_constraints(set(vals))
         self._modified(set(vals))
         for records, fields in previous:
@@ -328,14 +366,19 @@ class WriteMixin:
         dependents = self._dependents_of(set(self._fields))
         self.env.cr.execute('DELETE FROM "%s" WHERE id = ANY(%%s)' % self._table, (list(self._ids),))
         if 'ir.model.data' in self.env.registry.models and self._name != 'ir.model.data':
-            self.env.cr.execute('DELETE FROM ir_model_data WHERE model = %s AND res_id = ANY(%s)',
-                                (self._name, list(self._ids)))
+            self.env.cr.execute(
+                'DELETE FROM ir_model_data WHERE model = %s AND res_id = ANY(%s)',
+                (self._name, list(self._ids)),
+            )
             if self.env.cr.rowcount:
                 self.env.registry.invalidate_cache('xmlid', self.env.cr)
         if 'ir.attachment' in self.env.registry.models and self._name != 'ir.attachment':
             # the values of the records' attachment-backed fields go with them
-            self.env.cr.execute('DELETE FROM ir_attachment WHERE res_model = %s AND res_id = ANY(%s) '
-                                'AND res_field IS NOT NULL', (self._name, list(self._ids)))
+            self.env.cr.execute(
+                'DELETE FROM ir_attachment WHERE res_model = %s AND res_id = ANY(%s) '
+                'AND res_field IS NOT NULL',
+                (self._name, list(self._ids)),
+            )
         self.env.transaction.invalidate()
         for records, fields in dependents:
             records.exists()._recompute(fields)
@@ -351,8 +394,8 @@ class WriteMixin:
             if name in default or name == 'id' or name in LOG_ACCESS_COLUMNS or not field.copy:
                 continue
             if not self._field_allowed(field) or name in links:
-                continue    # the copy leaves out what the caller may not see, and gets parents
-            if field.inherited:     # of its own, made from the parent's copied values
+                continue  # the copy leaves out what the caller may not see, and gets parents
+            if field.inherited:  # of its own, made from the parent's copied values
                 if field.type == 'one2many':
                     continue
             elif field.compute and not field.inverse:
@@ -411,8 +454,9 @@ class WriteMixin:
                     continue
                 values = self.env.cache[(self._name, computed.name)]
                 rows = [(computed.convert_to_column(values[rid], records), rid) for rid in records._ids]
-                self.env.cr.executemany('UPDATE "%s" SET "%s" = %%s WHERE id = %%s'
-                                        % (self._table, computed.name), rows)
+                self.env.cr.executemany(
+                    'UPDATE "%s" SET "%s" = %%s WHERE id = %%s' % (self._table, computed.name), rows
+                )
         records._modified(done, depth + 1)
 
     def _dependents_of(self, names):
@@ -422,8 +466,12 @@ class WriteMixin:
         for name in names:
             for model_name, field, path in triggers.get((self._name, name), ()):
                 if path:
-                    targets = self.env[model_name].sudo().with_context(active_test=False).search(
-                        [(path, 'in', list(self._ids))])
+                    targets = (
+                        self.env[model_name]
+                        .sudo()
+                        .with_context(active_test=False)
+                        .search([(path, 'in', list(self._ids))])
+                    )
                 else:
                     targets = self.env[model_name].sudo().browse(self._ids)
                 if targets:

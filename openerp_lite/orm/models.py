@@ -32,15 +32,16 @@ class MetaModel(type):
         module = attrs.get('_module')
         if module is None:
             if not cls.__module__.startswith(ADDONS_PACKAGE):
-                return      # a class outside any addon: usable only if registered explicitly
-            module = cls.__module__[len(ADDONS_PACKAGE):].split('.')[0]
+                return  # a class outside any addon: usable only if registered explicitly
+            module = cls.__module__[len(ADDONS_PACKAGE) :].split('.')[0]
         cls._module = module
         if cls not in MetaModel.module_to_models[module]:
             MetaModel.module_to_models[module].append(cls)
 
 
-class BaseModel(RecordSetMixin, ReadMixin, GroupMixin, WriteMixin, TranslateMixin, SchemaMixin,
-                metaclass=MetaModel):
+class BaseModel(
+    RecordSetMixin, ReadMixin, GroupMixin, WriteMixin, TranslateMixin, SchemaMixin, metaclass=MetaModel
+):
     """Behaviour common to every model. Its methods are the ORM API; over RPC only the methods
     declared with ``@api.rpc`` are reachable (``orm.rpc``)."""
 
@@ -92,8 +93,13 @@ class BaseModel(RecordSetMixin, ReadMixin, GroupMixin, WriteMixin, TranslateMixi
             value = record
             for name in path[:-1]:
                 value = value[name][:1] if value else value[name]
-            last = value[path[-1]] if value else value._fields[path[-1]].empty_value(value) \
-                if hasattr(value, '_fields') else False
+            last = (
+                value[path[-1]]
+                if value
+                else value._fields[path[-1]].empty_value(value)
+                if hasattr(value, '_fields')
+                else False
+            )
             if hasattr(last, '_ids'):
                 last = last.id if field.type == 'many2one' else tuple(last.ids)
             values[record.id] = field.convert_to_cache(last)
@@ -116,15 +122,21 @@ class BaseModel(RecordSetMixin, ReadMixin, GroupMixin, WriteMixin, TranslateMixi
         count_limit = int(getattr(registry, 'transient_count_limit', 0) or 0)
         deleted = 0
         if age:
-            cr.execute('DELETE FROM "%s" WHERE COALESCE(write_date, create_date) < '
-                       "(now() at time zone 'UTC') - make_interval(secs => %%s) "
-                       "AND COALESCE(write_date, create_date) < (now() at time zone 'UTC') - interval '5 minutes'"
-                       % self._table, (age * 3600,))
+            cr.execute(
+                'DELETE FROM "%s" WHERE COALESCE(write_date, create_date) < '
+                "(now() at time zone 'UTC') - make_interval(secs => %%s) "
+                "AND COALESCE(write_date, create_date) < (now() at time zone 'UTC') - interval '5 minutes'"
+                % self._table,
+                (age * 3600,),
+            )
             deleted += cr.rowcount
         if count_limit:
-            cr.execute('DELETE FROM "%s" WHERE id IN (SELECT id FROM "%s" ORDER BY id DESC OFFSET %%s) '
-                       "AND COALESCE(write_date, create_date) < (now() at time zone 'UTC') - interval '5 minutes'"
-                       % (self._table, self._table), (count_limit,))
+            cr.execute(
+                'DELETE FROM "%s" WHERE id IN (SELECT id FROM "%s" ORDER BY id DESC OFFSET %%s) '
+                "AND COALESCE(write_date, create_date) < (now() at time zone 'UTC') - interval '5 minutes'"
+                % (self._table, self._table),
+                (count_limit,),
+            )
             deleted += cr.rowcount
         if deleted:
             self.env.transaction.invalidate(self._name)
@@ -158,11 +170,13 @@ def magic_fields():
     """Fields every stored model gets: id and the log-access columns."""
     return {
         'id': fields_basic.Integer('ID', readonly=True),
-        'create_uid': fields_relational.Many2one('res.users', 'Created by', readonly=True,
-                                                 ondelete='set null'),
+        'create_uid': fields_relational.Many2one(
+            'res.users', 'Created by', readonly=True, ondelete='set null'
+        ),
         'create_date': fields_basic.Datetime('Created on', readonly=True),
-        'write_uid': fields_relational.Many2one('res.users', 'Last Updated by', readonly=True,
-                                                ondelete='set null'),
+        'write_uid': fields_relational.Many2one(
+            'res.users', 'Last Updated by', readonly=True, ondelete='set null'
+        ),
         'write_date': fields_basic.Datetime('Last Updated on', readonly=True),
         'display_name': fields_basic.Char('Display Name', compute='_compute_display_name'),
     }

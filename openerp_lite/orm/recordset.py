@@ -76,8 +76,11 @@ class RecordSetMixin:
         return item._name == self._name and item.id in self._ids
 
     def __eq__(self, other):
-        return isinstance(other, RecordSetMixin) and other._name == self._name \
+        return (
+            isinstance(other, RecordSetMixin)
+            and other._name == self._name
             and set(other._ids) == set(self._ids)
+        )
 
     def __hash__(self):
         return hash((self._name, frozenset(self._ids)))
@@ -175,5 +178,6 @@ class RecordSetMixin:
         return type(self)(self.env, [rid for rid in self._ids if rid in found])
 
     def _missing_error(self, ids):
-        return MissingError('Record does not exist or has been deleted.\n(Records: %s, Model: %s)'
-                            % (list(ids), self._name))
+        return MissingError(
+            'Record does not exist or has been deleted.\n(Records: %s, Model: %s)' % (list(ids), self._name)
+        )

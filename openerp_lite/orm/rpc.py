@@ -32,14 +32,15 @@ _UNSET = object()
 class RpcMethod:
     """The declaration of one RPC-callable method (immutable once the registry is built)."""
 
-    __slots__ = ('name', 'access', 'groups', 'readonly', 'rules', 'params', 'result', 'records',
-                 'required')
+    __slots__ = ('name', 'access', 'groups', 'readonly', 'rules', 'params', 'result', 'records', 'required')
 
-    def __init__(self, access, groups=(), readonly=None, rules=True, params=None, result='plain',
-                 required=()):
+    def __init__(
+        self, access, groups=(), readonly=None, rules=True, params=None, result='plain', required=()
+    ):
         if access is not None and access not in ACCESS_MODES:
-            raise ValueError('rpc access must be one of %s or None, not %r'
-                             % (', '.join(ACCESS_MODES), access))
+            raise ValueError(
+                'rpc access must be one of %s or None, not %r' % (', '.join(ACCESS_MODES), access)
+            )
         if isinstance(groups, str):
             groups = tuple(g.strip() for g in groups.split(',') if g.strip())
         if any('.' not in group for group in groups):
@@ -74,32 +75,45 @@ class RpcMethod:
 
     def describe(self):
         """A plain dict of the declaration (for reports and tests)."""
-        return {'access': self.access, 'groups': list(self.groups), 'readonly': self.readonly,
-                'records': self.records, 'rules': self.rules}
+        return {
+            'access': self.access,
+            'groups': list(self.groups),
+            'readonly': self.readonly,
+            'records': self.records,
+            'rules': self.rules,
+        }
 
     def __repr__(self):
         return 'RpcMethod(%s, access=%r, groups=%r, readonly=%r)' % (
-            self.name, self.access, self.groups, self.readonly)
+            self.name,
+            self.access,
+            self.groups,
+            self.readonly,
+        )
 
 
-def rpc(access=_UNSET, groups=(), readonly=None, rules=True, params=None, result='plain',
-        required=()):
+def rpc(access=_UNSET, groups=(), readonly=None, rules=True, params=None, result='plain', required=()):
     """Declare the decorated model method callable over RPC (see the module docstring).
 
     ``access`` is required: an access right on the model, or None for any authenticated user.
     ``required``: names among ``params`` a call must give (``None`` or ``False`` count as given).
     """
     if access is _UNSET:
-        raise TypeError('api.rpc needs access=: an access right on the model '
-                        "('read', 'write', 'create', 'unlink') or None for any authenticated user")
+        raise TypeError(
+            'api.rpc needs access=: an access right on the model '
+            "('read', 'write', 'create', 'unlink') or None for any authenticated user"
+        )
     declaration = RpcMethod(access, groups, readonly, rules, params, result, required)
 
     def decorate(method):
         if method.__name__.startswith('_'):
-            raise ValueError('%s: a method whose name starts with "_" is private and cannot be '
-                             'declared for RPC' % method.__qualname__)
+            raise ValueError(
+                '%s: a method whose name starts with "_" is private and cannot be '
+                'declared for RPC' % method.__qualname__
+            )
         method._rpc = declaration
         return method
+
     return decorate
 
 
@@ -141,8 +155,10 @@ def check_caller(records, declaration):
     if declaration.groups:
         mine = env['res.users']._user_group_xmlids(env.uid)
         if not any(group in mine for group in declaration.groups):
-            raise AccessError('%s.%s is reserved to the members of %s.' % (
-                records._name, declaration.name, ', '.join(declaration.groups)))
+            raise AccessError(
+                '%s.%s is reserved to the members of %s.'
+                % (records._name, declaration.name, ', '.join(declaration.groups))
+            )
     if declaration.access is not None:
         records.check_access_rights(declaration.access)
         if declaration.rules and declaration.records and records._ids:

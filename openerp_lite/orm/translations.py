@@ -57,8 +57,10 @@ class InLanguage(Json):
 def assignment(name, value):
     """``(SQL, params)`` of the ``SET`` clause that writes ``value`` to column ``name``."""
     if isinstance(value, InLanguage):
-        return ('"%s" = %%s::jsonb || COALESCE("%s", \'{}\'::jsonb) || %%s::jsonb' % (name, name),
-                [Json({SOURCE_LANG: value.text}), Json({value.lang: value.text})])
+        return (
+            '"%s" = %%s::jsonb || COALESCE("%s", \'{}\'::jsonb) || %%s::jsonb' % (name, name),
+            [Json({SOURCE_LANG: value.text}), Json({value.lang: value.text})],
+        )
     return '"%s" = %%s' % name, [value]
 
 
@@ -67,7 +69,8 @@ def check_values(values, limit=None):
     if not values:
         return None
     if not isinstance(values, dict) or not all(
-            valid_lang(lang) and isinstance(text, str) for lang, text in values.items()):
+        valid_lang(lang) and isinstance(text, str) for lang, text in values.items()
+    ):
         raise ValueError('translations must be a dict of language code to text')
     if limit:
         values = {lang: text[:limit] for lang, text in values.items()}

@@ -31,8 +31,10 @@ def _service(name):
     except ModuleNotFoundError as error:
         if error.name != module_name:
             raise
-        raise ProtocolError('The %r service is not available in this installation '
-                            '(%s is missing).' % (name, module_name), -32601)
+        raise ProtocolError(
+            'The %r service is not available in this installation (%s is missing).' % (name, module_name),
+            -32601,
+        )
     _loaded[name] = module
     return module
 

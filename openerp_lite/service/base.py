@@ -103,6 +103,7 @@ def is_served(info, name):
     if not (isinstance(name, str) and DB_NAME.match(name) and db_allowed(info, name)):
         return False
     from ..registry import Registry  # lower layer; imported late to keep this module light
+
     if name in Registry._registries:
         return True
     with _served_lock:

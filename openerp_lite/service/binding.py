@@ -17,8 +17,9 @@ from ..exceptions import ProtocolError, UserError
 #: parameters that take a dict (a dict elsewhere in the positional arguments is the context)
 DICT_PARAMS = frozenset(('vals', 'vals_list', 'default', 'translations'))
 #: parameters where None or False from the wire means "use the default"
-UNSET_WHEN_FALSY = frozenset(('offset', 'limit', 'order', 'fields', 'orderby', 'allfields',
-                              'attributes', 'args', 'domain', 'default'))
+UNSET_WHEN_FALSY = frozenset(
+    ('offset', 'limit', 'order', 'fields', 'orderby', 'allfields', 'attributes', 'args', 'domain', 'default')
+)
 
 
 class Call:
@@ -73,8 +74,9 @@ def target(model, declaration, args):
     if not declaration.records:
         return model, list(args), False
     if not args:
-        raise ProtocolError('%s.%s needs the record ids as first argument'
-                            % (model._name, declaration.name), -32602)
+        raise ProtocolError(
+            '%s.%s needs the record ids as first argument' % (model._name, declaration.name), -32602
+        )
     ids = args[0]
     return model.browse(ids_of(ids)), list(args[1:]), is_single_id(ids)
 
@@ -89,8 +91,7 @@ def bind(records, declaration, args, kwargs, single=False):
         kwargs, positional_context = _bind_named(declaration, args, kwargs)
         context = context if context is not None else positional_context
         args = ()
-    elif args and isinstance(args[-1], dict) and context is None and \
-            len(args) > _max_positional(function):
+    elif args and isinstance(args[-1], dict) and context is None and len(args) > _max_positional(function):
         # OpenERP 7 clients pass the context as the last argument of every method, addon methods
         # included; a method that has no room for it gets it as the context instead
         context, args = args[-1], args[:-1]
@@ -124,8 +125,7 @@ def _bind_named(declaration, args, kwargs):
     for key in declaration.required:
         if key not in bound:
             # worded as Python words it, which is what Odoo clients show for the same mistake
-            raise ProtocolError("%s() missing 1 required positional argument: '%s'" % (method, key),
-                                -32602)
+            raise ProtocolError("%s() missing 1 required positional argument: '%s'" % (method, key), -32602)
     for key in list(bound):
         if key in UNSET_WHEN_FALSY and (bound[key] is None or bound[key] is False):
             del bound[key]
@@ -168,6 +168,7 @@ def _max_positional(function):
 
 # -- the reply -----------------------------------------------------------------------------------
 
+
 def shape(declaration, call, result):
     """What goes on the wire for ``result`` of ``call``: the declared shape, then recordsets as
     id lists and ``None`` as ``True``."""
@@ -192,6 +193,8 @@ def to_wire(result):
     if isinstance(result, tuple):
         return [to_wire(item) for item in result]
     if isinstance(result, list):
-        return [to_wire(item) if isinstance(item, (tuple, list)) or hasattr(item, '_ids') else item
-                for item in result]
+        return [
+            to_wire(item) if isinstance(item, (tuple, list)) or hasattr(item, '_ids') else item
+            for item in result
+        ]
     return result

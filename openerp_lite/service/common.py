@@ -35,8 +35,9 @@ def version(info):
 
 
 def about(info, extended=False):
-    text = ('openerp-lite %s: an OpenERP-compatible ERP server speaking XML-RPC and JSON-RPC.'
-            % release.version)
+    text = (
+        'openerp-lite %s: an OpenERP-compatible ERP server speaking XML-RPC and JSON-RPC.' % release.version
+    )
     if extended:
         return [text, serie_of(info.options)]
     return text
@@ -48,8 +49,12 @@ def _login(info, db, login, password, user_agent_env=None):
     if not isinstance(login, str) or not isinstance(password, str) or not password:
         return False
     if not is_served(info, db):
-        _logger.warning('login of %r refused: %r is not a database this server serves (from %s)',
-                        login, db, info.remote_addr or '?')
+        _logger.warning(
+            'login of %r refused: %r is not a database this server serves (from %s)',
+            login,
+            db,
+            info.remote_addr or '?',
+        )
         return False
     try:
         return security.login(db, login, password, user_agent_env, info.remote_addr)
@@ -64,8 +69,7 @@ def login(info, db, login, password):
 
 
 def authenticate(info, db, login, password, user_agent_env=None):
-    return _login(info, db, login, password, user_agent_env if isinstance(user_agent_env, dict)
-                  else None)
+    return _login(info, db, login, password, user_agent_env if isinstance(user_agent_env, dict) else None)
 
 
 def timezone_get(info, db=None, login=None, password=None):

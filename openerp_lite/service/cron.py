@@ -40,13 +40,16 @@ MAX_JOBS_PER_PASS = 100
 #: a job down for longer than this many intervals is rescheduled without counting each one
 MAX_CATCH_UP = 100000
 
-_DUE = ("active AND numbercall != 0 AND nextcall <= (now() at time zone 'UTC')")
+_DUE = "active AND numbercall != 0 AND nextcall <= (now() at time zone 'UTC')"
 
 
 def configure(options):
     """Runner-wide settings from the server options (called by the command line)."""
-    _settings.update(interval=max(float(options.cron_interval or 60.0), 0.05),
-                     session_timeout=options.session_timeout, options=options)
+    _settings.update(
+        interval=max(float(options.cron_interval or 60.0), 0.05),
+        session_timeout=options.session_timeout,
+        options=options,
+    )
 
 
 def served(names, given=True):
@@ -68,6 +71,7 @@ def setting(key):
 
 
 # -- schedule arithmetic (no I/O) ----------------------------------------------------------------
+
 
 def add_interval(when, number, kind):
     """``when`` moved ``number`` units of ``kind`` (minutes … months) later; months keep the day
@@ -127,6 +131,7 @@ def parse_args(text):
 
 # -- one database --------------------------------------------------------------------------------
 
+
 def has_due_jobs(dbname):
     """True when ``dbname`` is an openerp-lite database with a job due now (one cheap query, no
     registry load): pollers of many databases skip the idle ones quickly."""
@@ -162,10 +167,13 @@ def process_database(dbname, stop=None):
 def _claim(lock_cr, skip):
     # READ COMMITTED: see the module docstring. SKIP LOCKED: a job another poller runs is not ours.
     lock_cr.execute('SET TRANSACTION ISOLATION LEVEL READ COMMITTED')
-    lock_cr.execute("SELECT id, name, user_id, interval_number, interval_type, numbercall, doall, "
-                    "nextcall, model, function, args, failure_count, "
-                    "now() at time zone 'UTC' AS now FROM ir_cron WHERE %s AND id <> ALL(%%s) "
-                    "ORDER BY priority, id LIMIT 1 FOR UPDATE SKIP LOCKED" % _DUE, (list(skip),))
+    lock_cr.execute(
+        'SELECT id, name, user_id, interval_number, interval_type, numbercall, doall, '
+        'nextcall, model, function, args, failure_count, '
+        "now() at time zone 'UTC' AS now FROM ir_cron WHERE %s AND id <> ALL(%%s) "
+        'ORDER BY priority, id LIMIT 1 FOR UPDATE SKIP LOCKED' % _DUE,
+        (list(skip),),
+    )
     return lock_cr.dictfetchone()
 
 
@@ -173,32 +181,56 @@ def _process_job(registry, lock_cr, job):
     """Run ``job`` (claimed on ``lock_cr``) as often as its schedule says, then record the new
     schedule on ``lock_cr`` and commit it, which releases the claim. Returns the registry to use
     next (a job's transaction may have found a newer one)."""
-    runs, nextcall, numbercall = schedule(job['nextcall'], job['now'], job['interval_number'],
-                                          job['interval_type'], job['numbercall'], job['doall'])
+    runs, nextcall, numbercall = schedule(
+        job['nextcall'],
+        job['now'],
+        job['interval_number'],
+        job['interval_type'],
+        job['numbercall'],
+        job['doall'],
+    )
     done, failed = 0, False
     for _ in range(runs):
         try:
             registry = _run_once(registry, job)
         except Exception:
-            _logger.exception('cron job %r (id %s, %s.%s) failed on %s', job['name'], job['id'],
-                              job['model'], job['function'], registry.dbname)
+            _logger.exception(
+                'cron job %r (id %s, %s.%s) failed on %s',
+                job['name'],
+                job['id'],
+                job['model'],
+                job['function'],
+                registry.dbname,
+            )
             failed = True
             break
         done += 1
     if failed:
         # Retried at the next boundary; the failed occurrences do not use up numbercall.
         consumed = done if job['numbercall'] > 0 else 0
-        lock_cr.execute('UPDATE ir_cron SET nextcall = %s, numbercall = %s, '
-                        'failure_count = failure_count + 1 WHERE id = %s',
-                        (next_after(job['nextcall'], job['now'], job['interval_number'],
-                                    job['interval_type']),
-                         job['numbercall'] - consumed, job['id']))
+        lock_cr.execute(
+            'UPDATE ir_cron SET nextcall = %s, numbercall = %s, '
+            'failure_count = failure_count + 1 WHERE id = %s',
+            (
+                next_after(job['nextcall'], job['now'], job['interval_number'], job['interval_type']),
+                job['numbercall'] - consumed,
+                job['id'],
+            ),
+        )
     else:
-        lock_cr.execute('UPDATE ir_cron SET nextcall = %s, numbercall = %s, active = %s, '
-                        'lastcall = %s, failure_count = 0 WHERE id = %s',
-                        (nextcall, numbercall, numbercall != 0, job['now'], job['id']))
-        _logger.info('cron job %r (id %s) ran %d time(s) on %s; next at %s', job['name'],
-                     job['id'], done, registry.dbname, nextcall)
+        lock_cr.execute(
+            'UPDATE ir_cron SET nextcall = %s, numbercall = %s, active = %s, '
+            'lastcall = %s, failure_count = 0 WHERE id = %s',
+            (nextcall, numbercall, numbercall != 0, job['now'], job['id']),
+        )
+        _logger.info(
+            'cron job %r (id %s) ran %d time(s) on %s; next at %s',
+            job['name'],
+            job['id'],
+            done,
+            registry.dbname,
+            nextcall,
+        )
     lock_cr.commit()
     return registry
 
@@ -221,6 +253,7 @@ def _run_once(registry, job):
 
 
 # -- the polling loop ----------------------------------------------------------------------------
+
 
 def all_databases():
     """The databases a poller without ``-d`` visits: the openerp-lite databases (``catalog``) the
@@ -263,8 +296,11 @@ class CronLoop:
                 count += process_database(dbname, self.stop)
             except psycopg2.OperationalError as error:
                 # dropped meanwhile, or the server is restarting: next pass
-                _logger.warning('cron: database %s unavailable: %s', dbname,
-                                str(error).strip().splitlines()[0] if str(error) else error)
+                _logger.warning(
+                    'cron: database %s unavailable: %s',
+                    dbname,
+                    str(error).strip().splitlines()[0] if str(error) else error,
+                )
                 sql_db.close_db(dbname)
             except Exception:
                 _logger.exception('cron: polling %s failed', dbname)

@@ -41,16 +41,24 @@ DB_NAME = re.compile(r'^[a-zA-Z0-9][a-zA-Z0-9_.-]*$')
 _MAX_NAME = 63  # PostgreSQL truncates longer identifiers silently; refuse them instead
 
 LANGUAGES = [
-    ['en_US', 'English (US)'], ['en_GB', 'English (UK)'], ['fr_FR', 'French / Français'],
-    ['de_DE', 'German / Deutsch'], ['es_ES', 'Spanish / Español'], ['it_IT', 'Italian / Italiano'],
-    ['nl_NL', 'Dutch / Nederlands'], ['pt_BR', 'Portuguese (BR) / Português (BR)'],
-    ['pt_PT', 'Portuguese / Português'], ['pl_PL', 'Polish / Język polski'],
-    ['ru_RU', 'Russian / русский язык'], ['zh_CN', 'Chinese (Simplified) / 简体中文'],
+    ['en_US', 'English (US)'],
+    ['en_GB', 'English (UK)'],
+    ['fr_FR', 'French / Français'],
+    ['de_DE', 'German / Deutsch'],
+    ['es_ES', 'Spanish / Español'],
+    ['it_IT', 'Italian / Italiano'],
+    ['nl_NL', 'Dutch / Nederlands'],
+    ['pt_BR', 'Portuguese (BR) / Português (BR)'],
+    ['pt_PT', 'Portuguese / Português'],
+    ['pl_PL', 'Polish / Język polski'],
+    ['ru_RU', 'Russian / русский язык'],
+    ['zh_CN', 'Chinese (Simplified) / 简体中文'],
     ['ja_JP', 'Japanese / 日本語'],
 ]
 
 
 # -- master password ---------------------------------------------------------------------------
+
 
 def is_hashed(stored):
     return isinstance(stored, str) and stored.startswith('$pbkdf2-sha512$')
@@ -98,8 +106,11 @@ def check_master(info, password):
     stored = info.options.admin_passwd
     source = info.remote_addr or '-'
     if is_default_master(stored) and not _from_loopback(info.remote_addr):
-        _logger.warning('db service: the default master password is refused from %s (set '
-                        'admin_passwd in the config file)', source)
+        _logger.warning(
+            'db service: the default master password is refused from %s (set '
+            'admin_passwd in the config file)',
+            source,
+        )
         raise AccessDenied()
     store, key = login_guard.MasterStore(), login_guard.master_key(stored)
     if not login_guard.reserve(store, key, source):
@@ -113,12 +124,15 @@ def check_master(info, password):
 def warn_if_default_master(options):
     """At start: say that the master password is the default one, and what that allows."""
     if is_default_master(options.admin_passwd):
-        _logger.warning('the master password is the default "admin": the db service accepts it '
-                        'from loopback addresses only. Set admin_passwd in the config file (or '
-                        'call db.change_admin_password) to manage databases from elsewhere.')
+        _logger.warning(
+            'the master password is the default "admin": the db service accepts it '
+            'from loopback addresses only. Set admin_passwd in the config file (or '
+            'call db.change_admin_password) to manage databases from elsewhere.'
+        )
 
 
 # -- names and catalog queries -----------------------------------------------------------------
+
 
 def valid_name(name):
     return isinstance(name, str) and len(name) <= _MAX_NAME and DB_NAME.match(name) is not None
@@ -127,26 +141,33 @@ def valid_name(name):
 def check_name(name):
     require_str(name, 'Database name')
     if not valid_name(name):
-        raise UserError('Invalid database name %r: use letters, digits, "_", "." and "-", starting '
-                        'with a letter or digit, at most %d characters.' % (name, _MAX_NAME))
+        raise UserError(
+            'Invalid database name %r: use letters, digits, "_", "." and "-", starting '
+            'with a letter or digit, at most %d characters.' % (name, _MAX_NAME)
+        )
     return name
 
 
 def _exists(name):
     """True when a database called ``name`` exists in the cluster, served or not."""
-    return bool(valid_name(name) and sql_db.admin_query(
-        'SELECT 1 FROM pg_database WHERE datname = %s', (name,)))
+    return bool(
+        valid_name(name) and sql_db.admin_query('SELECT 1 FROM pg_database WHERE datname = %s', (name,))
+    )
 
 
 def _terminate_sessions(cr, name):
     """Disconnect every other session on ``name`` (DROP/RENAME/TEMPLATE need it alone)."""
-    cr.execute('SELECT pg_terminate_backend(pid) FROM pg_stat_activity '
-               'WHERE datname = %s AND pid <> pg_backend_pid()', (name,))
+    cr.execute(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity '
+        'WHERE datname = %s AND pid <> pg_backend_pid()',
+        (name,),
+    )
 
 
 def _forget_database(name):
     """Drop what this process keeps about ``name`` before it is dropped, renamed or copied."""
     from ..registry import Registry
+
     Registry.delete(name)
     forget_served(name)
     sql_db.close_db(name)
@@ -165,21 +186,24 @@ def _run_admin(statements, terminate=()):
 
 
 def _create_empty(name, template):
-    _run_admin([sql.SQL("CREATE DATABASE {} ENCODING 'UTF8' TEMPLATE {}").format(
-        sql.Identifier(name), sql.Identifier(template))])
+    _run_admin(
+        [
+            sql.SQL("CREATE DATABASE {} ENCODING 'UTF8' TEMPLATE {}").format(
+                sql.Identifier(name), sql.Identifier(template)
+            )
+        ]
+    )
 
 
 def _drop(name):
     _forget_database(name)
-    _run_admin([sql.SQL('DROP DATABASE IF EXISTS {}').format(sql.Identifier(name))],
-               terminate=[name])
+    _run_admin([sql.SQL('DROP DATABASE IF EXISTS {}').format(sql.Identifier(name))], terminate=[name])
 
 
 def _require_absent(info, name):
     """A new database ``name``: a name the filter lets through, and free in the cluster."""
     if not db_allowed(info, name):
-        raise UserError('Database name %r is outside --db-filter: this server would not serve it.'
-                        % name)
+        raise UserError('Database name %r is outside --db-filter: this server would not serve it.' % name)
     if _exists(name):
         raise UserError('Database %r already exists.' % name)
 
@@ -193,6 +217,7 @@ def _mark_if_initialised(name):
     """Mark a copied or restored database as openerp-lite's when ``base`` is installed in it (a
     database this service just made, so connecting to it touches nobody else's)."""
     from ..modules import loading  # lower layer, imported late: it pulls in the ORM
+
     try:
         with sql_db.cursor(name, readonly=True) as cr:
             initialised = loading.is_initialized(cr)
@@ -204,6 +229,7 @@ def _mark_if_initialised(name):
 
 
 # -- exposed methods ---------------------------------------------------------------------------
+
 
 def list_(info, document=False):
     """Names of the databases this server serves. ``document`` is accepted and ignored: there is
@@ -217,8 +243,7 @@ def served_databases(info):
     """Names of the databases this server serves for this call (marked, owned, through
     ``--db-filter``), whether or not the list may be shown to clients."""
     excluded = ('postgres', 'template0', 'template1', info.options.db_template)
-    return [name for name in catalog.marked_databases()
-            if name not in excluded and db_allowed(info, name)]
+    return [name for name in catalog.marked_databases() if name not in excluded and db_allowed(info, name)]
 
 
 def exist(info, db_name):
@@ -234,8 +259,16 @@ def list_lang(info):
     return [list(pair) for pair in LANGUAGES]
 
 
-def create_database(info, master_pwd, db_name, demo=False, lang='en_US', user_password='admin',
-                    login='admin', country_code=None):
+def create_database(
+    info,
+    master_pwd,
+    db_name,
+    demo=False,
+    lang='en_US',
+    user_password='admin',
+    login='admin',
+    country_code=None,
+):
     """Create ``db_name`` and initialise it (blocking); a failure leaves no database behind."""
     check_master(info, master_pwd)
     check_name(db_name)
@@ -246,8 +279,8 @@ def create_database(info, master_pwd, db_name, demo=False, lang='en_US', user_pa
     _create_empty(db_name, info.options.db_template or 'template0')
     _logger.info('db service: created database %s', db_name)
     from .. import registry  # lower layer, imported late: it pulls in the ORM
-    kwargs = {'demo': bool(demo), 'lang': lang or 'en_US', 'login': login,
-              'password': user_password}
+
+    kwargs = {'demo': bool(demo), 'lang': lang or 'en_US', 'login': login, 'password': user_password}
     if country_code:
         kwargs['country_code'] = country_code
     try:
@@ -266,9 +299,14 @@ def duplicate_database(info, master_pwd, db_original_name, db_name):
     _require_served(info, db_original_name)
     _require_absent(info, db_name)
     _forget_database(db_original_name)
-    _run_admin([sql.SQL("CREATE DATABASE {} ENCODING 'UTF8' TEMPLATE {}").format(
-        sql.Identifier(db_name), sql.Identifier(db_original_name))],
-        terminate=[db_original_name])
+    _run_admin(
+        [
+            sql.SQL("CREATE DATABASE {} ENCODING 'UTF8' TEMPLATE {}").format(
+                sql.Identifier(db_name), sql.Identifier(db_original_name)
+            )
+        ],
+        terminate=[db_original_name],
+    )
     catalog.mark(db_name)
     _logger.info('db service: duplicated %s to %s', db_original_name, db_name)
     return True
@@ -290,8 +328,14 @@ def rename(info, master_pwd, old_name, new_name):
     _require_served(info, old_name)
     _require_absent(info, new_name)
     _forget_database(old_name)
-    _run_admin([sql.SQL('ALTER DATABASE {} RENAME TO {}').format(
-        sql.Identifier(old_name), sql.Identifier(new_name))], terminate=[old_name])
+    _run_admin(
+        [
+            sql.SQL('ALTER DATABASE {} RENAME TO {}').format(
+                sql.Identifier(old_name), sql.Identifier(new_name)
+            )
+        ],
+        terminate=[old_name],
+    )
     _logger.info('db service: renamed %s to %s', old_name, new_name)
     return True
 
@@ -316,15 +360,17 @@ def change_admin_password(info, old_password, new_password):
 
 # -- dump and restore --------------------------------------------------------------------------
 
+
 def _server_major():
-    (version,), = sql_db.admin_query('SHOW server_version_num')
+    ((version,),) = sql_db.admin_query('SHOW server_version_num')
     return int(version) // 10000
 
 
 def _tool_major(path):
     try:
-        out = subprocess.run([path, '--version'], capture_output=True, text=True, timeout=30,
-                             check=False).stdout
+        out = subprocess.run(
+            [path, '--version'], capture_output=True, text=True, timeout=30, check=False
+        ).stdout
     except OSError:
         return None
     match = re.search(r'(\d+)(?:\.\d+)?', out)
@@ -333,6 +379,7 @@ def _tool_major(path):
 
 def _bundled_bin_dir():
     from .. import embedded_pg  # imports pgserver: only when a dump or restore needs it
+
     return embedded_pg.pg_bin_dir()
 
 
@@ -350,22 +397,24 @@ def find_pg_tool(name):
     if bundled_dir and os.access(os.path.join(bundled_dir, name), os.X_OK):
         candidates.append(os.path.join(bundled_dir, name))
     if not candidates:
-        raise UserError('%s is not installed: it was found neither on PATH nor in the pgserver '
-                        'package. Install the PostgreSQL client tools to dump or restore.' % name)
+        raise UserError(
+            '%s is not installed: it was found neither on PATH nor in the pgserver '
+            'package. Install the PostgreSQL client tools to dump or restore.' % name
+        )
     server_major = _server_major()
     for path in candidates:
         major = _tool_major(path)
         if major is not None and major >= server_major:
             return path
-    raise UserError('No %s for PostgreSQL %d or newer was found (tried %s).'
-                    % (name, server_major, ', '.join(candidates)))
+    raise UserError(
+        'No %s for PostgreSQL %d or newer was found (tried %s).' % (name, server_major, ', '.join(candidates))
+    )
 
 
 def _pg_env():
     params = sql_db.connection_params('postgres')
     env = dict(os.environ)
-    for key, var in (('host', 'PGHOST'), ('port', 'PGPORT'), ('user', 'PGUSER'),
-                     ('password', 'PGPASSWORD')):
+    for key, var in (('host', 'PGHOST'), ('port', 'PGPORT'), ('user', 'PGUSER'), ('password', 'PGPASSWORD')):
         if params.get(key):
             env[var] = str(params[key])
     env['PGAPPNAME'] = 'openerp-lite'
@@ -393,8 +442,9 @@ def dump(info, master_pwd, db_name, format='custom'):
     check_master(info, master_pwd)
     check_name(db_name)
     if format not in DUMP_FORMATS:
-        raise UserError('Unsupported dump format %r: use "zip" (Odoo\'s backup) or "custom" '
-                        '(pg_dump -Fc).' % (format,))
+        raise UserError(
+            'Unsupported dump format %r: use "zip" (Odoo\'s backup) or "custom" (pg_dump -Fc).' % (format,)
+        )
     _require_served(info, db_name)
     tool = find_pg_tool('pg_dump')
     if format == 'zip':
@@ -420,11 +470,12 @@ def _pg_dump(tool, db_name, kind, path=None):
 def manifest(db_name):
     """What a zip backup says about itself, in the layout Odoo writes (``odoo_dump`` "1"), so
     tools that read Odoo backups find their keys; the versions are openerp-lite's own."""
-    (server_version,), = sql_db.admin_query('SHOW server_version_num')
+    ((server_version,),) = sql_db.admin_query('SHOW server_version_num')
     server_version = int(server_version)
     with sql_db.cursor(db_name, readonly=True) as cr:
-        cr.execute("SELECT name, latest_version FROM ir_module_module WHERE state = 'installed' "
-                   "ORDER BY name")
+        cr.execute(
+            "SELECT name, latest_version FROM ir_module_module WHERE state = 'installed' ORDER BY name"
+        )
         modules = {name: version for name, version in cr.fetchall()}
     return {
         'odoo_dump': '1',
@@ -464,8 +515,9 @@ def _add_filestore(archive, db_name):
 def _decode_dump(data):
     """``(kind, bytes)`` of a backup: ``'custom'`` (pg_dump -Fc) or ``'zip'``, told apart by
     their first bytes; raw bytes (an XML-RPC binary) or base64 text."""
-    if isinstance(data, (bytes, bytearray)) and (bytes(data[:5]) == CUSTOM_MAGIC or
-                                                 bytes(data[:4]) == ZIP_MAGIC):
+    if isinstance(data, (bytes, bytearray)) and (
+        bytes(data[:5]) == CUSTOM_MAGIC or bytes(data[:4]) == ZIP_MAGIC
+    ):
         raw = bytes(data)
     else:
         if not isinstance(data, (str, bytes, bytearray)):
@@ -478,8 +530,10 @@ def _decode_dump(data):
         return 'custom', raw
     if raw[:4] == ZIP_MAGIC:
         return 'zip', raw
-    raise UserError('The data is neither a PostgreSQL custom-format dump (pg_dump -Fc) nor a zip '
-                    'backup (dump.sql and manifest.json).')
+    raise UserError(
+        'The data is neither a PostgreSQL custom-format dump (pg_dump -Fc) nor a zip '
+        'backup (dump.sql and manifest.json).'
+    )
 
 
 def _unsafe_member(name):
@@ -504,21 +558,28 @@ def _open_zip(raw, limit):
     total = 0
     for member in members:
         if _unsafe_member(member.filename):
-            raise UserError('The backup holds a file named %r, outside the archive: refused.'
-                            % member.filename)
+            raise UserError(
+                'The backup holds a file named %r, outside the archive: refused.' % member.filename
+            )
         if member.flag_bits & 0x1:
             raise UserError('The backup holds an encrypted file (%s): refused.' % member.filename)
         if member.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise UserError('The backup holds %s, compressed in a way this server does not read '
-                            '(use deflate).' % member.filename)
+            raise UserError(
+                'The backup holds %s, compressed in a way this server does not read '
+                '(use deflate).' % member.filename
+            )
         total += member.file_size
         if total > limit:
-            raise UserError('The backup unpacks to more than %d bytes (%d times '
-                            '--max-request-size): refused.' % (limit, ZIP_EXPANSION))
+            raise UserError(
+                'The backup unpacks to more than %d bytes (%d times '
+                '--max-request-size): refused.' % (limit, ZIP_EXPANSION)
+            )
     names = {member.filename for member in members}
     if 'dump.sql' not in names:
-        raise UserError('The zip holds no dump.sql: it is not a backup (expected dump.sql and '
-                        'manifest.json, as db.dump(..., "zip") writes).')
+        raise UserError(
+            'The zip holds no dump.sql: it is not a backup (expected dump.sql and '
+            'manifest.json, as db.dump(..., "zip") writes).'
+        )
     if 'manifest.json' in names:
         info = archive.getinfo('manifest.json')
         try:
@@ -545,7 +606,7 @@ class _Bounded(io.RawIOBase):
         self._left -= len(data)
         if self._left < 0:
             raise UserError('The dump.sql of the backup is larger than its zip says: refused.')
-        buffer[:len(data)] = data
+        buffer[: len(data)] = data
         return len(data)
 
 
@@ -571,12 +632,18 @@ def _give_new_identity(db_name):
     secret stolen from the original would otherwise open a session on the copy)."""
     new_uuid = str(uuid.uuid4())
     with sql_db.cursor(db_name) as cr:
-        cr.execute("UPDATE ir_config_parameter SET value = %s, write_date = (now() at time zone "
-                   "'UTC') WHERE key = 'database.uuid'", (new_uuid,))
+        cr.execute(
+            'UPDATE ir_config_parameter SET value = %s, write_date = (now() at time zone '
+            "'UTC') WHERE key = 'database.uuid'",
+            (new_uuid,),
+        )
         if not cr.rowcount:
-            cr.execute("INSERT INTO ir_config_parameter (key, value, create_date, write_date) "
-                       "VALUES ('database.uuid', %s, now() at time zone 'UTC', "
-                       "now() at time zone 'UTC')", (new_uuid,))
+            cr.execute(
+                'INSERT INTO ir_config_parameter (key, value, create_date, write_date) '
+                "VALUES ('database.uuid', %s, now() at time zone 'UTC', "
+                "now() at time zone 'UTC')",
+                (new_uuid,),
+            )
         cr.execute("SELECT to_regclass('web_session') IS NOT NULL")
         if cr.fetchone()[0]:
             cr.execute('DELETE FROM web_session')
@@ -605,21 +672,33 @@ def restore(info, master_pwd, db_name, data, copy=False):
             with tempfile.NamedTemporaryFile(prefix='oel-restore-', suffix='.dump') as handle:
                 handle.write(raw)
                 handle.flush()
-                proc = subprocess.run([tool, '--no-owner', '--dbname', db_name, handle.name],
-                                      capture_output=True, env=_pg_env(), check=False)
+                proc = subprocess.run(
+                    [tool, '--no-owner', '--dbname', db_name, handle.name],
+                    capture_output=True,
+                    env=_pg_env(),
+                    check=False,
+                )
             if proc.returncode != 0:
-                raise UserError('Restore into %r failed: %s'
-                                % (db_name, proc.stderr.decode('utf-8', 'replace')))
+                raise UserError(
+                    'Restore into %r failed: %s' % (db_name, proc.stderr.decode('utf-8', 'replace'))
+                )
         if not _mark_if_initialised(db_name):
-            raise UserError('The dump restored into %r is not an openerp-lite database (base is '
-                            'not installed in it).' % db_name)
+            raise UserError(
+                'The dump restored into %r is not an openerp-lite database (base is '
+                'not installed in it).' % db_name
+            )
         if copy:
             _give_new_identity(db_name)
     except BaseException:
         _drop(db_name)
         raise
-    _logger.info('db service: restored %s from a %s backup (%d bytes)%s', db_name, kind, len(raw),
-                 ' as a copy' if copy else '')
+    _logger.info(
+        'db service: restored %s from a %s backup (%d bytes)%s',
+        db_name,
+        kind,
+        len(raw),
+        ' as a copy' if copy else '',
+    )
     return True
 
 

@@ -44,15 +44,19 @@ MASTER_DDL = server_tables.FAILURE_DDL.replace(server_tables.FAILURE_TABLE, MAST
 
 #: the count after this attempt, computed from the existing row ``f``
 _NEXT = '(CASE WHEN f.last_seen < now() - make_interval(secs => %(quiet)s) THEN 1 ELSE f.failures + 1 END)'
-_RESERVE = ('INSERT INTO {table} AS f (key, source, failures, last_seen) '
-            'VALUES (%(key)s, %(source)s, 1, now()) '
-            'ON CONFLICT (key, source) DO UPDATE SET failures = {next}, last_seen = now(), '
-            'blocked_until = CASE WHEN {next} >= %(free)s THEN now() + make_interval(secs => '
-            'least(%(max)s, %(base)s * power(2, {next} - %(free)s))) END '
-            'WHERE f.blocked_until IS NULL OR f.blocked_until <= now() '
-            'RETURNING failures')
-_REMAINING = ('SELECT greatest(0, EXTRACT(EPOCH FROM blocked_until - now())) FROM {table} '
-              'WHERE key = %(key)s AND source = %(source)s')
+_RESERVE = (
+    'INSERT INTO {table} AS f (key, source, failures, last_seen) '
+    'VALUES (%(key)s, %(source)s, 1, now()) '
+    'ON CONFLICT (key, source) DO UPDATE SET failures = {next}, last_seen = now(), '
+    'blocked_until = CASE WHEN {next} >= %(free)s THEN now() + make_interval(secs => '
+    'least(%(max)s, %(base)s * power(2, {next} - %(free)s))) END '
+    'WHERE f.blocked_until IS NULL OR f.blocked_until <= now() '
+    'RETURNING failures'
+)
+_REMAINING = (
+    'SELECT greatest(0, EXTRACT(EPOCH FROM blocked_until - now())) FROM {table} '
+    'WHERE key = %(key)s AND source = %(source)s'
+)
 _CLEAR = 'DELETE FROM {table} WHERE key = %(key)s AND source = %(source)s'
 
 
@@ -64,8 +68,14 @@ def cooldown(failures):
 
 
 def _params(key, source):
-    return {'key': key, 'source': source or '-', 'quiet': QUIET_RESET, 'free': FREE_FAILURES,
-            'max': MAX_DELAY, 'base': BASE_DELAY}
+    return {
+        'key': key,
+        'source': source or '-',
+        'quiet': QUIET_RESET,
+        'free': FREE_FAILURES,
+        'max': MAX_DELAY,
+        'base': BASE_DELAY,
+    }
 
 
 class MemoryCounts:
@@ -134,9 +144,12 @@ class MasterStore(Store):
 
 
 def _fallback(store, action, error):
-    _logger.warning('login back-off of %s: PostgreSQL refused to %s (%s); counting in this '
-                    "process's memory instead", store.label(), action,
-                    str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__)
+    _logger.warning(
+        "login back-off of %s: PostgreSQL refused to %s (%s); counting in this process's memory instead",
+        store.label(),
+        action,
+        str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__,
+    )
 
 
 def reserve(store, key, source):
@@ -150,9 +163,13 @@ def reserve(store, key, source):
         _fallback(store, 'count an attempt', error)
         allowed = _memory.reserve(store.label(), key, params['source']) is not None
     if not allowed:
-        _logger.warning('password check of %r on %s from %s refused without checking: too many '
-                        'failures, %.0fs left', key, store.label(), params['source'],
-                        remaining(store, key, source))
+        _logger.warning(
+            'password check of %r on %s from %s refused without checking: too many failures, %.0fs left',
+            key,
+            store.label(),
+            params['source'],
+            remaining(store, key, source),
+        )
     return allowed
 
 
@@ -188,9 +205,13 @@ def ensure_master_table():
     try:
         sql_db.admin_query(MASTER_DDL)
     except psycopg2.Error as error:
-        _logger.warning('cannot create %s in the maintenance database %s (%s): failed master '
-                        'passwords are counted per process', MASTER_TABLE, sql_db.MAINTENANCE_DB,
-                        str(error).strip().splitlines()[0])
+        _logger.warning(
+            'cannot create %s in the maintenance database %s (%s): failed master '
+            'passwords are counted per process',
+            MASTER_TABLE,
+            sql_db.MAINTENANCE_DB,
+            str(error).strip().splitlines()[0],
+        )
         return False
     return True
 
@@ -199,7 +220,9 @@ def purge(cr):
     """Delete, in the transaction of ``cr``, the counts of its database that are quiet for
     :data:`QUIET_RESET` seconds (a count that old starts again from one anyway) and block
     nothing; returns how many."""
-    cr.execute('DELETE FROM %s WHERE last_seen < now() - make_interval(secs => %%s) '
-               'AND (blocked_until IS NULL OR blocked_until < now())' % server_tables.FAILURE_TABLE,
-               (QUIET_RESET,))
+    cr.execute(
+        'DELETE FROM %s WHERE last_seen < now() - make_interval(secs => %%s) '
+        'AND (blocked_until IS NULL OR blocked_until < now())' % server_tables.FAILURE_TABLE,
+        (QUIET_RESET,),
+    )
     return cr.rowcount

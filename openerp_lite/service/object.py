@@ -61,14 +61,17 @@ def execute_kw(info, db, uid, password, model, method, args=None, kwargs=None):
 
 
 def exec_workflow(info, db, uid, password, model, signal, record_id):
-    raise UserError('Workflows are not supported by this server: call the model method instead '
-                    '(e.g. %s.%s).' % (model, signal))
+    raise UserError(
+        'Workflows are not supported by this server: call the model method instead '
+        '(e.g. %s.%s).' % (model, signal)
+    )
 
 
 _FUNCTIONS = {'execute': execute, 'execute_kw': execute_kw, 'exec_workflow': exec_workflow}
 
 
 # -- the call ------------------------------------------------------------------------------------
+
 
 def execute_in_session(info, sid, model, method, args, kwargs):
     """``execute_kw`` for the web routes: web session ``sid`` stands for ``(db, uid, password)``.
@@ -78,8 +81,9 @@ def execute_in_session(info, sid, model, method, args, kwargs):
     checked = security.check_session(info, sid)
     if not isinstance(args, (list, tuple)) or not isinstance(kwargs, dict):
         raise ProtocolError('call_kw: args must be a list and kwargs a dict', -32602)
-    return _execute(info, checked.db, checked.uid, None, model, method, list(args), dict(kwargs),
-                    session=checked)
+    return _execute(
+        info, checked.db, checked.uid, None, model, method, list(args), dict(kwargs), session=checked
+    )
 
 
 class _ModeChanged(Exception):
@@ -92,8 +96,10 @@ def declared(model_cls, method):
         raise AccessError('Private methods (such as %s) cannot be called remotely.' % method)
     declaration = model_cls._rpc_methods.get(method)
     if declaration is None:
-        raise AccessError('Method %r of model %s is not callable over RPC (it is not declared '
-                          'with @api.rpc).' % (method, model_cls._name))
+        raise AccessError(
+            'Method %r of model %s is not callable over RPC (it is not declared '
+            'with @api.rpc).' % (method, model_cls._name)
+        )
     return declaration
 
 
@@ -144,12 +150,13 @@ def _execute(info, db, uid, password, model, method, args, kwargs, session=None)
                 'The connection to database %r was lost during the call (%s); its changes were '
                 'rolled back, unless the connection broke while they were being committed. The '
                 'server reconnects by itself: try again.'
-                % (db, str(error).strip().splitlines()[0] if str(error).strip() else
-                   type(error).__name__)) from None
+                % (db, str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__)
+            ) from None
         if isinstance(error, (psycopg2.OperationalError, psycopg2.InterfaceError)):
             raise
-        raise UserError('The database refused the operation: %s'
-                        % (error.pgerror or str(error)).strip().splitlines()[0]) from None
+        raise UserError(
+            'The database refused the operation: %s' % (error.pgerror or str(error)).strip().splitlines()[0]
+        ) from None
     finally:
         if credentials is not None:
             # a right password clears its count even when the call itself is refused
@@ -211,11 +218,19 @@ def _run_checked(db, registry, work, readonly):
     have — run it again after bringing this process up to date first. Right after a refusal, the
     next calls check first."""
     if time.monotonic() - _last_refusal[0] < CHECK_FIRST_FOR:
-        return sql_db.run_in_transaction(db, functools.partial(work, optimistic=False, readonly=readonly),
-                                         attempts=SERIALIZATION_ATTEMPTS, readonly=readonly)
+        return sql_db.run_in_transaction(
+            db,
+            functools.partial(work, optimistic=False, readonly=readonly),
+            attempts=SERIALIZATION_ATTEMPTS,
+            readonly=readonly,
+        )
     try:
-        return sql_db.run_in_transaction(db, functools.partial(work, optimistic=True, readonly=readonly),
-                                         attempts=SERIALIZATION_ATTEMPTS, readonly=readonly)
+        return sql_db.run_in_transaction(
+            db,
+            functools.partial(work, optimistic=True, readonly=readonly),
+            attempts=SERIALIZATION_ATTEMPTS,
+            readonly=readonly,
+        )
     except sql_db.CommitRefused:
         _last_refusal[0] = time.monotonic()
     except (_ModeChanged, security.NeedsReservation):
@@ -227,8 +242,12 @@ def _run_checked(db, registry, work, readonly):
             moved = False
         if not moved:
             raise
-    return sql_db.run_in_transaction(db, functools.partial(work, optimistic=False, readonly=readonly),
-                                     attempts=SERIALIZATION_ATTEMPTS, readonly=readonly)
+    return sql_db.run_in_transaction(
+        db,
+        functools.partial(work, optimistic=False, readonly=readonly),
+        attempts=SERIALIZATION_ATTEMPTS,
+        readonly=readonly,
+    )
 
 
 def _call(env, model_name, declaration, args, kwargs):
@@ -252,9 +271,12 @@ def _integrity_error(registry, error):
     if code == '23502':
         column = getattr(diag, 'column_name', None)
         table = getattr(diag, 'table_name', None)
-        return ValidationError('The operation cannot be completed: a required field is missing '
-                               '(%s.%s).' % (table, column))
+        return ValidationError(
+            'The operation cannot be completed: a required field is missing (%s.%s).' % (table, column)
+        )
     if code == '23503':
-        return ValidationError('The operation cannot be completed: another record still refers to '
-                               'this one, or a referenced record does not exist.\n%s' % detail)
+        return ValidationError(
+            'The operation cannot be completed: another record still refers to '
+            'this one, or a referenced record does not exist.\n%s' % detail
+        )
     return ValidationError('The operation cannot be completed: %s' % detail)

@@ -61,7 +61,7 @@ def login(dbname, login, password, user_agent_env=None, remote_addr=None):
     store = login_guard.Store(dbname)
     if not login_guard.reserve(store, login, source):
         return False
-    registry = Registry.get(dbname)     # loaded before the cursor: one connection at a time
+    registry = Registry.get(dbname)  # loaded before the cursor: one connection at a time
     with sql_db.cursor(dbname) as cr:
         registry = registry.check_signals(cr)
         env = Environment(cr, SUPERUSER_ID, {}, registry)
@@ -110,8 +110,7 @@ class CallCredentials:
         self._key = None
 
     def _well_formed(self):
-        return isinstance(self.uid, int) and not isinstance(self.uid, bool) and \
-            _valid_password(self.password)
+        return isinstance(self.uid, int) and not isinstance(self.uid, bool) and _valid_password(self.password)
 
     def prepare(self, registry):
         """Reserve an attempt unless this process already knows the password is right."""
@@ -152,8 +151,7 @@ class CallCredentials:
             return
         if not self.reserved:
             raise NeedsReservation()
-        Environment(cr, SUPERUSER_ID, {}, registry)['res.users']._check_credentials(
-            self.uid, self.password)
+        Environment(cr, SUPERUSER_ID, {}, registry)['res.users']._check_credentials(self.uid, self.password)
         self.verified = True
         registry.cache_store(cr, 'credentials', (self.uid, self.source), _digest(self.password))
 
@@ -194,8 +192,12 @@ def user_summary(dbname, uid):
     with sql_db.cursor(dbname, readonly=True) as cr:
         registry = registry.check_signals(cr)
         env = Environment(cr, SUPERUSER_ID, {}, registry)
-        rows = env['res.users'].browse(uid).exists().read(['name', 'partner_id', 'company_id'],
-                                                          load='_classic_write')
+        rows = (
+            env['res.users']
+            .browse(uid)
+            .exists()
+            .read(['name', 'partner_id', 'company_id'], load='_classic_write')
+        )
     return rows[0] if rows else None
 
 
@@ -209,4 +211,5 @@ def check_session(info, sid):
     session does not hold.
     """
     from . import session
+
     return session.load(info, sid)

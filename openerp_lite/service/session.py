@@ -75,8 +75,7 @@ def _hash(secret):
 
 
 def _credential(secret, password_hash):
-    return hmac.new(secret.encode('ascii'), (password_hash or '').encode('utf-8'),
-                    hashlib.sha256).digest()
+    return hmac.new(secret.encode('ascii'), (password_hash or '').encode('utf-8'), hashlib.sha256).digest()
 
 
 def _run(dbname, work):
@@ -97,9 +96,11 @@ def _run(dbname, work):
 def _purge(cr, timeout):
     """Drop sessions idle past ``timeout`` (bounded: a cleanup never holds a request long)."""
     if timeout:
-        cr.execute("DELETE FROM web_session WHERE sid_hash IN (SELECT sid_hash FROM web_session "
-                   "WHERE last_seen < (now() at time zone 'UTC') - %s LIMIT 1000)",
-                   (datetime.timedelta(seconds=timeout),))
+        cr.execute(
+            'DELETE FROM web_session WHERE sid_hash IN (SELECT sid_hash FROM web_session '
+            "WHERE last_seen < (now() at time zone 'UTC') - %s LIMIT 1000)",
+            (datetime.timedelta(seconds=timeout),),
+        )
 
 
 def create(dbname, uid, login, context, timeout=0):
@@ -110,10 +111,18 @@ def create(dbname, uid, login, context, timeout=0):
         _purge(cr, timeout)
         cr.execute('SELECT password_hash FROM res_users WHERE id = %s', (uid,))
         row = cr.fetchone()
-        cr.execute('INSERT INTO web_session (sid_hash, db, uid, login, context, credential) '
-                   'VALUES (%s, %s, %s, %s, %s, %s)',
-                   (_hash(secret), dbname, uid, login, json.dumps(context or {}),
-                    _credential(secret, row[0] if row else None)))
+        cr.execute(
+            'INSERT INTO web_session (sid_hash, db, uid, login, context, credential) '
+            'VALUES (%s, %s, %s, %s, %s, %s)',
+            (
+                _hash(secret),
+                dbname,
+                uid,
+                login,
+                json.dumps(context or {}),
+                _credential(secret, row[0] if row else None),
+            ),
+        )
 
     _run(dbname, work)
     return '%s.%s' % (secret, dbname)
@@ -130,22 +139,29 @@ def load(info, sid):
     sid_hash = _hash(secret)
 
     def work(cr):
-        cr.execute("SELECT s.uid, s.login, s.context, s.credential, u.password_hash, "
-                   "       (now() at time zone 'UTC') - s.last_seen "
-                   "FROM web_session s LEFT JOIN res_users u ON u.id = s.uid AND u.active "
-                   "WHERE s.sid_hash = %s", (sid_hash,))
+        cr.execute(
+            'SELECT s.uid, s.login, s.context, s.credential, u.password_hash, '
+            "       (now() at time zone 'UTC') - s.last_seen "
+            'FROM web_session s LEFT JOIN res_users u ON u.id = s.uid AND u.active '
+            'WHERE s.sid_hash = %s',
+            (sid_hash,),
+        )
         row = cr.fetchone()
         if row is None:
             return None
         uid, login, context, credential, password_hash, idle = row
         expired = timeout and idle > datetime.timedelta(seconds=timeout)
-        if expired or password_hash is None or not hmac.compare_digest(
-                bytes(credential), _credential(secret, password_hash)):
+        if (
+            expired
+            or password_hash is None
+            or not hmac.compare_digest(bytes(credential), _credential(secret, password_hash))
+        ):
             cr.execute('DELETE FROM web_session WHERE sid_hash = %s', (sid_hash,))
             return None
         if idle > datetime.timedelta(seconds=_TOUCH_SECONDS):
-            cr.execute("UPDATE web_session SET last_seen = now() at time zone 'UTC' "
-                       "WHERE sid_hash = %s", (sid_hash,))
+            cr.execute(
+                "UPDATE web_session SET last_seen = now() at time zone 'UTC' WHERE sid_hash = %s", (sid_hash,)
+            )
         return Session(dbname, uid, login, json.loads(context or '{}'), sid)
 
     session = _run(dbname, work)

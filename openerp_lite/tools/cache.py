@@ -74,6 +74,7 @@ def ormcache(kind, *key_args):
     the values of ``key_args`` (parameter names; ``uid`` means the caller's uid when the method has
     no such parameter). Clear with ``registry.invalidate_cache(kind, cr)``; a value read in a
     transaction that may make it stale is returned but not kept (``Registry.cache_store``)."""
+
     def decorate(method):
         signature = inspect.signature(method)
         params = list(signature.parameters)[1:]
@@ -88,7 +89,8 @@ def ormcache(kind, *key_args):
             values = bound.arguments
             key = (self._name, method.__name__) + tuple(
                 self.env.uid if name == 'uid' and name not in values else _hashable(values[name])
-                for name in key_args)
+                for name in key_args
+            )
             registry, cr = self.env.registry, self.env.cr
             cache = registry.cache_for(cr, kind)
             if cache is None:  # this transaction changed the kind: read its own writes
@@ -101,6 +103,7 @@ def ormcache(kind, *key_args):
 
         wrapper._ormcache_kind = kind
         return wrapper
+
     return decorate
 
 

@@ -22,6 +22,7 @@ SECTION = 'options'
 
 # -- value converters: each takes the raw text and returns a value or raises ValueError ----------
 
+
 def to_bool(text):
     if isinstance(text, bool):
         return text
@@ -111,6 +112,7 @@ def choice(*allowed):
         if value not in allowed:
             raise ValueError('expected one of %s, got %r' % (', '.join(allowed), value))
         return value
+
     convert.choices = allowed
     return convert
 
@@ -122,19 +124,31 @@ def _fmt_list(value):
 class Option:
     """One setting: its config-file key, command-line flags, converter, default and help."""
 
-    def __init__(self, key, flags, convert, default, help, aliases=(), section='Common',
-                 metavar=None, flag_value=None, file_only=False, saved=True):
+    def __init__(
+        self,
+        key,
+        flags,
+        convert,
+        default,
+        help,
+        aliases=(),
+        section='Common',
+        metavar=None,
+        flag_value=None,
+        file_only=False,
+        saved=True,
+    ):
         self.key = key
         self.flags = tuple(flags)
         self.convert = convert
         self.default = default
         self.help = help
-        self.aliases = tuple(aliases)   # older config-file key names
+        self.aliases = tuple(aliases)  # older config-file key names
         self.section = section
         self.metavar = metavar
-        self.flag_value = flag_value    # for flags that take no argument: the value they set
-        self.file_only = file_only      # never on the command line nor in the environment
-        self.saved = saved              # written by --save (one-off actions are not)
+        self.flag_value = flag_value  # for flags that take no argument: the value they set
+        self.file_only = file_only  # never on the command line nor in the environment
+        self.saved = saved  # written by --save (one-off actions are not)
 
     def format(self, value):
         """Text for the config file, readable back by ``convert``."""
@@ -148,130 +162,384 @@ class Option:
 Opt = Option
 OPTIONS = [
     # -- common
-    Opt('config', ['-c', '--config'], to_opt_str, None, 'read settings from this INI file '
-      '(also $OPENERP_SERVER)', saved=False),
-    Opt('save', ['-s', '--save'], to_bool, False, 'write the effective settings to the config file '
-      '(-c, else ~/.openerp_serverrc) and go on', flag_value=True, saved=False),
-    Opt('db_name', ['-d', '--database'], to_opt_str, None,
-      'database(s) to preload, install into (-i/-u) or run cron on; comma-separated'),
-    Opt('addons_path', ['--addons-path'], to_list, [], 'comma-separated addons folders '
-      '(the repository\'s addons/ is always searched last)'),
-    Opt('data_dir', ['-D', '--data-dir'], to_opt_str, None,
-      'where the embedded PostgreSQL and other files live (default: the user data folder)'),
-    Opt('admin_passwd', [], to_str, 'admin', 'master password for the db service '
-      '(stored hashed by --save or change_admin_password; the default works from loopback only)',
-      file_only=True),
-    Opt('init', ['-i', '--init'], to_list, [], 'install these modules in -d (comma-separated)',
-      section='Modules', saved=False),
-    Opt('update', ['-u', '--update'], to_list, [], 'upgrade these modules in -d (or "all")',
-      section='Modules', saved=False),
-    Opt('without_demo', ['--without-demo'], to_bool, False, 'do not load demo data',
-      section='Modules', flag_value=True),
-    Opt('stop_after_init', ['--stop-after-init'], to_bool, False,
-      'exit after loading/installing -d instead of serving', section='Modules', flag_value=True,
-      saved=False),
-    Opt('test_enable', ['--test-enable'], to_bool, False, 'run module tests after install/upgrade',
-      section='Modules', flag_value=True),
+    Opt(
+        'config',
+        ['-c', '--config'],
+        to_opt_str,
+        None,
+        'read settings from this INI file (also $OPENERP_SERVER)',
+        saved=False,
+    ),
+    Opt(
+        'save',
+        ['-s', '--save'],
+        to_bool,
+        False,
+        'write the effective settings to the config file (-c, else ~/.openerp_serverrc) and go on',
+        flag_value=True,
+        saved=False,
+    ),
+    Opt(
+        'db_name',
+        ['-d', '--database'],
+        to_opt_str,
+        None,
+        'database(s) to preload, install into (-i/-u) or run cron on; comma-separated',
+    ),
+    Opt(
+        'addons_path',
+        ['--addons-path'],
+        to_list,
+        [],
+        "comma-separated addons folders (the repository's addons/ is always searched last)",
+    ),
+    Opt(
+        'data_dir',
+        ['-D', '--data-dir'],
+        to_opt_str,
+        None,
+        'where the embedded PostgreSQL and other files live (default: the user data folder)',
+    ),
+    Opt(
+        'admin_passwd',
+        [],
+        to_str,
+        'admin',
+        'master password for the db service '
+        '(stored hashed by --save or change_admin_password; the default works from loopback only)',
+        file_only=True,
+    ),
+    Opt(
+        'init',
+        ['-i', '--init'],
+        to_list,
+        [],
+        'install these modules in -d (comma-separated)',
+        section='Modules',
+        saved=False,
+    ),
+    Opt(
+        'update',
+        ['-u', '--update'],
+        to_list,
+        [],
+        'upgrade these modules in -d (or "all")',
+        section='Modules',
+        saved=False,
+    ),
+    Opt(
+        'without_demo',
+        ['--without-demo'],
+        to_bool,
+        False,
+        'do not load demo data',
+        section='Modules',
+        flag_value=True,
+    ),
+    Opt(
+        'stop_after_init',
+        ['--stop-after-init'],
+        to_bool,
+        False,
+        'exit after loading/installing -d instead of serving',
+        section='Modules',
+        flag_value=True,
+        saved=False,
+    ),
+    Opt(
+        'test_enable',
+        ['--test-enable'],
+        to_bool,
+        False,
+        'run module tests after install/upgrade',
+        section='Modules',
+        flag_value=True,
+    ),
     # -- HTTP
-    Opt('http_interface', ['--http-interface', '--xmlrpc-interface'], to_str, '127.0.0.1',
-      'address to listen on', aliases=('xmlrpc_interface',), section='HTTP'),
-    Opt('http_port', ['-p', '--http-port', '--xmlrpc-port'], to_port, 8069, 'port to listen on',
-      aliases=('xmlrpc_port',), section='HTTP'),
-    Opt('proxy_mode', ['--proxy-mode'], to_bool, False,
-      'trust X-Forwarded-* headers (only behind a reverse proxy)', section='HTTP',
-      flag_value=True),
-    Opt('max_request_size', ['--max-request-size'], to_nonneg_int, 32 * 1024 * 1024,
-      'largest request body accepted, in bytes (413 above); raise it to restore big dumps over '
-      'RPC', section='HTTP'),
-    Opt('max_request_values', ['--max-request-values'], to_nonneg_int, 1000000,
-      'values (containers and scalars) one request may decode into (refused before decoding)',
-      section='HTTP'),
-    Opt('max_request_depth', ['--max-request-depth'], to_nonneg_int, 100,
-      'nesting levels of arrays and structures one request may have', section='HTTP'),
-    Opt('limit_time_read', ['--limit-time-read'], to_float, 10.0,
-      'seconds a client gets to send a request line and headers, and its body at 64 KiB/s at '
-      'least; a slower one is disconnected (0: no limit)', section='HTTP'),
-    Opt('connection_limit', ['--connection-limit'], to_nonneg_int, 1000,
-      'connections the waitress server keeps open at most; past it, it stops accepting',
-      section='HTTP'),
-    Opt('list_db', ['--no-database-list'], to_bool, True,
-      'hide the database list (db.list refuses)', section='HTTP', flag_value=False),
-    Opt('dbfilter', ['--db-filter'], to_regex, '.*',
-      'regular expression limiting which databases are served, listed and polled by cron '
-      '(%%h host, %%d first label)',
-      section='HTTP'),
-    Opt('server_serie', ['--server-serie'], to_opt_str, None,
-      'compatibility series reported to clients (default 10.0; 7.0 for OpenERP 7 clients)',
-      section='HTTP'),
-    Opt('session_timeout', ['--session-timeout'], to_nonneg_int, 7 * 24 * 3600,
-      'idle seconds after which a web session expires', section='HTTP'),
+    Opt(
+        'http_interface',
+        ['--http-interface', '--xmlrpc-interface'],
+        to_str,
+        '127.0.0.1',
+        'address to listen on',
+        aliases=('xmlrpc_interface',),
+        section='HTTP',
+    ),
+    Opt(
+        'http_port',
+        ['-p', '--http-port', '--xmlrpc-port'],
+        to_port,
+        8069,
+        'port to listen on',
+        aliases=('xmlrpc_port',),
+        section='HTTP',
+    ),
+    Opt(
+        'proxy_mode',
+        ['--proxy-mode'],
+        to_bool,
+        False,
+        'trust X-Forwarded-* headers (only behind a reverse proxy)',
+        section='HTTP',
+        flag_value=True,
+    ),
+    Opt(
+        'max_request_size',
+        ['--max-request-size'],
+        to_nonneg_int,
+        32 * 1024 * 1024,
+        'largest request body accepted, in bytes (413 above); raise it to restore big dumps over RPC',
+        section='HTTP',
+    ),
+    Opt(
+        'max_request_values',
+        ['--max-request-values'],
+        to_nonneg_int,
+        1000000,
+        'values (containers and scalars) one request may decode into (refused before decoding)',
+        section='HTTP',
+    ),
+    Opt(
+        'max_request_depth',
+        ['--max-request-depth'],
+        to_nonneg_int,
+        100,
+        'nesting levels of arrays and structures one request may have',
+        section='HTTP',
+    ),
+    Opt(
+        'limit_time_read',
+        ['--limit-time-read'],
+        to_float,
+        10.0,
+        'seconds a client gets to send a request line and headers, and its body at 64 KiB/s at '
+        'least; a slower one is disconnected (0: no limit)',
+        section='HTTP',
+    ),
+    Opt(
+        'connection_limit',
+        ['--connection-limit'],
+        to_nonneg_int,
+        1000,
+        'connections the waitress server keeps open at most; past it, it stops accepting',
+        section='HTTP',
+    ),
+    Opt(
+        'list_db',
+        ['--no-database-list'],
+        to_bool,
+        True,
+        'hide the database list (db.list refuses)',
+        section='HTTP',
+        flag_value=False,
+    ),
+    Opt(
+        'dbfilter',
+        ['--db-filter'],
+        to_regex,
+        '.*',
+        'regular expression limiting which databases are served, listed and polled by cron '
+        '(%%h host, %%d first label)',
+        section='HTTP',
+    ),
+    Opt(
+        'server_serie',
+        ['--server-serie'],
+        to_opt_str,
+        None,
+        'compatibility series reported to clients (default 10.0; 7.0 for OpenERP 7 clients)',
+        section='HTTP',
+    ),
+    Opt(
+        'session_timeout',
+        ['--session-timeout'],
+        to_nonneg_int,
+        7 * 24 * 3600,
+        'idle seconds after which a web session expires',
+        section='HTTP',
+    ),
     # -- servers and workers
-    Opt('server', ['--server'], choice('auto', 'threaded', 'waitress', 'gunicorn'), 'auto',
-      'HTTP server: threaded, waitress or gunicorn (auto: gunicorn when --workers >= 1)',
-      section='Server'),
-    Opt('workers', ['--workers'], to_nonneg_int, 0, 'prefork worker processes (Gunicorn)',
-      section='Server'),
-    Opt('threads', ['--threads'], to_nonneg_int, 8, 'threads of the waitress server',
-      section='Server'),
-    Opt('mode', ['--mode'], choice('stateless', 'stateful'), 'stateless',
-      'stateless: processes agree through PostgreSQL; stateful: one process, memory is the truth',
-      section='Server'),
-    Opt('max_cron_threads', ['--max-cron-threads'], to_nonneg_int, 1,
-      'cron threads (threaded/waitress) or cron processes (prefork)', section='Server'),
-    Opt('cron_interval', ['--cron-interval'], to_float, 60.0,
-      'seconds a cron thread or process waits between two polls of its databases',
-      section='Server'),
-    Opt('limit_memory_soft', ['--limit-memory-soft'], to_nonneg_int, 2048 * 1024 * 1024,
-      'RSS in bytes after which a worker is recycled once its request ends', section='Limits'),
-    Opt('limit_memory_hard', ['--limit-memory-hard'], to_nonneg_int, 2560 * 1024 * 1024,
-      'address space in bytes past which an allocation fails the request', section='Limits'),
-    Opt('limit_time_cpu', ['--limit-time-cpu'], to_nonneg_int, 60, 'CPU seconds per request',
-      section='Limits'),
-    Opt('limit_time_real', ['--limit-time-real'], to_nonneg_int, 120,
-      'wall-clock seconds per request before the worker is killed', section='Limits'),
-    Opt('limit_time_sql', ['--limit-time-sql'], to_opt_float, None,
-      'seconds one SQL statement may run before PostgreSQL cancels it (default: nine tenths of '
-      '--limit-time-real; 0: no limit)', section='Limits'),
-    Opt('limit_request', ['--limit-request'], to_nonneg_int, 8192,
-      'requests a worker serves before it is recycled', section='Limits'),
-    Opt('transient_age_limit', ['--transient-age-limit'], to_float, 1.0,
-      'hours after which transient (wizard) records are vacuumed', section='Server'),
-    Opt('transient_count_limit', ['--transient-count-limit'], to_nonneg_int, 0,
-      'rows per transient model kept at most (0: no limit)', section='Server'),
+    Opt(
+        'server',
+        ['--server'],
+        choice('auto', 'threaded', 'waitress', 'gunicorn'),
+        'auto',
+        'HTTP server: threaded, waitress or gunicorn (auto: gunicorn when --workers >= 1)',
+        section='Server',
+    ),
+    Opt('workers', ['--workers'], to_nonneg_int, 0, 'prefork worker processes (Gunicorn)', section='Server'),
+    Opt('threads', ['--threads'], to_nonneg_int, 8, 'threads of the waitress server', section='Server'),
+    Opt(
+        'mode',
+        ['--mode'],
+        choice('stateless', 'stateful'),
+        'stateless',
+        'stateless: processes agree through PostgreSQL; stateful: one process, memory is the truth',
+        section='Server',
+    ),
+    Opt(
+        'max_cron_threads',
+        ['--max-cron-threads'],
+        to_nonneg_int,
+        1,
+        'cron threads (threaded/waitress) or cron processes (prefork)',
+        section='Server',
+    ),
+    Opt(
+        'cron_interval',
+        ['--cron-interval'],
+        to_float,
+        60.0,
+        'seconds a cron thread or process waits between two polls of its databases',
+        section='Server',
+    ),
+    Opt(
+        'limit_memory_soft',
+        ['--limit-memory-soft'],
+        to_nonneg_int,
+        2048 * 1024 * 1024,
+        'RSS in bytes after which a worker is recycled once its request ends',
+        section='Limits',
+    ),
+    Opt(
+        'limit_memory_hard',
+        ['--limit-memory-hard'],
+        to_nonneg_int,
+        2560 * 1024 * 1024,
+        'address space in bytes past which an allocation fails the request',
+        section='Limits',
+    ),
+    Opt(
+        'limit_time_cpu', ['--limit-time-cpu'], to_nonneg_int, 60, 'CPU seconds per request', section='Limits'
+    ),
+    Opt(
+        'limit_time_real',
+        ['--limit-time-real'],
+        to_nonneg_int,
+        120,
+        'wall-clock seconds per request before the worker is killed',
+        section='Limits',
+    ),
+    Opt(
+        'limit_time_sql',
+        ['--limit-time-sql'],
+        to_opt_float,
+        None,
+        'seconds one SQL statement may run before PostgreSQL cancels it (default: nine tenths of '
+        '--limit-time-real; 0: no limit)',
+        section='Limits',
+    ),
+    Opt(
+        'limit_request',
+        ['--limit-request'],
+        to_nonneg_int,
+        8192,
+        'requests a worker serves before it is recycled',
+        section='Limits',
+    ),
+    Opt(
+        'transient_age_limit',
+        ['--transient-age-limit'],
+        to_float,
+        1.0,
+        'hours after which transient (wizard) records are vacuumed',
+        section='Server',
+    ),
+    Opt(
+        'transient_count_limit',
+        ['--transient-count-limit'],
+        to_nonneg_int,
+        0,
+        'rows per transient model kept at most (0: no limit)',
+        section='Server',
+    ),
     # -- database
-    Opt('db_host', ['--db_host'], to_opt_str, None, 'PostgreSQL host (unset: the embedded server)',
-      section='Database'),
+    Opt(
+        'db_host',
+        ['--db_host'],
+        to_opt_str,
+        None,
+        'PostgreSQL host (unset: the embedded server)',
+        section='Database',
+    ),
     Opt('db_port', ['--db_port'], to_opt_port, None, 'PostgreSQL port', section='Database'),
     Opt('db_user', ['-r', '--db_user'], to_opt_str, None, 'PostgreSQL user', section='Database'),
-    Opt('db_password', ['-w', '--db_password'], to_opt_str, None, 'PostgreSQL password',
-      section='Database'),
-    Opt('db_maxconn', ['--db_maxconn'], to_nonneg_int, 64,
-      'PostgreSQL connections one process keeps at most, all databases together',
-      section='Database'),
-    Opt('db_idle_timeout', ['--db-idle-timeout'], to_float, 60.0,
-      'seconds after which an idle connection is closed (one per database stays open)',
-      section='Database'),
-    Opt('db_template', ['--db-template'], to_str, 'template0', 'template for new databases',
-      section='Database'),
+    Opt('db_password', ['-w', '--db_password'], to_opt_str, None, 'PostgreSQL password', section='Database'),
+    Opt(
+        'db_maxconn',
+        ['--db_maxconn'],
+        to_nonneg_int,
+        64,
+        'PostgreSQL connections one process keeps at most, all databases together',
+        section='Database',
+    ),
+    Opt(
+        'db_idle_timeout',
+        ['--db-idle-timeout'],
+        to_float,
+        60.0,
+        'seconds after which an idle connection is closed (one per database stays open)',
+        section='Database',
+    ),
+    Opt(
+        'db_template',
+        ['--db-template'],
+        to_str,
+        'template0',
+        'template for new databases',
+        section='Database',
+    ),
     # -- logging
-    Opt('log_level', ['--log-level'], choice('debug', 'info', 'warn', 'error', 'critical'), 'info',
-      'log level', section='Logging'),
-    Opt('logfile', ['--logfile'], to_opt_str, None, 'log to this file instead of stderr',
-      section='Logging'),
+    Opt(
+        'log_level',
+        ['--log-level'],
+        choice('debug', 'info', 'warn', 'error', 'critical'),
+        'info',
+        'log level',
+        section='Logging',
+    ),
+    Opt('logfile', ['--logfile'], to_opt_str, None, 'log to this file instead of stderr', section='Logging'),
 ]
 OPTIONS_BY_KEY = {opt.key: opt for opt in OPTIONS}
 FILE_KEYS = {alias: opt for opt in OPTIONS for alias in (opt.key,) + opt.aliases}
 
 #: Keys OpenERP config files commonly carry that we accept and ignore rather than refuse.
-TOLERATED_KEYS = frozenset(('xmlrpcs', 'xmlrpcs_interface', 'xmlrpcs_port', 'netrpc',
-                            'netrpc_interface', 'netrpc_port', 'xmlrpc', 'pidfile',
-                            'secure_cert_file', 'secure_pkey_file', 'syslog', 'logrotate',
-                            'email_from', 'smtp_server', 'smtp_port', 'smtp_ssl', 'smtp_user',
-                            'smtp_password', 'demo', 'debug_mode', 'import_partial',
-                            'csv_internal_sep', 'reportgz', 'pg_path', 'root_path',
-                            'server_wide_modules', 'unaccent', 'translate_modules',
-                            'login_message', 'timezone', 'osv_memory_age_limit',
-                            'osv_memory_count_limit'))
+TOLERATED_KEYS = frozenset(
+    (
+        'xmlrpcs',
+        'xmlrpcs_interface',
+        'xmlrpcs_port',
+        'netrpc',
+        'netrpc_interface',
+        'netrpc_port',
+        'xmlrpc',
+        'pidfile',
+        'secure_cert_file',
+        'secure_pkey_file',
+        'syslog',
+        'logrotate',
+        'email_from',
+        'smtp_server',
+        'smtp_port',
+        'smtp_ssl',
+        'smtp_user',
+        'smtp_password',
+        'demo',
+        'debug_mode',
+        'import_partial',
+        'csv_internal_sep',
+        'reportgz',
+        'pg_path',
+        'root_path',
+        'server_wide_modules',
+        'unaccent',
+        'translate_modules',
+        'login_message',
+        'timezone',
+        'osv_memory_age_limit',
+        'osv_memory_count_limit',
+    )
+)
 
 
 class Options:
@@ -319,8 +587,15 @@ class _Parser(argparse.ArgumentParser):
         raise ConfigError('%s (see %s --help)' % (message, self.prog))
 
 
-_METAVARS = {to_port: 'PORT', to_opt_port: 'PORT', to_nonneg_int: 'N', to_float: 'X', to_opt_float: 'X',
-             to_list: 'A,B,...', to_regex: 'REGEX'}
+_METAVARS = {
+    to_port: 'PORT',
+    to_opt_port: 'PORT',
+    to_nonneg_int: 'N',
+    to_float: 'X',
+    to_opt_float: 'X',
+    to_list: 'A,B,...',
+    to_regex: 'REGEX',
+}
 
 
 def _flag_text(opt):
@@ -334,15 +609,18 @@ def build_parser(prog='openerp-server'):
     value gets the same message whatever its source.
     """
     from .. import release
+
     parser = _Parser(
-        prog=prog, argument_default=argparse.SUPPRESS, allow_abbrev=False,
+        prog=prog,
+        argument_default=argparse.SUPPRESS,
+        allow_abbrev=False,
         description='openerp-lite: an OpenERP-compatible ERP server speaking XML-RPC and JSON-RPC.',
         epilog='Precedence, lowest first: defaults, the config file (-c, section [options], keys '
-               'as in the Key column of the README), environment variables OPENERP_LITE_<KEY> '
-               '(e.g. OPENERP_LITE_HTTP_PORT), then these flags. The master password '
-               '(admin_passwd) is set in the config file only.')
-    parser.add_argument('--version', action='version',
-                        version='%(prog)s ' + release.version)
+        'as in the Key column of the README), environment variables OPENERP_LITE_<KEY> '
+        '(e.g. OPENERP_LITE_HTTP_PORT), then these flags. The master password '
+        '(admin_passwd) is set in the config file only.',
+    )
+    parser.add_argument('--version', action='version', version='%(prog)s ' + release.version)
     groups = {}
     for opt in OPTIONS:
         if opt.file_only:
@@ -350,18 +628,26 @@ def build_parser(prog='openerp-server'):
         group = groups.get(opt.section)
         if group is None:
             group = groups[opt.section] = parser.add_argument_group(opt.section)
-        default_text = '' if opt.default in (None, [], False) else \
-            ' (default: %s)' % opt.format(opt.default).replace('%', '%%')
+        default_text = (
+            ''
+            if opt.default in (None, [], False)
+            else ' (default: %s)' % opt.format(opt.default).replace('%', '%%')
+        )
         if opt.flag_value is not None:
-            group.add_argument(*opt.flags, dest=opt.key, action='store_const',
-                               const=opt.flag_value, help=opt.help)
+            group.add_argument(
+                *opt.flags, dest=opt.key, action='store_const', const=opt.flag_value, help=opt.help
+            )
         else:
             kwargs = {}
             if getattr(opt.convert, 'choices', None):
                 kwargs['choices'] = opt.convert.choices
-            group.add_argument(*opt.flags, dest=opt.key,
-                               metavar=opt.metavar or _METAVARS.get(opt.convert),
-                               help=opt.help + default_text, **kwargs)
+            group.add_argument(
+                *opt.flags,
+                dest=opt.key,
+                metavar=opt.metavar or _METAVARS.get(opt.convert),
+                help=opt.help + default_text,
+                **kwargs,
+            )
     return parser
 
 
@@ -393,8 +679,7 @@ def read_file(path):
             continue
         opt = FILE_KEYS.get(key)
         if opt is None or opt.key in ('config', 'save'):
-            raise ConfigError('Unknown key %r in section [%s] of config file %s'
-                              % (key, SECTION, path))
+            raise ConfigError('Unknown key %r in section [%s] of config file %s' % (key, SECTION, path))
         values[opt.key] = _convert(opt, raw, 'key %r in config file %s' % (key, path))
     return values
 
@@ -426,8 +711,7 @@ def parse(argv, environ=None, prog='openerp-server'):
     values = {opt.key: opt.default for opt in OPTIONS}
     origins = dict.fromkeys(values, 'default')
 
-    config_path = cli.get('config') or environ.get(ENV_PREFIX + 'CONFIG') or \
-        environ.get('OPENERP_SERVER')
+    config_path = cli.get('config') or environ.get(ENV_PREFIX + 'CONFIG') or environ.get('OPENERP_SERVER')
     if config_path:
         config_path = os.path.abspath(os.path.expanduser(config_path))
         if not (cli.get('save') and not os.path.exists(config_path)):
@@ -437,8 +721,9 @@ def parse(argv, environ=None, prog='openerp-server'):
         values[key], origins[key] = value, 'env'
     for key, raw in cli.items():
         opt = OPTIONS_BY_KEY[key]
-        values[key] = _convert(opt, raw, 'command-line option %s' % _flag_text(opt)) \
-            if isinstance(raw, str) else raw
+        values[key] = (
+            _convert(opt, raw, 'command-line option %s' % _flag_text(opt)) if isinstance(raw, str) else raw
+        )
         origins[key] = 'cli'
     values['config'] = config_path
     return Options(values, origins)
@@ -498,8 +783,7 @@ def save(options, path=None):
 
 def markdown_table():
     """The options as a Markdown table (README's Configuration section is generated from it)."""
-    rows = ['| Key (config file) | Command line | Default | Meaning |',
-            '| --- | --- | --- | --- |']
+    rows = ['| Key (config file) | Command line | Default | Meaning |', '| --- | --- | --- | --- |']
     for opt in OPTIONS:
         if opt.key in ('config', 'save'):
             continue
@@ -526,5 +810,8 @@ def sql_time_limit(options):
 def pool_settings(options):
     """The ``sql_db.configure`` arguments that come from the options: the process's connection
     cap, the idle timeout and the statement timeout."""
-    return {'maxconn': options.db_maxconn, 'idle_timeout': options.db_idle_timeout,
-            'statement_timeout': sql_time_limit(options)}
+    return {
+        'maxconn': options.db_maxconn,
+        'idle_timeout': options.db_idle_timeout,
+        'statement_timeout': sql_time_limit(options),
+    }

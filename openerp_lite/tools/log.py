@@ -10,13 +10,19 @@ import sys
 
 FORMAT = '%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s'
 
-LEVELS = {'debug': logging.DEBUG, 'info': logging.INFO, 'warn': logging.WARNING,
-          'warning': logging.WARNING, 'error': logging.ERROR, 'critical': logging.CRITICAL}
+LEVELS = {
+    'debug': logging.DEBUG,
+    'info': logging.INFO,
+    'warn': logging.WARNING,
+    'warning': logging.WARNING,
+    'error': logging.ERROR,
+    'critical': logging.CRITICAL,
+}
 
 #: Third-party loggers too chatty at INFO for an operator's log, and the level they get at least.
 QUIET_LOGGERS = {
-    'werkzeug': logging.WARNING,   # the dev server's request lines duplicate our access log
-    'pgserver': logging.WARNING,   # logs every pg_ctl command line and its output
+    'werkzeug': logging.WARNING,  # the dev server's request lines duplicate our access log
+    'pgserver': logging.WARNING,  # logs every pg_ctl command line and its output
 }
 
 _MARK = '_openerp_lite'
@@ -38,6 +44,7 @@ def setup_logging(options):
     logfile = getattr(options, 'logfile', None)
     if logfile:
         from logging.handlers import WatchedFileHandler
+
         folder = os.path.dirname(os.path.abspath(logfile))
         os.makedirs(folder, exist_ok=True)
         handler = WatchedFileHandler(logfile, encoding='utf-8')

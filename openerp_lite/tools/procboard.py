@@ -49,11 +49,11 @@ class Board:
     def publish(self, role, databases=(), **extra):
         """Announce this process under ``role`` ('worker', 'cron')."""
         self._requests = 0
-        self._entry = dict(extra, pid=os.getpid(), role=role, databases=list(databases),
-                           started=time.time())
+        self._entry = dict(extra, pid=os.getpid(), role=role, databases=list(databases), started=time.time())
         try:
-            self._count_fd = os.open(self._path_of(os.getpid(), '.count'),
-                                     os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+            self._count_fd = os.open(
+                self._path_of(os.getpid(), '.count'), os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600
+            )
         except OSError as error:
             _logger.debug('process board %s: %s', self.path, error)
             self._count_fd = None
@@ -77,8 +77,11 @@ class Board:
         if self._count_fd is None:
             return
         try:
-            os.pwrite(self._count_fd, b'%20d' % self._requests +
-                      b''.join(b' %10d' % value for value in self._pool) + b'\n', 0)
+            os.pwrite(
+                self._count_fd,
+                b'%20d' % self._requests + b''.join(b' %10d' % value for value in self._pool) + b'\n',
+                0,
+            )
         except OSError as error:  # the master removed the folder: shutting down
             _logger.debug('process board %s: %s', self.path, error)
 
@@ -97,6 +100,7 @@ class Board:
         """The live processes on the board, each a dict with pid, role, databases, requests,
         rss (bytes) and cpu_seconds; sorted by role then pid."""
         import psutil
+
         result = []
         try:
             names = os.listdir(self.path)
@@ -109,7 +113,7 @@ class Board:
             try:
                 with open(path, encoding='utf-8') as handle:
                     entry = json.load(handle)
-                counts = _read_counts(path[:-len('.json')] + '.count')
+                counts = _read_counts(path[: -len('.json')] + '.count')
                 entry['requests'] = counts[0]
                 entry['pool'] = dict(zip(POOL_FIGURES, counts[1:]))
                 process = psutil.Process(entry['pid'])
@@ -124,7 +128,7 @@ class Board:
                         raise psutil.NoSuchProcess(entry['pid'])
             except (psutil.NoSuchProcess, psutil.ZombieProcess):
                 _remove_quietly(path)
-                _remove_quietly(path[:-len('.json')] + '.count')
+                _remove_quietly(path[: -len('.json')] + '.count')
                 continue
             except (OSError, ValueError, KeyError, psutil.Error):
                 continue
@@ -141,7 +145,7 @@ def _read_counts(path):
     except (OSError, ValueError):
         values = []
     values += [0] * (1 + len(POOL_FIGURES) - len(values))
-    return values[:1 + len(POOL_FIGURES)]
+    return values[: 1 + len(POOL_FIGURES)]
 
 
 def _remove_quietly(path):
@@ -173,8 +177,12 @@ def from_environ(environ=None):
 def process_info(pid=None):
     """pid, rss and cpu_seconds of one process (this one by default)."""
     import psutil
+
     process = psutil.Process(pid)
     with process.oneshot():
         times = process.cpu_times()
-        return {'pid': process.pid, 'rss': process.memory_info().rss,
-                'cpu_seconds': round(times.user + times.system, 3)}
+        return {
+            'pid': process.pid,
+            'rss': process.memory_info().rss,
+            'cpu_seconds': round(times.user + times.system, 3),
+        }

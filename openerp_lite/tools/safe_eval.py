@@ -31,43 +31,100 @@ __all__ = ['safe_eval', 'check_expression', 'default_eval_context', 'context_tod
 #: attribute names refused even without a leading underscore: doors to frames, globals, code
 #: objects and class internals, ``str.format`` (which reaches attributes through ``{0.attr}``),
 #: and the ORM handles that would let a rule domain run SQL or escalate privileges.
-DENIED_ATTRIBUTES = frozenset({
-    'format', 'format_map', 'mro',
-    'func_globals', 'func_code', 'func_closure', 'func_defaults', 'func_dict',
-    'im_func', 'im_self', 'im_class',
-    'gi_frame', 'gi_code', 'gi_yieldfrom', 'gi_running',
-    'cr_frame', 'cr_code', 'cr_await', 'ag_frame', 'ag_code', 'ag_await',
-    'f_globals', 'f_locals', 'f_builtins', 'f_back', 'f_code', 'f_trace',
-    'tb_frame', 'tb_next', 'co_code', 'co_consts',
-    'env', 'cr', 'pool', 'registry', 'sudo', 'with_user', 'with_env',
-})
+DENIED_ATTRIBUTES = frozenset(
+    {
+        'format',
+        'format_map',
+        'mro',
+        'func_globals',
+        'func_code',
+        'func_closure',
+        'func_defaults',
+        'func_dict',
+        'im_func',
+        'im_self',
+        'im_class',
+        'gi_frame',
+        'gi_code',
+        'gi_yieldfrom',
+        'gi_running',
+        'cr_frame',
+        'cr_code',
+        'cr_await',
+        'ag_frame',
+        'ag_code',
+        'ag_await',
+        'f_globals',
+        'f_locals',
+        'f_builtins',
+        'f_back',
+        'f_code',
+        'f_trace',
+        'tb_frame',
+        'tb_next',
+        'co_code',
+        'co_consts',
+        'env',
+        'cr',
+        'pool',
+        'registry',
+        'sudo',
+        'with_user',
+        'with_env',
+    }
+)
 
 #: objects whose attributes are never readable: their public surface is all internals.
 _OPAQUE_TYPES = (
-    types.ModuleType, types.FunctionType, types.LambdaType, types.MethodType,
-    types.BuiltinFunctionType, types.CodeType, types.FrameType, types.TracebackType,
-    types.GeneratorType, types.CoroutineType, types.AsyncGeneratorType,
+    types.ModuleType,
+    types.FunctionType,
+    types.LambdaType,
+    types.MethodType,
+    types.BuiltinFunctionType,
+    types.CodeType,
+    types.FrameType,
+    types.TracebackType,
+    types.GeneratorType,
+    types.CoroutineType,
+    types.AsyncGeneratorType,
 )
 
 _CONSTANTS = {'True': True, 'False': False, 'None': None}
 
 _BINOPS = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-    ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
     ast.Pow: operator.pow,
 }
 _UNARYOPS = {ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Not: operator.not_}
 _CMPOPS = {
-    ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
-    ast.Gt: operator.gt, ast.GtE: operator.ge, ast.In: lambda a, b: a in b,
-    ast.NotIn: lambda a, b: a not in b, ast.Is: operator.is_, ast.IsNot: operator.is_not,
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.In: lambda a, b: a in b,
+    ast.NotIn: lambda a, b: a not in b,
+    ast.Is: operator.is_,
+    ast.IsNot: operator.is_not,
 }
 
 #: friendly names for the constructs people try most, used in error messages
 _CONSTRUCT_NAMES = {
-    ast.Lambda: 'lambda', ast.GeneratorExp: 'generator expression', ast.Await: 'await',
-    ast.Yield: 'yield', ast.YieldFrom: 'yield from', ast.NamedExpr: 'assignment expression (:=)',
-    ast.JoinedStr: 'f-string', ast.FormattedValue: 'f-string', ast.Starred: 'star unpacking',
+    ast.Lambda: 'lambda',
+    ast.GeneratorExp: 'generator expression',
+    ast.Await: 'await',
+    ast.Yield: 'yield',
+    ast.YieldFrom: 'yield from',
+    ast.NamedExpr: 'assignment expression (:=)',
+    ast.JoinedStr: 'f-string',
+    ast.FormattedValue: 'f-string',
+    ast.Starred: 'star unpacking',
 }
 
 #: budget of work units (nodes evaluated + elements created) per evaluation
@@ -102,11 +159,37 @@ class _Checker(ast.NodeVisitor):
     """Static pass: refuse disallowed node types and names before anything runs."""
 
     ALLOWED = (
-        ast.Expression, ast.Constant, ast.List, ast.Tuple, ast.Dict, ast.Set, ast.Name, ast.Load,
-        ast.Store, ast.UnaryOp, ast.BinOp, ast.BoolOp, ast.Compare, ast.Subscript, ast.Slice,
-        ast.IfExp, ast.Attribute, ast.Call, ast.keyword, ast.ListComp, ast.SetComp, ast.DictComp,
-        ast.comprehension, ast.And, ast.Or,
-    ) + tuple(_BINOPS) + tuple(_UNARYOPS) + tuple(_CMPOPS)
+        (
+            ast.Expression,
+            ast.Constant,
+            ast.List,
+            ast.Tuple,
+            ast.Dict,
+            ast.Set,
+            ast.Name,
+            ast.Load,
+            ast.Store,
+            ast.UnaryOp,
+            ast.BinOp,
+            ast.BoolOp,
+            ast.Compare,
+            ast.Subscript,
+            ast.Slice,
+            ast.IfExp,
+            ast.Attribute,
+            ast.Call,
+            ast.keyword,
+            ast.ListComp,
+            ast.SetComp,
+            ast.DictComp,
+            ast.comprehension,
+            ast.And,
+            ast.Or,
+        )
+        + tuple(_BINOPS)
+        + tuple(_UNARYOPS)
+        + tuple(_CMPOPS)
+    )
 
     def generic_visit(self, node):
         if not isinstance(node, self.ALLOWED):
@@ -273,15 +356,15 @@ class _Interpreter:
         return self.eval(node.value)[self.eval(node.slice)]
 
     def eval_Slice(self, node):
-        return slice(*(None if part is None else self.eval(part)
-                       for part in (node.lower, node.upper, node.step)))
+        return slice(
+            *(None if part is None else self.eval(part) for part in (node.lower, node.upper, node.step))
+        )
 
     def eval_Attribute(self, node):
         _check_attribute_name(node.attr)
         value = self.eval(node.value)
         if isinstance(value, _OPAQUE_TYPES):
-            raise ValueError('attribute access on %s objects is not allowed'
-                             % type(value).__name__)
+            raise ValueError('attribute access on %s objects is not allowed' % type(value).__name__)
         return getattr(value, node.attr)
 
     def eval_Call(self, node):
@@ -328,6 +411,7 @@ class _Interpreter:
 
         def add():
             result[self.eval(node.key)] = self.eval(node.value)
+
         self._comprehension(node, add)
         return result
 
@@ -360,6 +444,7 @@ def safe_eval(expr, context=None):
 
 # -- the default evaluation context ---------------------------------------------------------------
 
+
 class _DateTimeNamespace(type):
     """Lets ``datetime.date`` / ``datetime.timedelta`` work on the class, as with the module.
 
@@ -380,8 +465,12 @@ class SafeDateTime(_dt.datetime, metaclass=_DateTimeNamespace):
 
 #: the subset of the ``time`` module an expression may use (no ``sleep``)
 safe_time = types.SimpleNamespace(
-    time=_time.time, strftime=_time.strftime, strptime=_time.strptime,
-    localtime=_time.localtime, gmtime=_time.gmtime, mktime=_time.mktime,
+    time=_time.time,
+    strftime=_time.strftime,
+    strptime=_time.strptime,
+    localtime=_time.localtime,
+    gmtime=_time.gmtime,
+    mktime=_time.mktime,
 )
 
 

@@ -36,7 +36,8 @@ MAX_STATEMENT_BYTES = 256 << 20
 #: bytes handed to the COPY protocol per read
 COPY_CHUNK = 1 << 16
 
-_TOKEN = re.compile(rb"""
+_TOKEN = re.compile(
+    rb"""
     (?P<word>[A-Za-z_\x80-\xff][A-Za-z0-9_$\x80-\xff]*)
   | (?P<dollar>\$(?:[A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]*)?\$)
   | (?P<number>\$?[0-9]+)
@@ -45,7 +46,9 @@ _TOKEN = re.compile(rb"""
   | (?P<semi>;)
   | (?P<paren>[()])
   | (?P<backslash>\\)
-""", re.X)
+""",
+    re.X,
+)
 _E_STRING_STOP = re.compile(rb"[\\']")
 _COMMENT_MARK = re.compile(rb'/\*|\*/')
 _RESTRICT = re.compile(rb'^\s*\\(?:un)?restrict\s+\S+\s*$')
@@ -62,17 +65,17 @@ class Lexer:
     notes whether a statement is ``COPY ... FROM STDIN``."""
 
     def __init__(self):
-        self.state = None      # None (SQL), "'", 'E', '"', '$' (dollar quote), '*' (comment)
-        self.tag = b''         # the delimiter of the open dollar quote
-        self.depth = 0         # nesting of the open block comment
-        self.escaped = False   # in an E'' literal, a backslash ended the previous line
+        self.state = None  # None (SQL), "'", 'E', '"', '$' (dollar quote), '*' (comment)
+        self.tag = b''  # the delimiter of the open dollar quote
+        self.depth = 0  # nesting of the open block comment
+        self.escaped = False  # in an E'' literal, a backslash ended the previous line
         self.parens = 0
         self._reset_statement()
 
     def _reset_statement(self):
-        self.blank = True      # nothing but blanks and comments since the last statement
-        self.first = None      # the first word of the statement, upper-cased
-        self.previous = None   # the previous word when it came directly before
+        self.blank = True  # nothing but blanks and comments since the last statement
+        self.first = None  # the first word of the statement, upper-cased
+        self.previous = None  # the previous word when it came directly before
         self.copy_in = False
 
     def _word(self, word):
@@ -101,10 +104,10 @@ class Lexer:
                 kind, text, pos = match.lastgroup, match.group(), match.end()
                 if kind == 'word':
                     upper = text.upper()
-                    if upper == b'E' and line[pos:pos + 1] == b"'":
+                    if upper == b'E' and line[pos : pos + 1] == b"'":
                         self._token()
                         self.state, pos = 'E', pos + 1
-                    elif upper == b'U' and line[pos:pos + 2] == b"&'":
+                    elif upper == b'U' and line[pos : pos + 2] == b"&'":
                         self._token()
                         self.state, pos = "'", pos + 2
                     else:
@@ -145,7 +148,7 @@ class Lexer:
                         pos = at + 2
                     else:
                         self.escaped, pos = True, size
-                elif line[at + 1:at + 2] == b"'":
+                elif line[at + 1 : at + 2] == b"'":
                     pos = at + 2
                 else:
                     self.state, pos = None, at + 1
@@ -154,7 +157,7 @@ class Lexer:
                 at = line.find(mark, pos)
                 if at < 0:
                     break
-                if line[at + 1:at + 2] == mark:
+                if line[at + 1 : at + 2] == mark:
                     pos = at + 2
                 else:
                     self.state, pos = None, at + 1
@@ -226,8 +229,8 @@ def run(conn, stream):
     database)."""
     lexer, lines = Lexer(), _Lines(stream)
     pending = bytearray()
-    start = 0                 # where the current statement begins in ``pending``
-    batch = False             # ``pending`` holds a complete, non-blank statement
+    start = 0  # where the current statement begins in ``pending``
+    batch = False  # ``pending`` holds a complete, non-blank statement
     cr = conn.cursor()
 
     def send(sql):
@@ -246,16 +249,18 @@ def run(conn, stream):
         try:
             ends = lexer.feed(line)
         except _MetaCommand as meta:
-            raise _meta_refused(lines.number, line[meta.args[0]:]) from None
+            raise _meta_refused(lines.number, line[meta.args[0] :]) from None
         for end, blank, copy_in in ends:
             if copy_in:
                 if line[end:].strip():
-                    raise UserError('Line %d of the dump: a COPY ... FROM stdin must end its '
-                                    'line (its data follows on the next lines).' % lines.number)
+                    raise UserError(
+                        'Line %d of the dump: a COPY ... FROM stdin must end its '
+                        'line (its data follows on the next lines).' % lines.number
+                    )
                 if batch:
                     send(pending[:start])
                 try:
-                    cr.copy_expert(bytes(pending[start:base + end]), _CopyData(lines), COPY_CHUNK)
+                    cr.copy_expert(bytes(pending[start : base + end]), _CopyData(lines), COPY_CHUNK)
                 except psycopg2.Error as error:
                     raise _refused(lines.number, error) from None
                 pending, start, batch = bytearray(), 0, False
@@ -268,8 +273,10 @@ def run(conn, stream):
                     send(pending)
                 pending, start, batch = bytearray(), 0, False
             elif len(pending) - start > MAX_STATEMENT_BYTES:
-                raise UserError('Line %d of the dump: a statement longer than %d MiB is refused.'
-                                % (lines.number, MAX_STATEMENT_BYTES >> 20))
+                raise UserError(
+                    'Line %d of the dump: a statement longer than %d MiB is refused.'
+                    % (lines.number, MAX_STATEMENT_BYTES >> 20)
+                )
     if batch or not lexer.blank:
         send(pending)
     cr.close()
@@ -278,11 +285,15 @@ def run(conn, stream):
 
 def _meta_refused(number, text):
     shown = text.strip()[:60].decode('utf-8', 'replace')
-    return UserError('Line %d of the dump holds the psql command %r: only SQL and COPY data are '
-                     'restored, no psql command is run.' % (number, shown))
+    return UserError(
+        'Line %d of the dump holds the psql command %r: only SQL and COPY data are '
+        'restored, no psql command is run.' % (number, shown)
+    )
 
 
 def _refused(number, error):
     message = (getattr(error, 'pgerror', None) or str(error)).strip()
-    return UserError('The dump was refused by the database at line %d: %s'
-                     % (number, message.splitlines()[0] if message else type(error).__name__))
+    return UserError(
+        'The dump was refused by the database at line %d: %s'
+        % (number, message.splitlines()[0] if message else type(error).__name__)
+    )

@@ -88,21 +88,27 @@ def rel_db(pg, rel_server):
     :data:`USERS` (passwords in :data:`PASSWORDS`). Yields ``{'name', 'uids', 'modules'}``."""
     name = pgsupport.new_db_name('oelrel')
     proxy(rel_server, 'db', timeout=300).create_database(
-        rel_server.admin_passwd, name, False, 'en_US', 'admin')
+        rel_server.admin_passwd, name, False, 'en_US', 'admin'
+    )
     try:
         admin = Client(rel_server, name, timeout=300)
         admin('ir.module.module', 'update_list')
         ids = admin('ir.module.module', 'search', [('name', 'in', ['test_reliability', 'sale'])])
         admin('ir.module.module', 'button_immediate_install', ids)
-        installed = admin('ir.module.module', 'search_read',
-                          [('name', 'in', ['test_reliability', 'sale']), ('state', '=', 'installed')],
-                          ['name'])
+        installed = admin(
+            'ir.module.module',
+            'search_read',
+            [('name', 'in', ['test_reliability', 'sale']), ('state', '=', 'installed')],
+            ['name'],
+        )
         modules = {row['name'] for row in installed}
         assert 'test_reliability' in modules
         from tests.support.orm import RpcClient
+
         rpc_admin = RpcClient(rel_server, 'xmlrpc2', name, 1, 'admin')
-        uids = {login: make_user(rpc_admin, login, groups, PASSWORDS[login])
-                for login, groups in USERS.items()}
+        uids = {
+            login: make_user(rpc_admin, login, groups, PASSWORDS[login]) for login, groups in USERS.items()
+        }
         yield {'name': name, 'uids': uids, 'modules': modules}
     finally:
         pgsupport.drop_database(pg, name)

@@ -40,7 +40,8 @@ class Client:
 
     def __call__(self, model, method, *args, **kwargs):
         return proxy(self.server, 'object', self.timeout).execute_kw(
-            self.db, self.uid, self.password, model, method, list(args), kwargs)
+            self.db, self.uid, self.password, model, method, list(args), kwargs
+        )
 
     def as_user(self, uid, password):
         return Client(self.server, self.db, uid, password, self.timeout)
@@ -62,8 +63,12 @@ def outcome(call, clean=None):
         if clean is None or re.search(clean, text, re.I | re.S):
             return CLEAN, text
         return UNEXPECTED, text
-    except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError,
-            http.client.IncompleteRead) as error:
+    except (
+        http.client.RemoteDisconnected,
+        ConnectionResetError,
+        BrokenPipeError,
+        http.client.IncompleteRead,
+    ) as error:
         return DROPPED, repr(error)
     except (socket.timeout, TimeoutError) as error:
         return UNEXPECTED, 'timeout: %r' % (error,)
@@ -77,6 +82,7 @@ def is_server_error_fault(text):
 
 
 # -- direct SQL ------------------------------------------------------------------------------
+
 
 def sql(pg, db, query, params=(), autocommit=True):
     """Rows of ``query`` on ``db`` through a fresh connection (no pool, nothing kept)."""
@@ -94,8 +100,12 @@ def table_digest(pg, db, tables):
     """``{table: md5 of every row}``: equal before and after means no row changed."""
     digests = {}
     for table in tables:
-        rows = sql(pg, db, 'SELECT md5(coalesce(string_agg(t::text, %%s ORDER BY t.id), %%s)) '
-                           'FROM "%s" t' % table, ('\n', ''))
+        rows = sql(
+            pg,
+            db,
+            'SELECT md5(coalesce(string_agg(t::text, %%s ORDER BY t.id), %%s)) FROM "%s" t' % table,
+            ('\n', ''),
+        )
         digests[table] = rows[0][0]
     return digests
 
@@ -103,30 +113,49 @@ def table_digest(pg, db, tables):
 def database_digest(pg, db, exclude=()):
     """``{table: md5 of every row}`` for every table of ``db`` but ``exclude``, in one query per
     table; rows are ordered by their text, so tables without an ``id`` compare too."""
-    tables = [name for (name,) in sql(pg, db, "SELECT tablename FROM pg_tables WHERE schemaname = "
-                                              "'public' ORDER BY tablename") if name not in exclude]
+    tables = [
+        name
+        for (name,) in sql(
+            pg, db, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
+        )
+        if name not in exclude
+    ]
     digests = {}
     for table in tables:
-        rows = sql(pg, db, 'SELECT md5(coalesce(string_agg(t::text, %%s ORDER BY t::text), %%s)) '
-                           'FROM "%s" t' % table, ('\n', ''))
+        rows = sql(
+            pg,
+            db,
+            'SELECT md5(coalesce(string_agg(t::text, %%s ORDER BY t::text), %%s)) FROM "%s" t' % table,
+            ('\n', ''),
+        )
         digests[table] = rows[0][0]
     return digests
 
 
 def terminate_backends(pg, db):
     """``pg_terminate_backend`` every session on ``db`` (never our own); how many were ended."""
-    rows = sql(pg, 'postgres', 'SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity '
-                               'WHERE datname = %s AND pid <> pg_backend_pid()', (db,))
+    rows = sql(
+        pg,
+        'postgres',
+        'SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity '
+        'WHERE datname = %s AND pid <> pg_backend_pid()',
+        (db,),
+    )
     return rows[0][0]
 
 
 def wait_sessions_gone(pg, db, timeout=10):
     """Wait until no session is left on ``db`` (terminated ones take a moment to go)."""
-    return wait_for(lambda: sql(pg, 'postgres', 'SELECT count(*) FROM pg_stat_activity '
-                                                'WHERE datname = %s', (db,))[0][0] == 0, timeout)
+    return wait_for(
+        lambda: (
+            sql(pg, 'postgres', 'SELECT count(*) FROM pg_stat_activity WHERE datname = %s', (db,))[0][0] == 0
+        ),
+        timeout,
+    )
 
 
 # -- processes -------------------------------------------------------------------------------
+
 
 def children(pid):
     """Pids of the live child processes of ``pid`` (from /proc)."""
@@ -173,11 +202,18 @@ def run_threads(target, count, timeout=300):
 
 
 def jsonrpc_body(service, method, args, request_id=1):
-    return json.dumps({'jsonrpc': '2.0', 'method': 'call', 'id': request_id,
-                       'params': {'service': service, 'method': method, 'args': args}}).encode()
+    return json.dumps(
+        {
+            'jsonrpc': '2.0',
+            'method': 'call',
+            'id': request_id,
+            'params': {'service': service, 'method': method, 'args': args},
+        }
+    ).encode()
 
 
 # -- the report ------------------------------------------------------------------------------
+
 
 @dataclass
 class Scenario:
@@ -222,22 +258,57 @@ class Report:
         return row
 
     def table(self):
-        headers = ('scenario', 'calls', 'ok', 'failed as expected', 'failed unexpectedly',
-                   'rows lost', 'rows duplicated', 'seconds', 'notes')
-        lines = [(r.name, r.calls, r.ok, r.expected_failures, r.unexpected, r.lost,
-                  r.duplicated, '%.1f' % r.seconds, '; '.join(r.notes)) for r in self.rows]
-        widths = [max(len(str(h)), *(len(str(line[i])) for line in lines)) if lines else len(h)
-                  for i, h in enumerate(headers)]
+        headers = (
+            'scenario',
+            'calls',
+            'ok',
+            'failed as expected',
+            'failed unexpectedly',
+            'rows lost',
+            'rows duplicated',
+            'seconds',
+            'notes',
+        )
+        lines = [
+            (
+                r.name,
+                r.calls,
+                r.ok,
+                r.expected_failures,
+                r.unexpected,
+                r.lost,
+                r.duplicated,
+                '%.1f' % r.seconds,
+                '; '.join(r.notes),
+            )
+            for r in self.rows
+        ]
+        widths = [
+            max(len(str(h)), *(len(str(line[i])) for line in lines)) if lines else len(h)
+            for i, h in enumerate(headers)
+        ]
 
         def fmt(values):
-            cells = [str(v).ljust(w) if i in (0, 8) else str(v).rjust(w)
-                     for i, (v, w) in enumerate(zip(values, widths))]
+            cells = [
+                str(v).ljust(w) if i in (0, 8) else str(v).rjust(w)
+                for i, (v, w) in enumerate(zip(values, widths))
+            ]
             return '| ' + ' | '.join(cells) + ' |'
 
         out = [fmt(headers), '|' + '|'.join('-' * (w + 2) for w in widths) + '|']
         out.extend(fmt(line) for line in lines)
-        total = [sum(getattr(r, name) for r in self.rows)
-                 for name in ('calls', 'ok', 'expected_failures', 'unexpected', 'lost', 'duplicated')]
-        out.append(fmt(('total (%d scenarios)' % len(self.rows), *total,
-                        '%.1f' % sum(r.seconds for r in self.rows), '')))
+        total = [
+            sum(getattr(r, name) for r in self.rows)
+            for name in ('calls', 'ok', 'expected_failures', 'unexpected', 'lost', 'duplicated')
+        ]
+        out.append(
+            fmt(
+                (
+                    'total (%d scenarios)' % len(self.rows),
+                    *total,
+                    '%.1f' % sum(r.seconds for r in self.rows),
+                    '',
+                )
+            )
+        )
         return '\n'.join(out)

@@ -46,22 +46,21 @@ def world(pg, rel_server):
     """A database with every addon installed and the users of :data:`USERS`."""
     name = pgsupport.new_db_name('oelauth')
     proxy(rel_server, 'db', timeout=300).create_database(
-        rel_server.admin_passwd, name, True, 'en_US', 'admin')
+        rel_server.admin_passwd, name, True, 'en_US', 'admin'
+    )
     try:
         admin = RpcClient(rel_server, 'xmlrpc2', name, 1, 'admin')
         admin.call('ir.module.module', 'update_list')
         ids = admin.call('ir.module.module', 'search', [('name', 'in', MODULES)])
         admin.call('ir.module.module', 'button_immediate_install', ids)
-        uids = {login: make_user(admin, login, groups, password_of(login))
-                for login, groups in USERS.items()}
+        uids = {login: make_user(admin, login, groups, password_of(login)) for login, groups in USERS.items()}
         yield {'name': name, 'uids': uids, 'admin': admin, 'server': rel_server}
     finally:
         pgsupport.drop_database(pg, name)
 
 
 def as_user(world, login, route='xmlrpc2'):
-    return client_for(world['server'], route, world['name'], world['uids'][login], login,
-                      password_of(login))
+    return client_for(world['server'], route, world['name'], world['uids'][login], login, password_of(login))
 
 
 @pytest.fixture(scope='module')
@@ -72,6 +71,7 @@ def declared(world):
     from openerp_lite.modules import module as modules_module
     from openerp_lite.orm.environment import Environment
     from openerp_lite.registry import Registry
+
     modules_module.initialize_addons_path([TEST_ADDONS])
     db = world['name']
     registry = Registry.get(db)
@@ -89,11 +89,9 @@ def declared(world):
                 env = Environment(cr, world['uids'][login], {}, registry)
                 for name in registry.models:
                     for mode in ('read', 'write', 'create', 'unlink'):
-                        rights[login, name, mode] = env[name].check_access_rights(
-                            mode, raise_exception=False)
+                        rights[login, name, mode] = env[name].check_access_rights(mode, raise_exception=False)
                 rights[login, 'groups'] = env['res.users']._user_group_xmlids(env.uid)
-        yield {'surface': surface, 'sample': sample, 'rights': rights,
-               'classes': dict(registry.models)}
+        yield {'surface': surface, 'sample': sample, 'rights': rights, 'classes': dict(registry.models)}
     finally:
         Registry.delete(db)
         sql_db.close_db(db)
@@ -106,40 +104,45 @@ def _lacking(declared, model, declaration):
         for login in ('internal', 'nobody'):
             if not set(declaration.groups) & rights[login, 'groups']:
                 return login
-        pytest.fail('every user is in one of %s: nobody can be refused %s'
-                    % (declaration.groups, declaration.name))
+        pytest.fail(
+            'every user is in one of %s: nobody can be refused %s' % (declaration.groups, declaration.name)
+        )
     if declaration.access is None:
         return None
     for login in ('nobody', 'internal'):
         if not rights[login, model, declaration.access]:
             return login
-    pytest.fail('every user holds %s on %s: nobody can be refused %s'
-                % (declaration.access, model, declaration.name))
+    pytest.fail(
+        'every user holds %s on %s: nobody can be refused %s' % (declaration.access, model, declaration.name)
+    )
 
 
 def _args(declared, model, declaration):
     return [[declared['sample'].get(model, 1)]] if declaration.records else []
 
 
-def test_every_declared_method_refuses_a_caller_without_its_declared_right(pg, world, declared,
-                                                                          scenario):
+def test_every_declared_method_refuses_a_caller_without_its_declared_right(pg, world, declared, scenario):
     """The generated surface test: each declared method of each installed model, called as a
     user who lacks the declared access right or group (an anonymous client when it asks only
     for a login), over the four routes in turn. Every call refused, no row changed."""
     surface = declared['surface']
     pairs = sorted((model, name) for model, methods in surface.items() for name in methods)
-    row = scenario('declared surface: every method, caller without its right (%d methods, %d '
-                   'models)' % (len(pairs), len({m for m, _n in pairs})))
+    row = scenario(
+        'declared surface: every method, caller without its right (%d methods, %d '
+        'models)' % (len(pairs), len({m for m, _n in pairs}))
+    )
     # every client logs in first: a web login records its date, which is not the refused calls'
-    clients = {(login, route): as_user(world, login, route)
-               for login in ('nobody', 'internal') for route in ROUTES}
+    clients = {
+        (login, route): as_user(world, login, route) for login in ('nobody', 'internal') for route in ROUTES
+    }
     for client in clients.values():
         if client.route == 'web':
             assert client.session()
     before = database_digest(pg, world['name'], exclude=UNWATCHED)
     routes = itertools.cycle(ROUTES)
-    anonymous = RpcClient(world['server'], 'xmlrpc2', world['name'], world['uids']['victim'],
-                          'not-the-password')
+    anonymous = RpcClient(
+        world['server'], 'xmlrpc2', world['name'], world['uids']['victim'], 'not-the-password'
+    )
     reached = []
     for model, name in pairs:
         declaration = surface[model][name]
@@ -161,14 +164,15 @@ def test_every_declared_method_refuses_a_caller_without_its_declared_right(pg, w
     after = database_digest(pg, world['name'], exclude=UNWATCHED)
     changed = sorted(t for t in set(before) | set(after) if before.get(t) != after.get(t))
     row.duplicated = len(changed)
-    row.note('%d calls refused as expected; tables changed: %s'
-             % (row.expected_failures, ', '.join(changed) or 'none'))
+    row.note(
+        '%d calls refused as expected; tables changed: %s'
+        % (row.expected_failures, ', '.join(changed) or 'none')
+    )
     assert reached == []
     assert changed == []
 
 
-def test_undeclared_public_attributes_are_refused_even_for_the_administrator(pg, world, declared,
-                                                                            scenario):
+def test_undeclared_public_attributes_are_refused_even_for_the_administrator(pg, world, declared, scenario):
     """Every public callable attribute of every model class that is not declared: refused with an
     access error naming it, for the superuser too."""
     admin = world['admin']
@@ -202,6 +206,7 @@ def test_undeclared_public_attributes_are_refused_even_for_the_administrator(pg,
 
 # -- the holes of the review, one by one, over three routes --------------------------------------
 
+
 def _refused(row, call, category='access'):
     """Count one call that must be refused with ``category``; returns a finding or None."""
     try:
@@ -226,15 +231,19 @@ def test_an_internal_user_cannot_install_upgrade_or_uninstall_modules(pg, world,
     sale = admin.call('ir.module.module', 'search', [('name', '=', 'sale')])
     extra = admin.call('ir.module.module', 'search', [('name', '=', NOT_INSTALLED)])
     before = _module_rows(pg, db)
-    findings = [f for f in (
-        _refused(row, lambda: user.call('ir.module.module', 'button_immediate_uninstall', sale)),
-        _refused(row, lambda: user.call('ir.module.module', 'button_uninstall', sale)),
-        _refused(row, lambda: user.call('ir.module.module', 'button_immediate_upgrade', sale)),
-        _refused(row, lambda: user.call('ir.module.module', 'button_immediate_install', extra)),
-        _refused(row, lambda: user.call('ir.module.module', 'button_install', extra)),
-        _refused(row, lambda: user.call('ir.module.module', 'update_list')),
-        _refused(row, lambda: user.call('ir.module.module', 'write', sale, {'state': 'to remove'})),
-    ) if f]
+    findings = [
+        f
+        for f in (
+            _refused(row, lambda: user.call('ir.module.module', 'button_immediate_uninstall', sale)),
+            _refused(row, lambda: user.call('ir.module.module', 'button_uninstall', sale)),
+            _refused(row, lambda: user.call('ir.module.module', 'button_immediate_upgrade', sale)),
+            _refused(row, lambda: user.call('ir.module.module', 'button_immediate_install', extra)),
+            _refused(row, lambda: user.call('ir.module.module', 'button_install', extra)),
+            _refused(row, lambda: user.call('ir.module.module', 'update_list')),
+            _refused(row, lambda: user.call('ir.module.module', 'write', sale, {'state': 'to remove'})),
+        )
+        if f
+    ]
     assert findings == []
     assert _module_rows(pg, db) == before
     assert sql(pg, db, "SELECT to_regclass('sale_order') IS NOT NULL")[0][0]
@@ -242,42 +251,56 @@ def test_an_internal_user_cannot_install_upgrade_or_uninstall_modules(pg, world,
 
 
 @pytest.mark.parametrize('route', HOLE_ROUTES)
-def test_no_read_path_reveals_a_password_hash_or_a_field_of_another_group(pg, world, scenario,
-                                                                         route):
-    row = scenario('field access: password hashes and groups= fields on every read path (%s)'
-                   % route)
+def test_no_read_path_reveals_a_password_hash_or_a_field_of_another_group(pg, world, scenario, route):
+    row = scenario('field access: password hashes and groups= fields on every read path (%s)' % route)
     user = as_user(world, 'internal', route)
     users, partners = 'res.users', 'res.partner'
-    findings = [f for f in (
-        _refused(row, lambda: user.call(users, 'read_group', [], ['login'], ['password_hash']),
-                 'warning'),
-        _refused(row, lambda: user.call(users, 'read_group', [], ['password_hash:count_distinct'],
-                                        ['login'])),
-        _refused(row, lambda: user.call(users, 'read_group', [], ['h:array_agg(password_hash)'],
-                                        ['login'])),
-        _refused(row, lambda: user.call(users, 'search', [], order='password_hash')),
-        _refused(row, lambda: user.call(users, 'search', [('password_hash', 'like', '$pbkdf2%')]),
-                 'warning'),
-        _refused(row, lambda: user.call(partners, 'search', [('user_ids.password_hash', '!=', False)]),
-                 'warning'),
-        _refused(row, lambda: user.call(users, 'read', [1], ['password_hash'])),
-        _refused(row, lambda: user.call(users, 'search_read', [], ['password_hash'])),
-    ) if f]
+    findings = [
+        f
+        for f in (
+            _refused(
+                row, lambda: user.call(users, 'read_group', [], ['login'], ['password_hash']), 'warning'
+            ),
+            _refused(
+                row, lambda: user.call(users, 'read_group', [], ['password_hash:count_distinct'], ['login'])
+            ),
+            _refused(
+                row, lambda: user.call(users, 'read_group', [], ['h:array_agg(password_hash)'], ['login'])
+            ),
+            _refused(row, lambda: user.call(users, 'search', [], order='password_hash')),
+            _refused(
+                row, lambda: user.call(users, 'search', [('password_hash', 'like', '$pbkdf2%')]), 'warning'
+            ),
+            _refused(
+                row,
+                lambda: user.call(partners, 'search', [('user_ids.password_hash', '!=', False)]),
+                'warning',
+            ),
+            _refused(row, lambda: user.call(users, 'read', [1], ['password_hash'])),
+            _refused(row, lambda: user.call(users, 'search_read', [], ['password_hash'])),
+        )
+        if f
+    ]
     assert 'password_hash' not in user.call(users, 'fields_get')
     assert 'password_hash' not in user.call(users, 'fields_get_keys')
     assert all('password_hash' not in r for r in user.call(users, 'search_read', [], []))
     # a groups= field: team B may not read, search, group or sort by team A's bonus
     note = 'test.reliability.note'
     team_b, team_a = as_user(world, 'team_b', route), as_user(world, 'team_a', route)
-    findings += [f for f in (
-        _refused(row, lambda: team_b.call(note, 'read_group', [], ['amount'], ['bonus'])),
-        _refused(row, lambda: team_b.call(note, 'read_group', [], ['bonus'], ['team'])),
-        _refused(row, lambda: team_b.call(note, 'search', [('bonus', '>', 0)])),
-        _refused(row, lambda: team_b.call(note, 'search', [], order='bonus desc')),
-        _refused(row, lambda: team_b.call(note, 'search_read', [], ['bonus'])),
-        _refused(row, lambda: team_b.call('test.reliability.folder', 'search',
-                                          [('note_ids.bonus', '>', 0)])),
-    ) if f]
+    findings += [
+        f
+        for f in (
+            _refused(row, lambda: team_b.call(note, 'read_group', [], ['amount'], ['bonus'])),
+            _refused(row, lambda: team_b.call(note, 'read_group', [], ['bonus'], ['team'])),
+            _refused(row, lambda: team_b.call(note, 'search', [('bonus', '>', 0)])),
+            _refused(row, lambda: team_b.call(note, 'search', [], order='bonus desc')),
+            _refused(row, lambda: team_b.call(note, 'search_read', [], ['bonus'])),
+            _refused(
+                row, lambda: team_b.call('test.reliability.folder', 'search', [('note_ids.bonus', '>', 0)])
+            ),
+        )
+        if f
+    ]
     assert 'bonus' not in team_b.call(note, 'fields_get')
     assert team_a.call(note, 'read_group', [], ['amount'], ['bonus']) is not None
     assert 'bonus' in team_a.call(note, 'fields_get')
@@ -291,13 +314,17 @@ def test_system_parameters_follow_their_access_rights_on_every_method(pg, world,
     admin.call('ir.config_parameter', 'set_param', 'test.secret', 's3cret')
     user = as_user(world, 'internal', route)
     before = sql(pg, db, 'SELECT key, value FROM ir_config_parameter ORDER BY key')
-    findings = [f for f in (
-        _refused(row, lambda: user.call('ir.config_parameter', 'get_param', 'test.secret')),
-        _refused(row, lambda: user.call('ir.config_parameter', 'set_param', 'test.secret', 'mine')),
-        _refused(row, lambda: user.call('ir.config_parameter', 'set_param', 'new.key', 'x')),
-        _refused(row, lambda: user.call('ir.config_parameter', 'set_param', 'test.secret', False)),
-        _refused(row, lambda: user.call('ir.config_parameter', 'search_read', [])),
-    ) if f]
+    findings = [
+        f
+        for f in (
+            _refused(row, lambda: user.call('ir.config_parameter', 'get_param', 'test.secret')),
+            _refused(row, lambda: user.call('ir.config_parameter', 'set_param', 'test.secret', 'mine')),
+            _refused(row, lambda: user.call('ir.config_parameter', 'set_param', 'new.key', 'x')),
+            _refused(row, lambda: user.call('ir.config_parameter', 'set_param', 'test.secret', False)),
+            _refused(row, lambda: user.call('ir.config_parameter', 'search_read', [])),
+        )
+        if f
+    ]
     assert findings == []
     assert sql(pg, db, 'SELECT key, value FROM ir_config_parameter ORDER BY key') == before
     assert admin.call('ir.config_parameter', 'get_param', 'test.secret') == 's3cret'
@@ -310,10 +337,14 @@ def test_taking_a_sequence_number_needs_the_write_right(pg, world, scenario, rou
     user = as_user(world, 'internal', route)
     seq = admin.call('ir.sequence', 'search', [('code', '=', 'sale.order')])
     before = admin.call('ir.sequence', 'next_by_code', 'sale.order')
-    findings = [f for f in (
-        _refused(row, lambda: user.call('ir.sequence', 'next_by_code', 'sale.order')),
-        _refused(row, lambda: user.call('ir.sequence', 'next_by_id', seq)),
-    ) if f]
+    findings = [
+        f
+        for f in (
+            _refused(row, lambda: user.call('ir.sequence', 'next_by_code', 'sale.order')),
+            _refused(row, lambda: user.call('ir.sequence', 'next_by_id', seq)),
+        )
+        if f
+    ]
     assert findings == []
     after = admin.call('ir.sequence', 'next_by_code', 'sale.order')
     # no number was taken in between: the two taken by the administrator follow each other
@@ -326,23 +357,47 @@ def test_context_keys_from_the_wire_do_not_skip_the_order_life_cycle(pg, world, 
     salesman = as_user(world, 'salesman', route)
     partner = world['admin'].call('res.partner', 'search', [], limit=1)[0]
     order = salesman.call('sale.order', 'create', {'partner_id': partner})
-    findings = [f for f in (
-        _refused(row, lambda: salesman.call('sale.order', 'write', [order], {'state': 'done'},
-                                            context={'sale_state_change': True}), 'warning'),
-        _refused(row, lambda: salesman.call('sale.order', 'create', {
-            'partner_id': partner, 'state': 'sale'}, context={'sale_state_change': True}), 'warning'),
-    ) if f]
-    made = salesman.call('sale.order', 'create', {'partner_id': partner},
-                         context={'default_state': 'done', 'default_name': 'FORGED'})
+    findings = [
+        f
+        for f in (
+            _refused(
+                row,
+                lambda: salesman.call(
+                    'sale.order', 'write', [order], {'state': 'done'}, context={'sale_state_change': True}
+                ),
+                'warning',
+            ),
+            _refused(
+                row,
+                lambda: salesman.call(
+                    'sale.order',
+                    'create',
+                    {'partner_id': partner, 'state': 'sale'},
+                    context={'sale_state_change': True},
+                ),
+                'warning',
+            ),
+        )
+        if f
+    ]
+    made = salesman.call(
+        'sale.order',
+        'create',
+        {'partner_id': partner},
+        context={'default_state': 'done', 'default_name': 'FORGED'},
+    )
     row.count(OK)
-    states = {r['id']: (r['state'], r['name']) for r in
-              salesman.call('sale.order', 'read', [made, order], ['state', 'name'])}
+    states = {
+        r['id']: (r['state'], r['name'])
+        for r in salesman.call('sale.order', 'read', [made, order], ['state', 'name'])
+    }
     assert findings == []
     assert states[order][0] == 'draft'
     assert states[made][0] == 'draft' and states[made][1] != 'FORGED', states
 
 
 # -- found by the attacker's review, kept as tests -------------------------------------------------
+
 
 @pytest.fixture(scope='module')
 def orders(world):
@@ -354,47 +409,89 @@ def orders(world):
     product = admin.call('product.product', 'search', [], limit=1)[0]
 
     def order(user, done):
-        oid = admin.call('sale.order', 'create', {'partner_id': partner, 'user_id': user,
-                                                  'order_line': [(0, 0, {'product_id': product})]})
+        oid = admin.call(
+            'sale.order',
+            'create',
+            {'partner_id': partner, 'user_id': user, 'order_line': [(0, 0, {'product_id': product})]},
+        )
         if done:
             admin.call('sale.order', 'action_confirm', [oid])
             admin.call('sale.order', 'action_done', [oid])
         return oid
+
     salesman = world['uids']['salesman']
-    return {'mine': order(salesman, False), 'mine_done': order(salesman, True),
-            'theirs': order(other, False), 'theirs_done': order(other, True), 'product': product,
-            'partner': partner}
+    return {
+        'mine': order(salesman, False),
+        'mine_done': order(salesman, True),
+        'theirs': order(other, False),
+        'theirs_done': order(other, True),
+        'product': product,
+        'partner': partner,
+    }
 
 
 def _order_rows(pg, db):
-    return sql(pg, db, 'SELECT id, state, amount_total, note FROM sale_order ORDER BY id'), \
-        sql(pg, db, 'SELECT id, order_id, price_unit FROM sale_order_line ORDER BY id')
+    return sql(pg, db, 'SELECT id, state, amount_total, note FROM sale_order ORDER BY id'), sql(
+        pg, db, 'SELECT id, order_id, price_unit FROM sale_order_line ORDER BY id'
+    )
 
 
 @pytest.mark.parametrize('route', HOLE_ROUTES)
-def test_a_salesman_cannot_move_his_lines_into_orders_he_may_not_change(pg, world, orders,
-                                                                        scenario, route):
+def test_a_salesman_cannot_move_his_lines_into_orders_he_may_not_change(pg, world, orders, scenario, route):
     row = scenario('sale: own order lines moved into hidden or done orders (%s)' % route)
     salesman = as_user(world, 'salesman', route)
-    mine = salesman.call('sale.order', 'create', {
-        'partner_id': orders['partner'],
-        'order_line': [(0, 0, {'product_id': orders['product'], 'price_unit': 100000})]})
+    mine = salesman.call(
+        'sale.order',
+        'create',
+        {
+            'partner_id': orders['partner'],
+            'order_line': [(0, 0, {'product_id': orders['product'], 'price_unit': 100000})],
+        },
+    )
     [line] = salesman.call('sale.order', 'read', [mine], ['order_line'])[0]['order_line']
     before = _order_rows(pg, world['name'])
     line_model = 'sale.order.line'
-    findings = [f for f in (
-        _refused(row, lambda: salesman.call(line_model, 'write', [line], {'order_id': orders['theirs']})),
-        _refused(row, lambda: salesman.call(line_model, 'write', [line], {
-            'order_id': orders['theirs_done'], 'price_unit': 1, 'discount': 200})),
-        _refused(row, lambda: salesman.call(line_model, 'write', [line], {'order_id': orders['mine_done']}),
-                 'warning'),
-        _refused(row, lambda: salesman.call('sale.order', 'write', [orders['mine_done']], {
-            'order_line': [(4, line)]}), 'warning'),
-        _refused(row, lambda: salesman.call('sale.order', 'write', [orders['mine_done']], {
-            'note': 'edited after done'}), 'warning'),
-        _refused(row, lambda: salesman.call(line_model, 'create', {
-            'order_id': orders['theirs'], 'product_id': orders['product']})),
-    ) if f]
+    findings = [
+        f
+        for f in (
+            _refused(row, lambda: salesman.call(line_model, 'write', [line], {'order_id': orders['theirs']})),
+            _refused(
+                row,
+                lambda: salesman.call(
+                    line_model,
+                    'write',
+                    [line],
+                    {'order_id': orders['theirs_done'], 'price_unit': 1, 'discount': 200},
+                ),
+            ),
+            _refused(
+                row,
+                lambda: salesman.call(line_model, 'write', [line], {'order_id': orders['mine_done']}),
+                'warning',
+            ),
+            _refused(
+                row,
+                lambda: salesman.call(
+                    'sale.order', 'write', [orders['mine_done']], {'order_line': [(4, line)]}
+                ),
+                'warning',
+            ),
+            _refused(
+                row,
+                lambda: salesman.call(
+                    'sale.order', 'write', [orders['mine_done']], {'note': 'edited after done'}
+                ),
+                'warning',
+            ),
+            _refused(
+                row,
+                lambda: salesman.call(
+                    line_model, 'create', {'order_id': orders['theirs'], 'product_id': orders['product']}
+                ),
+            ),
+        )
+        if f
+    ]
     assert findings == []
     assert _order_rows(pg, world['name']) == before
     # the messages name nothing the salesman may not read
@@ -404,39 +501,61 @@ def test_a_salesman_cannot_move_his_lines_into_orders_he_may_not_change(pg, worl
 
 
 @pytest.mark.parametrize('route', HOLE_ROUTES)
-def test_many2many_commands_keep_the_links_to_records_the_user_cannot_see(pg, world, scenario,
-                                                                          route):
+def test_many2many_commands_keep_the_links_to_records_the_user_cannot_see(pg, world, scenario, route):
     row = scenario('many2many commands and links to hidden records (%s)' % route)
     admin, db = world['admin'], world['name']
     tag_a = admin.call('test.reliability.tag', 'create', {'name': 'hidden A', 'team': 'a'})
     tag_b = admin.call('test.reliability.tag', 'create', {'name': 'visible B', 'team': 'b'})
-    folder = admin.call('test.reliability.folder', 'create', {
-        'name': 'B folder', 'team': 'b', 'tag_ids': [(6, 0, [tag_a, tag_b])]})
+    folder = admin.call(
+        'test.reliability.folder',
+        'create',
+        {'name': 'B folder', 'team': 'b', 'tag_ids': [(6, 0, [tag_a, tag_b])]},
+    )
     team_b = as_user(world, 'team_b', route)
     seen = team_b.call('test.reliability.folder', 'read', [folder], ['tag_ids'])[0]['tag_ids']
     assert seen == [tag_b]
 
     def links():
-        return sorted(r[0] for r in sql(pg, db, 'SELECT test_reliability_tag_id FROM '
-                                                'test_reliability_folder_test_reliability_tag_rel '
-                                                'WHERE test_reliability_folder_id = %s', (folder,)))
+        return sorted(
+            r[0]
+            for r in sql(
+                pg,
+                db,
+                'SELECT test_reliability_tag_id FROM '
+                'test_reliability_folder_test_reliability_tag_rel '
+                'WHERE test_reliability_folder_id = %s',
+                (folder,),
+            )
+        )
+
     for command in ([(6, 0, seen)], [(3, tag_a)], [(5,)]):
         team_b.call('test.reliability.folder', 'write', [folder], {'tag_ids': command})
         row.count(OK)
         assert tag_a in links(), command
         team_b.call('test.reliability.folder', 'write', [folder], {'tag_ids': [(6, 0, [tag_b])]})
-    findings = [f for f in (
-        _refused(row, lambda: team_b.call('test.reliability.folder', 'write', [folder], {
-            'tag_ids': [(4, tag_a)]})),
-        _refused(row, lambda: team_b.call('test.reliability.folder', 'create', {
-            'name': 'steal', 'team': 'b', 'tag_ids': [(6, 0, [tag_a])]})),
-    ) if f]
+    findings = [
+        f
+        for f in (
+            _refused(
+                row,
+                lambda: team_b.call('test.reliability.folder', 'write', [folder], {'tag_ids': [(4, tag_a)]}),
+            ),
+            _refused(
+                row,
+                lambda: team_b.call(
+                    'test.reliability.folder',
+                    'create',
+                    {'name': 'steal', 'team': 'b', 'tag_ids': [(6, 0, [tag_a])]},
+                ),
+            ),
+        )
+        if f
+    ]
     assert findings == []
     assert links() == sorted([tag_a, tag_b])
 
 
-def test_a_refused_call_clears_no_cache_and_counts_no_failure_for_a_right_password(pg, world,
-                                                                                  scenario):
+def test_a_refused_call_clears_no_cache_and_counts_no_failure_for_a_right_password(pg, world, scenario):
     row = scenario('refused calls: caches kept, right passwords not counted as failures')
     admin, db = world['admin'], world['name']
     for login in ('internal', 'salesman'):
@@ -447,8 +566,12 @@ def test_a_refused_call_clears_no_cache_and_counts_no_failure_for_a_right_passwo
     partner = user.call('res.partner', 'create', {'name': 'own partner'})
     # refused, and rolled back: it must not empty every cache of the process on its way
     with pytest.raises(RpcFault):
-        user.call('res.partner', 'write', [partner], {
-            'user_ids': [(1, world['uids']['internal'], {'login': 'internal'})]})
+        user.call(
+            'res.partner',
+            'write',
+            [partner],
+            {'user_ids': [(1, world['uids']['internal'], {'login': 'internal'})]},
+        )
     row.count(CLEAN)
     after = admin.call('test.reliability.row', 'cache_sizes')
     assert after['credentials'] >= sizes['credentials'], (sizes, after)
@@ -465,17 +588,21 @@ def test_a_refused_call_clears_no_cache_and_counts_no_failure_for_a_right_passwo
 
 def test_old_failed_login_counts_are_forgotten(pg, world, scenario):
     from openerp_lite.service import login_guard
+
     row = scenario('failed-login counts: old ones purged by the daily job')
     db = world['name']
-    sql(pg, db, "INSERT INTO auth_failure (key, source, failures, last_seen, blocked_until) VALUES "
-                "('old', '198.51.100.1', 3, now() - interval '2 days', NULL), "
-                "('blocked', '198.51.100.1', 9, now() - interval '2 days', now() + interval '1 hour'), "
-                "('recent', '198.51.100.1', 2, now(), NULL)")
+    sql(
+        pg,
+        db,
+        'INSERT INTO auth_failure (key, source, failures, last_seen, blocked_until) VALUES '
+        "('old', '198.51.100.1', 3, now() - interval '2 days', NULL), "
+        "('blocked', '198.51.100.1', 9, now() - interval '2 days', now() + interval '1 hour'), "
+        "('recent', '198.51.100.1', 2, now(), NULL)",
+    )
     with sql_db.cursor(db) as cr:
         deleted = login_guard.purge(cr)
     row.count(OK)
     left = {key for (key,) in sql(pg, db, "SELECT key FROM auth_failure WHERE source = '198.51.100.1'")}
     row.note('%d purged; kept: %s' % (deleted, ', '.join(sorted(left))))
     assert left == {'blocked', 'recent'} and deleted >= 1
-    assert world['admin'].call('ir.cron', 'search_count', [
-        ('function', '=', '_purge_login_failures')]) == 1
+    assert world['admin'].call('ir.cron', 'search_count', [('function', '=', '_purge_login_failures')]) == 1

@@ -28,8 +28,9 @@ FREE = login_guard.FREE_FAILURES
 @pytest.fixture(scope='module')
 def prefork(rel_db, start_server_module):
     """A gunicorn server with three workers serving the reliability database."""
-    running = start_server_module(['--addons-path', TEST_ADDONS, '--server', 'gunicorn',
-                                   '--workers', '3', '--max-cron-threads', '0'])
+    running = start_server_module(
+        ['--addons-path', TEST_ADDONS, '--server', 'gunicorn', '--workers', '3', '--max-cron-threads', '0']
+    )
     assert wait_for(lambda: len(children(running.pid)) >= 3, timeout=30)
     return running
 
@@ -49,8 +50,7 @@ def fresh_user(rel_db, rel_server):
 
 def failures(pg, db, key, source='127.0.0.1', table='auth_failure'):
     """The failures counted for ``key`` from ``source`` (the passwords actually checked)."""
-    rows = sql(pg, db, 'SELECT failures FROM %s WHERE key = %%s AND source = %%s' % table,
-               (key, source))
+    rows = sql(pg, db, 'SELECT failures FROM %s WHERE key = %%s AND source = %%s' % table, (key, source))
     return rows[0][0] if rows else 0
 
 
@@ -65,6 +65,7 @@ def burst(call, count=BURST):
             results[index] = call(index)
         except Exception as error:  # noqa: BLE001 - the test looks at each outcome
             results[index] = error
+
     threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(count)]
     for thread in threads:
         thread.start()
@@ -77,10 +78,12 @@ def denied(value):
     return isinstance(value, xmlrpc.client.Fault) and value.faultCode == 3
 
 
-def test_a_burst_of_wrong_logins_gets_exactly_the_limit_of_password_checks(pg, rel_db, rel_server,
-                                                                           server, scenario):
-    row = scenario('back-off: %d parallel wrong logins, %s' % (BURST, 'threaded' if server is
-                                                               rel_server else 'gunicorn'))
+def test_a_burst_of_wrong_logins_gets_exactly_the_limit_of_password_checks(
+    pg, rel_db, rel_server, server, scenario
+):
+    row = scenario(
+        'back-off: %d parallel wrong logins, %s' % (BURST, 'threaded' if server is rel_server else 'gunicorn')
+    )
     db = rel_db['name']
     _uid, login, password = fresh_user(rel_db, rel_server)
     offset = len(server.log())
@@ -90,8 +93,9 @@ def test_a_burst_of_wrong_logins_gets_exactly_the_limit_of_password_checks(pg, r
     checked = failures(pg, db, login)
     log = server.log()[offset:]
     failed = len(re.findall(r"login failed for '%s'" % login, log))
-    row.note('%d passwords checked of %d attempts (limit %d); %d logged as failed'
-             % (checked, BURST, FREE, failed))
+    row.note(
+        '%d passwords checked of %d attempts (limit %d); %d logged as failed' % (checked, BURST, FREE, failed)
+    )
     assert all(result is False for result in results)
     assert checked == FREE and failed == FREE
     # the right password is refused from there too while the block lasts...
@@ -101,17 +105,18 @@ def test_a_burst_of_wrong_logins_gets_exactly_the_limit_of_password_checks(pg, r
 
 
 def test_execute_kw_guesses_count_with_logins_and_a_locked_user_is_refused_the_right_password(
-        pg, rel_db, rel_server, server, scenario):
-    row = scenario('back-off: execute_kw guesses, %s' % ('threaded' if server is rel_server
-                                                           else 'gunicorn'))
+    pg, rel_db, rel_server, server, scenario
+):
+    row = scenario('back-off: execute_kw guesses, %s' % ('threaded' if server is rel_server else 'gunicorn'))
     db = rel_db['name']
     uid, login, password = fresh_user(rel_db, rel_server)
     # the owner works from 127.0.0.1 (every worker may have its password cached)...
     for _ in range(6):
         assert rpc.proxy(server, 'object').execute_kw(db, uid, password, 'res.users', 'context_get', [])
     # ...a guesser at the same address sends a burst of wrong passwords through execute_kw
-    results = burst(lambda _i: rpc.proxy(server, 'object').execute_kw(
-        db, uid, 'guess', 'res.users', 'context_get', []))
+    results = burst(
+        lambda _i: rpc.proxy(server, 'object').execute_kw(db, uid, 'guess', 'res.users', 'context_get', [])
+    )
     for result in results:
         row.count(CLEAN if denied(result) else 'unexpected', expected=(CLEAN,))
     checked = failures(pg, db, login)
@@ -119,16 +124,20 @@ def test_execute_kw_guesses_count_with_logins_and_a_locked_user_is_refused_the_r
     assert checked == FREE, checked
     # the right password is now refused from that address, through execute_kw and login alike,
     # even by a worker that had it cached (a wrong guess there dropped the proof)
-    after = burst(lambda _i: rpc.proxy(server, 'object').execute_kw(
-        db, uid, password, 'res.users', 'context_get', []), count=8)
+    after = burst(
+        lambda _i: rpc.proxy(server, 'object').execute_kw(db, uid, password, 'res.users', 'context_get', []),
+        count=8,
+    )
     row.count(CLEAN if all(denied(r) for r in after) else 'unexpected', expected=(CLEAN,))
     assert all(denied(r) for r in after), after
     assert rpc.proxy(server, 'common').login(db, login, password) is False
     # from another address the owner is not slowed down
     other = rpc.proxy(server, 'object', source='127.0.0.3')
     assert other.execute_kw(db, uid, password, 'res.users', 'context_get', [])['uid'] == uid
-    row.note('%d checks of %d guesses; the right password refused at the guessing address, '
-             'accepted from another' % (checked, BURST))
+    row.note(
+        '%d checks of %d guesses; the right password refused at the guessing address, '
+        'accepted from another' % (checked, BURST)
+    )
 
 
 def test_the_web_session_login_is_throttled_with_the_others(pg, rel_db, rel_server, scenario):
@@ -137,10 +146,17 @@ def test_the_web_session_login_is_throttled_with_the_others(pg, rel_db, rel_serv
     _uid, login, password = fresh_user(rel_db, rel_server)
 
     def web_login(secret):
-        body = json.dumps({'jsonrpc': '2.0', 'method': 'call', 'id': 1, 'params': {
-            'db': db, 'login': login, 'password': secret}}).encode()
-        _s, _h, data = rel_server.request('POST', '/web/session/authenticate', body,
-                                          {'Content-Type': 'application/json'})
+        body = json.dumps(
+            {
+                'jsonrpc': '2.0',
+                'method': 'call',
+                'id': 1,
+                'params': {'db': db, 'login': login, 'password': secret},
+            }
+        ).encode()
+        _s, _h, data = rel_server.request(
+            'POST', '/web/session/authenticate', body, {'Content-Type': 'application/json'}
+        )
         return json.loads(data)['result']['uid']
 
     for _ in range(FREE + 3):
@@ -171,8 +187,7 @@ def test_master_password_guesses_are_throttled_and_shared(pg, rel_server, prefor
     assert rpc.proxy(prefork, 'db').drop(prefork.admin_passwd, 'oelt_absent') is False
 
 
-def test_the_default_master_password_works_from_loopback_only_and_is_announced(pg, start_server,
-                                                                             scenario):
+def test_the_default_master_password_works_from_loopback_only_and_is_announced(pg, start_server, scenario):
     row = scenario('default master password: loopback only, warned at start')
     running = start_server(['--proxy-mode'], admin_passwd=False)
     log = running.log()
@@ -180,12 +195,14 @@ def test_the_default_master_password_works_from_loopback_only_and_is_announced(p
     body = xmlrpc.client.dumps(('admin', 'oelt_absent'), 'drop').encode()
 
     def drop_from(address):
-        _s, _h, data = running.request('POST', '/xmlrpc/2/db', body, {
-            'Content-Type': 'text/xml', 'X-Forwarded-For': address})
+        _s, _h, data = running.request(
+            'POST', '/xmlrpc/2/db', body, {'Content-Type': 'text/xml', 'X-Forwarded-For': address}
+        )
         try:
             return xmlrpc.client.loads(data)[0][0]
         except xmlrpc.client.Fault as fault:
             return fault
+
     remote = drop_from('203.0.113.50')
     row.count(CLEAN if denied(remote) else 'unexpected', expected=(CLEAN,))
     local = drop_from('127.0.0.1')

@@ -29,20 +29,58 @@ SERVICE_METHODS = {
     'db': sorted(db_service.METHODS),
     'object': sorted(object_service._FUNCTIONS),
 }
-READ_METHODS = ['search', 'search_read', 'search_count', 'read', 'read_group', 'name_search',
-                'name_get', 'fields_get', 'default_get', 'exists', 'check_access_rights']
-MODELS = ['test.reliability.note', 'test.reliability.folder', 'res.partner', 'res.users',
-          'ir.sequence', 'no.such.model']
-FIELDS = ['id', 'name', 'secret', 'amount', 'team', 'folder_id', 'note_ids', 'tag_ids',
-          'folder_id.name', 'note_ids.secret', 'create_date', 'write_uid', 'display_name']
-WATCHED = ['test_reliability_note', 'test_reliability_folder', 'test_reliability_tag',
-           'res_partner', 'res_users', 'ir_sequence']
+READ_METHODS = [
+    'search',
+    'search_read',
+    'search_count',
+    'read',
+    'read_group',
+    'name_search',
+    'name_get',
+    'fields_get',
+    'default_get',
+    'exists',
+    'check_access_rights',
+]
+MODELS = [
+    'test.reliability.note',
+    'test.reliability.folder',
+    'res.partner',
+    'res.users',
+    'ir.sequence',
+    'no.such.model',
+]
+FIELDS = [
+    'id',
+    'name',
+    'secret',
+    'amount',
+    'team',
+    'folder_id',
+    'note_ids',
+    'tag_ids',
+    'folder_id.name',
+    'note_ids.secret',
+    'create_date',
+    'write_uid',
+    'display_name',
+]
+WATCHED = [
+    'test_reliability_note',
+    'test_reliability_folder',
+    'test_reliability_tag',
+    'res_partner',
+    'res_users',
+    'ir_sequence',
+]
 
 #: ``(examples, fresh seed?)``: the fixed examples, the same number from this run's fresh seed
 #: (printed in the header, see tests/support/fuzz.py), and ten times more with --run-slow
-EXAMPLES = [pytest.param((40, False), id='40-fixed'),
-            pytest.param((40, True), id='40-fresh-seed'),
-            pytest.param((400, False), id='400-fixed', marks=pytest.mark.slow)]
+EXAMPLES = [
+    pytest.param((40, False), id='40-fixed'),
+    pytest.param((40, True), id='40-fresh-seed'),
+    pytest.param((400, False), id='400-fixed', marks=pytest.mark.slow),
+]
 
 
 def _settings(examples):
@@ -54,19 +92,41 @@ def _label(examples):
     return '%d, seed %d' % (count, fuzz.FRESH_SEED) if fresh else '%d' % count
 
 
-scalars = (st.none() | st.booleans() | st.integers(-2 ** 31, 2 ** 31 - 1)
-           | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=30)
-           | st.sampled_from(FIELDS + MODELS + ['admin', '', '|', '&', '!', 'ilike', '=']))
-values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
-                      | st.dictionaries(st.text(max_size=10), inner, max_size=4), max_leaves=12)
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**31), 2**31 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=30)
+    | st.sampled_from(FIELDS + MODELS + ['admin', '', '|', '&', '!', 'ilike', '='])
+)
+values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=12,
+)
 
 
 @pytest.fixture(scope='module')
 def fuzz_server(pg, rel_db):
     """A gunicorn server with two workers, for the whole module."""
     from tests.support.server import start_server
-    running = start_server(pg, ['--addons-path', TEST_ADDONS, '--server', 'gunicorn', '--workers',
-                                '2', '--max-cron-threads', '0', '--limit-time-real', '60'])
+
+    running = start_server(
+        pg,
+        [
+            '--addons-path',
+            TEST_ADDONS,
+            '--server',
+            'gunicorn',
+            '--workers',
+            '2',
+            '--max-cron-threads',
+            '0',
+            '--limit-time-real',
+            '60',
+        ],
+    )
     assert wait_for(lambda: len(children(running.pid)) >= 2, timeout=30)
     Client(running, rel_db['name'])('res.partner', 'search_count', [])
     running.workers_at_start = children(running.pid)
@@ -132,25 +192,34 @@ def _finish(row, server, findings):
 
 
 @pytest.mark.parametrize('examples', EXAMPLES)
-def test_random_xmlrpc_calls_to_every_service_method(rel_db, fuzz_server, scenario, unchanged,
-                                                     examples):
+def test_random_xmlrpc_calls_to_every_service_method(rel_db, fuzz_server, scenario, unchanged, examples):
     row = unchanged['row'] = scenario('fuzz: XML-RPC calls, every service method (%s)' % _label(examples))
     findings = []
     db = rel_db['name']
     methods = st.sampled_from([(s, m) for s, names in SERVICE_METHODS.items() for m in names])
-    object_calls = st.tuples(st.just(('object', 'execute_kw')), st.tuples(
-        st.sampled_from([db, 'no_such_db']), st.sampled_from([1, 2, 0, -1]),
-        st.sampled_from(['admin', 'wrong']), st.sampled_from(MODELS), st.sampled_from(READ_METHODS),
-        st.lists(values, max_size=4), st.dictionaries(st.sampled_from(
-            ['context', 'limit', 'offset', 'order', 'fields', 'domain', 'bogus']), values, max_size=3)))
+    object_calls = st.tuples(
+        st.just(('object', 'execute_kw')),
+        st.tuples(
+            st.sampled_from([db, 'no_such_db']),
+            st.sampled_from([1, 2, 0, -1]),
+            st.sampled_from(['admin', 'wrong']),
+            st.sampled_from(MODELS),
+            st.sampled_from(READ_METHODS),
+            st.lists(values, max_size=4),
+            st.dictionaries(
+                st.sampled_from(['context', 'limit', 'offset', 'order', 'fields', 'domain', 'bogus']),
+                values,
+                max_size=3,
+            ),
+        ),
+    )
 
     @_settings(examples)
     @given(st.one_of(st.tuples(methods, st.lists(values, max_size=6).map(tuple)), object_calls))
     def check(call):
         (service, method), params = call
         body = xmlrpc.client.dumps(tuple(params), method, allow_none=True).encode()
-        kind, detail = _xmlrpc_verdict(*_post(fuzz_server, '/xmlrpc/2/%s' % service, body,
-                                              'text/xml'))
+        kind, detail = _xmlrpc_verdict(*_post(fuzz_server, '/xmlrpc/2/%s' % service, body, 'text/xml'))
         row.count(kind, expected=(CLEAN,))
         if kind == UNEXPECTED:
             findings.append((service, method, repr(params)[:200], detail))
@@ -160,27 +229,44 @@ def test_random_xmlrpc_calls_to_every_service_method(rel_db, fuzz_server, scenar
 
 
 @pytest.mark.parametrize('examples', EXAMPLES)
-def test_random_jsonrpc_bodies_truncated_and_corrupted(rel_db, fuzz_server, scenario, unchanged,
-                                                       examples):
+def test_random_jsonrpc_bodies_truncated_and_corrupted(rel_db, fuzz_server, scenario, unchanged, examples):
     row = unchanged['row'] = scenario('fuzz: JSON-RPC envelopes, truncated/corrupted (%s)' % _label(examples))
     findings = []
     db = rel_db['name']
-    valid = json.dumps({'jsonrpc': '2.0', 'method': 'call', 'id': 7, 'params': {
-        'service': 'object', 'method': 'execute_kw',
-        'args': [db, 1, 'admin', 'test.reliability.note', 'search_read', [[]], {'limit': 2}]}}
+    valid = json.dumps(
+        {
+            'jsonrpc': '2.0',
+            'method': 'call',
+            'id': 7,
+            'params': {
+                'service': 'object',
+                'method': 'execute_kw',
+                'args': [db, 1, 'admin', 'test.reliability.note', 'search_read', [[]], {'limit': 2}],
+            },
+        }
     ).encode()
     envelopes = st.builds(
-        lambda service, method, args, rid, extra: json.dumps(dict(
-            {'jsonrpc': '2.0', 'method': 'call', 'id': rid,
-             'params': {'service': service, 'method': method, 'args': args}}, **extra)).encode(),
+        lambda service, method, args, rid, extra: json.dumps(
+            dict(
+                {
+                    'jsonrpc': '2.0',
+                    'method': 'call',
+                    'id': rid,
+                    'params': {'service': service, 'method': method, 'args': args},
+                },
+                **extra,
+            )
+        ).encode(),
         st.sampled_from(list(SERVICE_METHODS) + ['nope', '']),
         st.sampled_from(sorted({m for names in SERVICE_METHODS.values() for m in names}) + ['x']),
         st.lists(values, max_size=7) | values,
-        scalars, st.dictionaries(st.sampled_from(['jsonrpc', 'method', 'params', 'id']), values,
-                                 max_size=2))
+        scalars,
+        st.dictionaries(st.sampled_from(['jsonrpc', 'method', 'params', 'id']), values, max_size=2),
+    )
     truncated = st.integers(0, len(valid)).map(lambda n: valid[:n])
     corrupted = st.tuples(st.integers(0, len(valid) - 1), st.binary(min_size=1, max_size=4)).map(
-        lambda c: valid[:c[0]] + c[1] + valid[c[0] + len(c[1]):])
+        lambda c: valid[: c[0]] + c[1] + valid[c[0] + len(c[1]) :]
+    )
     any_json = values.map(lambda v: json.dumps(v).encode())
 
     @_settings(examples)
@@ -193,10 +279,9 @@ def test_random_jsonrpc_bodies_truncated_and_corrupted(rel_db, fuzz_server, scen
 
     check()
     # and truncated / corrupted XML-RPC bodies
-    xml_valid = xmlrpc.client.dumps((db, 1, 'admin', 'res.partner', 'search', [[]]),
-                                    'execute_kw').encode()
+    xml_valid = xmlrpc.client.dumps((db, 1, 'admin', 'res.partner', 'search', [[]]), 'execute_kw').encode()
     for cut in range(0, len(xml_valid), max(1, len(xml_valid) // 40)):
-        for body in (xml_valid[:cut], xml_valid[:cut] + b'\xff\x00<' + xml_valid[cut + 3:]):
+        for body in (xml_valid[:cut], xml_valid[:cut] + b'\xff\x00<' + xml_valid[cut + 3 :]):
             kind, detail = _xmlrpc_verdict(*_post(fuzz_server, '/xmlrpc/2/object', body, 'text/xml'))
             row.count(kind, expected=(CLEAN,))
             if kind == UNEXPECTED:
@@ -204,34 +289,65 @@ def test_random_jsonrpc_bodies_truncated_and_corrupted(rel_db, fuzz_server, scen
     _finish(row, fuzz_server, findings)
 
 
-leaves = st.tuples(st.sampled_from(FIELDS + ['bogus', 'id;DROP TABLE x', 'name"', '']),
-                   st.sampled_from(['=', '!=', 'ilike', 'in', 'not in', 'child_of', '<', 'like',
-                                    '=?', 'bogus', '; DELETE', '']),
-                   scalars | st.lists(scalars, max_size=3)).map(list)
+leaves = st.tuples(
+    st.sampled_from(FIELDS + ['bogus', 'id;DROP TABLE x', 'name"', '']),
+    st.sampled_from(
+        ['=', '!=', 'ilike', 'in', 'not in', 'child_of', '<', 'like', '=?', 'bogus', '; DELETE', '']
+    ),
+    scalars | st.lists(scalars, max_size=3),
+).map(list)
 domains = st.lists(st.one_of(leaves, st.sampled_from(['&', '|', '!'])), max_size=8)
-orders = st.lists(st.sampled_from(FIELDS + ['desc', 'asc', ',', 'id desc', 'name; DELETE FROM '
-                                           'res_partner', '(SELECT 1)', 'pg_sleep(1)', '"id"',
-                                            'nulls first', '']), max_size=4).map(' '.join)
-field_lists = st.lists(st.sampled_from(FIELDS + ['bogus', '*', 'password', 'password_hash',
-                                                 'secret;--']), max_size=4)
-contexts = st.dictionaries(st.text(max_size=12) | st.sampled_from(
-    ['active_test', 'lang', 'tz', 'uid', 'su', 'force_company', 'active_id', 'bin_size']),
-    values, max_size=4)
+orders = st.lists(
+    st.sampled_from(
+        FIELDS
+        + [
+            'desc',
+            'asc',
+            ',',
+            'id desc',
+            'name; DELETE FROM res_partner',
+            '(SELECT 1)',
+            'pg_sleep(1)',
+            '"id"',
+            'nulls first',
+            '',
+        ]
+    ),
+    max_size=4,
+).map(' '.join)
+field_lists = st.lists(
+    st.sampled_from(FIELDS + ['bogus', '*', 'password', 'password_hash', 'secret;--']), max_size=4
+)
+contexts = st.dictionaries(
+    st.text(max_size=12)
+    | st.sampled_from(['active_test', 'lang', 'tz', 'uid', 'su', 'force_company', 'active_id', 'bin_size']),
+    values,
+    max_size=4,
+)
 
 
 @pytest.mark.parametrize('examples', EXAMPLES)
-def test_random_domains_orders_fields_and_contexts_against_the_orm(rel_db, fuzz_server, scenario,
-                                                                   unchanged, examples):
+def test_random_domains_orders_fields_and_contexts_against_the_orm(
+    rel_db, fuzz_server, scenario, unchanged, examples
+):
     row = unchanged['row'] = scenario('fuzz: ORM domains, orders, fields, contexts (%s)' % _label(examples))
     findings = []
     db = rel_db['name']
     team_b = rel_db['uids']['team_b']
     from .support import PASSWORDS
+
     users = [(1, 'admin'), (team_b, PASSWORDS['team_b'])]
 
     @_settings(examples)
-    @given(st.sampled_from(users), st.sampled_from(MODELS[:4]), domains, field_lists, orders,
-           contexts, st.sampled_from(['search_read', 'search', 'read_group', 'search_count']))
+    @given(
+        st.sampled_from(users),
+        st.sampled_from(MODELS[:4]),
+        domains,
+        field_lists,
+        orders,
+        contexts,
+        st.sampled_from(['search_read', 'search', 'read_group', 'search_count']),
+    )
     def check(user, model, domain, fields_, order, context, method):
         kwargs = {'context': context}
         args = [domain]
@@ -242,8 +358,9 @@ def test_random_domains_orders_fields_and_contexts_against_the_orm(rel_db, fuzz_
             kwargs.update(order=order, limit=5)
         elif method == 'read_group':
             args += [fields_, fields_[:1]]
-        body = xmlrpc.client.dumps((db, user[0], user[1], model, method, args, kwargs),
-                                   'execute_kw', allow_none=True).encode()
+        body = xmlrpc.client.dumps(
+            (db, user[0], user[1], model, method, args, kwargs), 'execute_kw', allow_none=True
+        ).encode()
         kind, detail = _xmlrpc_verdict(*_post(fuzz_server, '/xmlrpc/2/object', body, 'text/xml'))
         row.count(kind, expected=(CLEAN,))
         if kind == UNEXPECTED or 'syntax error' in detail or 'psycopg2' in detail:
@@ -258,21 +375,26 @@ def test_random_domains_orders_fields_and_contexts_against_the_orm(rel_db, fuzz_
 def _timed(call):
     started = time.monotonic()
     from .support import outcome
+
     kind, detail = outcome(call)
     return kind, detail, time.monotonic() - started
 
 
 ENORMOUS = {
     'read 200,000 ids': lambda c: c('test.reliability.note', 'read', list(range(1, 200001)), ['name']),
-    'search id in 200,000 values': lambda c: c('test.reliability.note', 'search',
-                                               [('id', 'in', list(range(200000)))]),
-    'domain of 5,000 nested "!"': lambda c: c('test.reliability.note', 'search',
-                                              ['!'] * 5000 + [('id', '=', 1)]),
-    'domain of 20,000 "|" terms': lambda c: c('test.reliability.note', 'search',
-                                              ['|'] * 19999 + [('id', '=', i) for i in range(20000)]),
+    'search id in 200,000 values': lambda c: c(
+        'test.reliability.note', 'search', [('id', 'in', list(range(200000)))]
+    ),
+    'domain of 5,000 nested "!"': lambda c: c(
+        'test.reliability.note', 'search', ['!'] * 5000 + [('id', '=', 1)]
+    ),
+    'domain of 20,000 "|" terms': lambda c: c(
+        'test.reliability.note', 'search', ['|'] * 19999 + [('id', '=', i) for i in range(20000)]
+    ),
     'name_search of 5 MB': lambda c: c('test.reliability.note', 'name_search', 'x' * 5_000_000),
-    'order of 50,000 terms': lambda c: c('test.reliability.note', 'search', [],
-                                         order=', '.join(['id'] * 50000)),
+    'order of 50,000 terms': lambda c: c(
+        'test.reliability.note', 'search', [], order=', '.join(['id'] * 50000)
+    ),
     'fields list of 100,000': lambda c: c('test.reliability.note', 'search_read', [], ['name'] * 100000),
     'create with a 5 MB name (rolled back by the test)': None,
 }
@@ -293,11 +415,15 @@ def test_enormous_requests_are_bounded(rel_db, fuzz_server, scenario, unchanged)
         if kind == UNEXPECTED or seconds > 30:
             findings.append((label, kind, seconds, detail[-300:]))
     # values nested 5,000 deep, written by hand (the stdlib marshaller would recurse that deep)
-    deep = (b'<value><array><data>' * 5000 + b'<value><int>1</int></value>'
-            + b'</data></array></value>' * 5000)
-    body = (b'<?xml version="1.0"?><methodCall><methodName>execute_kw</methodName><params>'
-            b'<param><value><string>%s</string></value></param>' % rel_db['name'].encode()
-            + b'<param>' + deep + b'</param></params></methodCall>')
+    deep = b'<value><array><data>' * 5000 + b'<value><int>1</int></value>' + b'</data></array></value>' * 5000
+    body = (
+        b'<?xml version="1.0"?><methodCall><methodName>execute_kw</methodName><params>'
+        b'<param><value><string>%s</string></value></param>'
+        % rel_db['name'].encode()
+        + b'<param>'
+        + deep
+        + b'</param></params></methodCall>'
+    )
     kind, detail = _xmlrpc_verdict(*_post(fuzz_server, '/xmlrpc/2/object', body, 'text/xml'))
     row.count(kind, expected=(CLEAN,))
     row.note('XML-RPC value nested 5,000 deep: %s' % ('refused' if kind == CLEAN else kind))
@@ -305,8 +431,10 @@ def test_enormous_requests_are_bounded(rel_db, fuzz_server, scenario, unchanged)
         findings.append(('deep xml', detail))
     # a body announced larger than --max-request-size (128 MB) is refused before it is read
     with socket.create_connection(('127.0.0.1', fuzz_server.port), timeout=30) as sock:
-        sock.sendall(b'POST /xmlrpc/2/object HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n'
-                     b'Content-Length: %d\r\n\r\n<methodCall>' % (129 * 1024 * 1024))
+        sock.sendall(
+            b'POST /xmlrpc/2/object HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n'
+            b'Content-Length: %d\r\n\r\n<methodCall>' % (129 * 1024 * 1024)
+        )
         status_line = sock.recv(200).split(b'\r\n', 1)[0]
     row.count(CLEAN if b' 413 ' in status_line else UNEXPECTED, expected=(CLEAN,))
     row.note('129 MB body: %s' % status_line.decode(errors='replace'))

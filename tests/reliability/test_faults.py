@@ -33,16 +33,27 @@ from .support import (
 )
 
 ROWS_PER_CALL = 40
-PAUSE = 0.02            # seconds after each row: a call lasts ~1 s, long enough to be caught
+PAUSE = 0.02  # seconds after each row: a call lasts ~1 s, long enough to be caught
 WORKERS = 3
 
 
 @pytest.fixture(scope='module')
 def prefork(pg, rel_db, start_server_module):
     """A gunicorn server with three workers serving the reliability database."""
-    running = start_server_module(['--addons-path', TEST_ADDONS, '--server', 'gunicorn',
-                                   '--workers', str(WORKERS), '--max-cron-threads', '0',
-                                   '--limit-time-real', '60'])
+    running = start_server_module(
+        [
+            '--addons-path',
+            TEST_ADDONS,
+            '--server',
+            'gunicorn',
+            '--workers',
+            str(WORKERS),
+            '--max-cron-threads',
+            '0',
+            '--limit-time-real',
+            '60',
+        ]
+    )
     client = Client(running, rel_db['name'])
     assert wait_for(lambda: len(children(running.pid)) >= WORKERS, timeout=30)
     assert client('test.reliability.row', 'worker_pid') in children(running.pid)
@@ -50,16 +61,23 @@ def prefork(pg, rel_db, start_server_module):
 
 
 def _batch_rows(pg, db, batch):
-    return sql(pg, db, 'SELECT count(*), count(DISTINCT position) FROM test_reliability_row '
-                       'WHERE batch = %s', (batch,))[0]
+    return sql(
+        pg,
+        db,
+        'SELECT count(*), count(DISTINCT position) FROM test_reliability_row WHERE batch = %s',
+        (batch,),
+    )[0]
 
 
 def _backend_of(pg, db, batch):
     """The pid of the worker whose transaction is writing ``batch`` (its inserts are in flight),
     read from the worker's own PostgreSQL session: the worker names itself in application_name."""
-    rows = sql(pg, 'postgres', "SELECT application_name FROM pg_stat_activity "
-                               "WHERE datname = %s AND application_name LIKE %s",
-               (db, 'openerp-lite rows %s pid %%' % batch))
+    rows = sql(
+        pg,
+        'postgres',
+        'SELECT application_name FROM pg_stat_activity WHERE datname = %s AND application_name LIKE %s',
+        (db, 'openerp-lite rows %s pid %%' % batch),
+    )
     return int(rows[0][0].rsplit(' ', 1)[1]) if rows else None
 
 
@@ -70,7 +88,7 @@ class _Background:
         self.client = Client(server, db, timeout=60)
         self.rows, self.pause = rows, pause
         self.stop = threading.Event()
-        self.results = []          # (batch, kind, detail)
+        self.results = []  # (batch, kind, detail)
         self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(threads)]
 
     def _run(self):
@@ -78,8 +96,10 @@ class _Background:
             if self.stop.is_set():
                 return
             batch = 'bg-%s' % uuid.uuid4().hex[:12]
-            kind, detail = outcome(lambda b=batch: self.client(
-                'test.reliability.row', 'write_rows', b, self.rows, self.pause), clean=r'.')
+            kind, detail = outcome(
+                lambda b=batch: self.client('test.reliability.row', 'write_rows', b, self.rows, self.pause),
+                clean=r'.',
+            )
             self.results.append((batch, kind, detail))
             time.sleep(0.01)
 
@@ -116,8 +136,9 @@ def _kill_one_write(pg, db, client, rng):
     result = {}
 
     def call():
-        result['outcome'] = outcome(lambda: client('test.reliability.row', 'write_rows', batch,
-                                                   ROWS_PER_CALL, PAUSE), clean=r'.')
+        result['outcome'] = outcome(
+            lambda: client('test.reliability.row', 'write_rows', batch, ROWS_PER_CALL, PAUSE), clean=r'.'
+        )
 
     caller = threading.Thread(target=call, daemon=True)
     caller.start()
@@ -133,14 +154,18 @@ def _kill_one_write(pg, db, client, rng):
     return kind, detail, count, distinct, victim
 
 
-@pytest.mark.parametrize('kills', [
-    pytest.param(3, id='3-kills'),
-    pytest.param(20, id='20-kills', marks=pytest.mark.slow),
-])
+@pytest.mark.parametrize(
+    'kills',
+    [
+        pytest.param(3, id='3-kills'),
+        pytest.param(20, id='20-kills', marks=pytest.mark.slow),
+    ],
+)
 def test_sigkilled_worker_loses_only_its_own_call(pg, rel_db, prefork, scenario, kills):
     db = rel_db['name']
-    row = scenario('SIGKILL a gunicorn worker mid-write (%d times, %d rows per call)'
-                   % (kills, ROWS_PER_CALL))
+    row = scenario(
+        'SIGKILL a gunicorn worker mid-write (%d times, %d rows per call)' % (kills, ROWS_PER_CALL)
+    )
     background_row = scenario('  other clients during the kills')
     client = Client(prefork, db, timeout=60)
     rng = random.Random(kills)
@@ -159,8 +184,10 @@ def test_sigkilled_worker_loses_only_its_own_call(pg, rel_db, prefork, scenario,
                 row.count(kind, expected=(DROPPED,))
                 row.duplicated += count  # rows of a failed call are rows that should not exist
             assert kind in (OK, DROPPED), detail
-            if wait_for(lambda v=victim: v not in children(prefork.pid)
-                        and len(children(prefork.pid)) >= WORKERS, timeout=30):
+            if wait_for(
+                lambda v=victim: v not in children(prefork.pid) and len(children(prefork.pid)) >= WORKERS,
+                timeout=30,
+            ):
                 replaced += 1
     background_failures = _check_background(pg, db, background, background_row)
     row.note('%d killed, %d replaced, %d had committed before the kill' % (killed, replaced, completed))
@@ -175,8 +202,7 @@ def test_sigkilled_worker_loses_only_its_own_call(pg, rel_db, prefork, scenario,
 
 
 @pytest.mark.slow
-def test_terminated_backends_fail_in_flight_calls_then_the_server_reconnects(pg, rel_db, prefork,
-                                                                            scenario):
+def test_terminated_backends_fail_in_flight_calls_then_the_server_reconnects(pg, rel_db, prefork, scenario):
     db = rel_db['name']
     row = scenario('pg_terminate_backend of every session under load (gunicorn)')
     workers_before = children(prefork.pid)
@@ -189,8 +215,11 @@ def test_terminated_backends_fail_in_flight_calls_then_the_server_reconnects(pg,
             time.sleep(1.0)
         # from now on the calls must succeed again within seconds
         started = time.monotonic()
-        recovered = wait_for(lambda: outcome(lambda: client('test.reliability.row', 'search_count',
-                                                            []))[0] == OK, timeout=10, interval=0.2)
+        recovered = wait_for(
+            lambda: outcome(lambda: client('test.reliability.row', 'search_count', []))[0] == OK,
+            timeout=10,
+            interval=0.2,
+        )
         recovery = time.monotonic() - started
         time.sleep(1.0)
     clean = r'connection|terminat|server closed|administrator command|database'
@@ -207,8 +236,10 @@ def test_terminated_backends_fail_in_flight_calls_then_the_server_reconnects(pg,
             row.duplicated += max(0, count - background.rows)
         else:
             row.duplicated += count
-    row.note('%d sessions terminated; calls answered again %.1fs after the last wave; workers '
-             'restarted: %d' % (ended, recovery, len(set(workers_before) - set(children(prefork.pid)))))
+    row.note(
+        '%d sessions terminated; calls answered again %.1fs after the last wave; workers '
+        'restarted: %d' % (ended, recovery, len(set(workers_before) - set(children(prefork.pid))))
+    )
     row.note('faults seen: %s' % ' / '.join(sorted(samples)))
     unexpected = [d for _b, k, d in background.results if k not in (OK, CLEAN)]
     assert recovered, 'the server did not reconnect within 10 s'
@@ -222,16 +253,19 @@ def test_terminated_backends_fail_in_flight_calls_then_the_server_reconnects(pg,
 @pytest.fixture(scope='module')
 def small_pool(rel_db, start_server_module):
     """A threaded server allowed two database connections."""
-    return start_server_module(['--addons-path', TEST_ADDONS, '--db_maxconn', '2',
-                                '--max-cron-threads', '0'])
+    return start_server_module(['--addons-path', TEST_ADDONS, '--db_maxconn', '2', '--max-cron-threads', '0'])
 
 
-@pytest.mark.parametrize('callers', [
-    pytest.param(4, id='4-callers'),
-    pytest.param(10, id='10-callers', marks=pytest.mark.slow),
-])
-def test_exhausted_pool_makes_calls_wait_then_succeed_or_refuse_clearly(rel_db, small_pool,
-                                                                         scenario, callers):
+@pytest.mark.parametrize(
+    'callers',
+    [
+        pytest.param(4, id='4-callers'),
+        pytest.param(10, id='10-callers', marks=pytest.mark.slow),
+    ],
+)
+def test_exhausted_pool_makes_calls_wait_then_succeed_or_refuse_clearly(
+    rel_db, small_pool, scenario, callers
+):
     db = rel_db['name']
     row = scenario('pool exhaustion: %d slow calls, --db_maxconn 2' % callers)
     client = Client(small_pool, db, timeout=40)
@@ -241,10 +275,13 @@ def test_exhausted_pool_makes_calls_wait_then_succeed_or_refuse_clearly(rel_db, 
 
     def call(index):
         begun = time.monotonic()
-        results[index] = outcome(lambda: client('test.reliability.row', 'slow_read', 3),
-                                 clean=r'too busy'), time.monotonic() - begun
+        results[index] = (
+            outcome(lambda: client('test.reliability.row', 'slow_read', 3), clean=r'too busy'),
+            time.monotonic() - begun,
+        )
 
     from .support import run_threads
+
     run_threads(call, callers, timeout=60)
     elapsed = time.monotonic() - started
     for (kind, _detail), _seconds in results:
@@ -271,12 +308,14 @@ def test_read_only_database_refuses_writes_clearly_and_serves_reads(pg, rel_db, 
         terminate_backends(pg, db)  # sessions pick the setting up when they reconnect
         wait_sessions_gone(pg, db)
         for _ in range(5):
-            kind, detail = outcome(lambda: client('test.reliability.row', 'write_rows', batch, 3, 0),
-                                   clean=r'read-only')
+            kind, detail = outcome(
+                lambda: client('test.reliability.row', 'write_rows', batch, 3, 0), clean=r'read-only'
+            )
             row.count(kind, expected=(CLEAN,))
             assert kind == CLEAN, detail
-            kind, detail = outcome(lambda: client('test.reliability.row', 'search_read',
-                                                  [], ['name'], limit=5))
+            kind, detail = outcome(
+                lambda: client('test.reliability.row', 'search_read', [], ['name'], limit=5)
+            )
             row.count(kind)
             assert kind == OK, detail
     finally:
@@ -285,7 +324,11 @@ def test_read_only_database_refuses_writes_clearly_and_serves_reads(pg, rel_db, 
         wait_sessions_gone(pg, db)
     row.duplicated += _batch_rows(pg, db, batch)[0]
     # writable again once the sessions reconnect
-    assert wait_for(lambda: outcome(lambda: client('test.reliability.row', 'write_rows',
-                                                   batch + '-after', 1, 0))[0] == OK, timeout=10)
+    assert wait_for(
+        lambda: (
+            outcome(lambda: client('test.reliability.row', 'write_rows', batch + '-after', 1, 0))[0] == OK
+        ),
+        timeout=10,
+    )
     row.note('writes refused with "read-only transaction", reads served')
     assert row.unexpected == row.duplicated == 0

@@ -34,8 +34,9 @@ def foreign(pg, rel_db, rel_server):
     pgsupport.create_database(pg, plain)
     sql(pg, plain, 'CREATE TABLE their_data (id serial PRIMARY KEY, secret text)')
     marked = pgsupport.new_db_name('oelforeign')
-    proxy(rel_server, 'db', timeout=300).create_database(rel_server.admin_passwd, marked, False,
-                                                         'en_US', 'admin')
+    proxy(rel_server, 'db', timeout=300).create_database(
+        rel_server.admin_passwd, marked, False, 'en_US', 'admin'
+    )
     _disconnect(pg, plain, marked)
     yield {'plain': plain, 'marked': marked}
     for name in (plain, marked):
@@ -59,12 +60,15 @@ def sessions_on(pg, name):
 
 
 def _tables(pg, name):
-    return [t for (t,) in sql(pg, name, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                                        'ORDER BY tablename')]
+    return [
+        t
+        for (t,) in sql(
+            pg, name, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
+        )
+    ]
 
 
-def test_no_route_touches_a_database_the_server_does_not_serve(pg, rel_db, foreign, start_server,
-                                                               scenario):
+def test_no_route_touches_a_database_the_server_does_not_serve(pg, rel_db, foreign, start_server, scenario):
     row = scenario('databases named by the wire: forged session ids, logins, db service')
     served = rel_db['name']
     running = start_server(['--addons-path', TEST_ADDONS, '--db-filter', '^%s$' % served])
@@ -81,8 +85,9 @@ def test_no_route_touches_a_database_the_server_does_not_serve(pg, rel_db, forei
 
     def web(path, params, sid):
         body = json.dumps({'jsonrpc': '2.0', 'method': 'call', 'id': 1, 'params': params}).encode()
-        _s, _h, data = running.request('POST', path, body, {
-            'Content-Type': 'application/json', 'Cookie': 'session_id=%s' % sid})
+        _s, _h, data = running.request(
+            'POST', path, body, {'Content-Type': 'application/json', 'Cookie': 'session_id=%s' % sid}
+        )
         return json.loads(data)
 
     pwd = running.admin_passwd
@@ -94,12 +99,13 @@ def test_no_route_touches_a_database_the_server_does_not_serve(pg, rel_db, forei
             refused('%s %s' % (path, name), reply.get('error', {}).get('code') == 100)
         reply = web('/web/session/destroy', {}, sid)
         refused('destroy %s' % name, 'error' not in reply)
-        reply = web('/web/session/authenticate', {'db': name, 'login': 'admin', 'password': 'admin'},
-                    'none')
+        reply = web('/web/session/authenticate', {'db': name, 'login': 'admin', 'password': 'admin'}, 'none')
         refused('web login %s' % name, reply['result']['uid'] is False)
         refused('login %s' % name, proxy(running, 'common').login(name, 'admin', 'admin') is False)
-        refused('authenticate %s' % name, proxy(running, 'common').authenticate(
-            name, 'admin', 'admin', {}) is False)
+        refused(
+            'authenticate %s' % name,
+            proxy(running, 'common').authenticate(name, 'admin', 'admin', {}) is False,
+        )
         try:
             Client(running, name)('res.users', 'search', [])
             refused('execute_kw %s' % name, False)
@@ -108,15 +114,18 @@ def test_no_route_touches_a_database_the_server_does_not_serve(pg, rel_db, forei
         refused('exist %s' % name, db.exist(name) is False)
         refused('list %s' % name, name not in db.list())
         refused('drop %s' % name, db.drop(pwd, name) is False)
-        for method, args in (('dump', (pwd, name)), ('duplicate_database', (pwd, name, 'oel_copy_%s'
-                                                                            % uuid.uuid4().hex[:6])),
-                             ('rename', (pwd, name, 'oel_moved_%s' % uuid.uuid4().hex[:6]))):
+        for method, args in (
+            ('dump', (pwd, name)),
+            ('duplicate_database', (pwd, name, 'oel_copy_%s' % uuid.uuid4().hex[:6])),
+            ('rename', (pwd, name, 'oel_moved_%s' % uuid.uuid4().hex[:6])),
+        ):
             try:
                 getattr(db, method)(*args)
                 refused('%s %s' % (method, name), False)
             except xmlrpc.client.Fault as fault:
-                refused('%s %s' % (method, name), fault.faultCode == 2 and 'does not exist'
-                        in fault.faultString)
+                refused(
+                    '%s %s' % (method, name), fault.faultCode == 2 and 'does not exist' in fault.faultString
+                )
     try:
         db.create_database(pwd, 'oeloutside_%s' % uuid.uuid4().hex[:6], False, 'en_US')
         refused('create outside the filter', False)
@@ -129,8 +138,10 @@ def test_no_route_touches_a_database_the_server_does_not_serve(pg, rel_db, forei
     time.sleep(1.0)
     after = {name: sessions_on(pg, name)[0] for name in names}
     tables_after = {name: _tables(pg, name) for name in names}
-    row.note('%d attempts on 2 foreign databases; sessions opened to them: %s; tables unchanged: %s'
-             % (row.calls, {n: after[n] - before[n] for n in names}, tables_before == tables_after))
+    row.note(
+        '%d attempts on 2 foreign databases; sessions opened to them: %s; tables unchanged: %s'
+        % (row.calls, {n: after[n] - before[n] for n in names}, tables_before == tables_after)
+    )
     assert findings == []
     assert open_now == {name: 0 for name in names}
     assert after == before
@@ -141,11 +152,15 @@ def _set_job(pg, db):
     """A due job on ``db`` that records it ran (a system parameter), and no such record yet."""
     sql(pg, db, "DELETE FROM ir_config_parameter WHERE key = 'cron.ran'")
     sql(pg, db, "DELETE FROM ir_cron WHERE name = 'cron filter probe'")
-    sql(pg, db, "INSERT INTO ir_cron (name, user_id, active, interval_number, interval_type, "
-                "numbercall, nextcall, model, function, args, priority, failure_count) VALUES "
-                "('cron filter probe', 1, TRUE, 1, 'minutes', -1, "
-                "(now() at time zone 'UTC') - interval '1 minute', 'ir.config_parameter', "
-                "'set_param', '(''cron.ran'', ''yes'')', 5, 0)")
+    sql(
+        pg,
+        db,
+        'INSERT INTO ir_cron (name, user_id, active, interval_number, interval_type, '
+        'numbercall, nextcall, model, function, args, priority, failure_count) VALUES '
+        "('cron filter probe', 1, TRUE, 1, 'minutes', -1, "
+        "(now() at time zone 'UTC') - interval '1 minute', 'ir.config_parameter', "
+        "'set_param', '(''cron.ran'', ''yes'')', 5, 0)",
+    )
 
 
 def _ran(pg, db):
@@ -158,21 +173,27 @@ def cron_databases(pg, rel_server):
     tag = uuid.uuid4().hex[:6]
     made = {'served': 'oelcron_in_%s' % tag, 'other': 'oelcron_out_%s' % tag}
     for name in made.values():
-        proxy(rel_server, 'db', timeout=300).create_database(rel_server.admin_passwd, name, False,
-                                                             'en_US', 'admin')
+        proxy(rel_server, 'db', timeout=300).create_database(
+            rel_server.admin_passwd, name, False, 'en_US', 'admin'
+        )
     _disconnect(pg, *made.values())
     yield made
     for name in made.values():
         pgsupport.drop_database(pg, name)
 
 
-@pytest.mark.parametrize('kind,extra', [
-    ('threaded', []), ('waitress', ['--server', 'waitress']),
-    ('gunicorn', ['--server', 'gunicorn', '--workers', '2']),
-    ('threaded -d both', ['-d', 'BOTH']),
-])
-def test_cron_polls_only_the_databases_the_filter_lets_through(pg, cron_databases, start_server,
-                                                               scenario, kind, extra):
+@pytest.mark.parametrize(
+    'kind,extra',
+    [
+        ('threaded', []),
+        ('waitress', ['--server', 'waitress']),
+        ('gunicorn', ['--server', 'gunicorn', '--workers', '2']),
+        ('threaded -d both', ['-d', 'BOTH']),
+    ],
+)
+def test_cron_polls_only_the_databases_the_filter_lets_through(
+    pg, cron_databases, start_server, scenario, kind, extra
+):
     row = scenario('cron and --db-filter: %s' % kind)
     served, other = cron_databases['served'], cron_databases['other']
     for name in (served, other):
@@ -180,8 +201,9 @@ def test_cron_polls_only_the_databases_the_filter_lets_through(pg, cron_database
     extra = [served + ',' + other if arg == 'BOTH' else arg for arg in extra]
     time.sleep(0.5)  # this test's own sessions reach pg_stat_database
     before_other = sessions_on(pg, other)[0]
-    running = start_server(extra + ['--db-filter', '^oelcron_in_', '--max-cron-threads', '1',
-                                    '--cron-interval', '0.3'])
+    running = start_server(
+        extra + ['--db-filter', '^oelcron_in_', '--max-cron-threads', '1', '--cron-interval', '0.3']
+    )
     # a one-process server polls the databases it has served: use the served one, try the other
     Client(running, served)('res.users', 'search_count', [])
     with pytest.raises(xmlrpc.client.Fault):
@@ -196,8 +218,10 @@ def test_cron_polls_only_the_databases_the_filter_lets_through(pg, cron_database
     ran_other = _ran(pg, other)
     row.count(CLEAN if ran else 'unexpected', expected=(CLEAN,))
     row.count(CLEAN if not ran_other else 'unexpected', expected=(CLEAN,))
-    row.note('job ran in the served database: %s; in the other: %s; sessions opened to the other: %d'
-             % (ran, ran_other, touched))
+    row.note(
+        'job ran in the served database: %s; in the other: %s; sessions opened to the other: %d'
+        % (ran, ran_other, touched)
+    )
     assert ran, log[-3000:]
     assert not ran_other
     assert open_other == 0 and touched == 0

@@ -35,21 +35,34 @@ CRYPT = CryptContext(['pbkdf2_sha512'])
 
 def call(server, db, uid, password, model, method, *args, **kwargs):
     return rpc.proxy(server, 'object', timeout=60, resend=False).execute_kw(
-        db, uid, password, model, method, list(args), kwargs)
+        db, uid, password, model, method, list(args), kwargs
+    )
 
 
 @pytest.fixture(scope='module')
 def cluster(pg, start_server_module):
-    server = start_server_module(['--addons-path', TEST_ADDONS, '--workers', str(WORKERS),
-                                  '--max-cron-threads', '0', '--limit-time-real', '60'])
+    server = start_server_module(
+        [
+            '--addons-path',
+            TEST_ADDONS,
+            '--workers',
+            str(WORKERS),
+            '--max-cron-threads',
+            '0',
+            '--limit-time-real',
+            '60',
+        ]
+    )
     db = pgsupport.new_db_name('oelsig')
-    rpc.proxy(server, 'db', timeout=300).create_database(server.admin_passwd, db, False, 'en_US',
-                                                         'admin')
+    rpc.proxy(server, 'db', timeout=300).create_database(server.admin_passwd, db, False, 'en_US', 'admin')
     try:
         admin = lambda model, method, *a, **k: call(server, db, 1, 'admin', model, method, *a, **k)  # noqa: E731
         admin('ir.module.module', 'update_list')
-        admin('ir.module.module', 'button_immediate_install',
-              admin('ir.module.module', 'search', [('name', '=', 'test_stateless')]))
+        admin(
+            'ir.module.module',
+            'button_immediate_install',
+            admin('ir.module.module', 'search', [('name', '=', 'test_stateless')]),
+        )
         group = admin('ir.model.data', 'xmlid_to_res_id', 'base.group_user')
         assert wait_for(lambda: len(children(server.pid)) == WORKERS, timeout=30)
         yield {'server': server, 'db': db, 'admin': admin, 'group': group}
@@ -61,8 +74,11 @@ def _user(cluster):
     """A fresh internal user (uid, password) for one scenario."""
     login = 'sig_%s' % uuid.uuid4().hex[:8]
     password = 'pw-%s' % uuid.uuid4().hex[:6]
-    uid = cluster['admin']('res.users', 'create', {'name': login, 'login': login, 'password': password,
-                                                   'groups_id': [(6, 0, [cluster['group']])]})
+    uid = cluster['admin'](
+        'res.users',
+        'create',
+        {'name': login, 'login': login, 'password': password, 'groups_id': [(6, 0, [cluster['group']])]},
+    )
     return uid, password
 
 
@@ -75,12 +91,28 @@ def _round(cluster, uid, password, check_password):
 
     def one():
         try:
-            results.append(('check', call(server, db, 1, 'admin', 'test.stateless.probe', 'observe',
-                                          PAUSE, check_uid=uid, check_password=check_password)))
-            results.append(('user', call(server, db, uid, password, 'test.stateless.probe',
-                                         'observe', PAUSE)))
+            results.append(
+                (
+                    'check',
+                    call(
+                        server,
+                        db,
+                        1,
+                        'admin',
+                        'test.stateless.probe',
+                        'observe',
+                        PAUSE,
+                        check_uid=uid,
+                        check_password=check_password,
+                    ),
+                )
+            )
+            results.append(
+                ('user', call(server, db, uid, password, 'test.stateless.probe', 'observe', PAUSE))
+            )
         except (xmlrpc.client.Fault, OSError):
             pass
+
     threads = [threading.Thread(target=one) for _ in range(SPREAD)]
     for thread in threads:
         thread.start()
@@ -100,8 +132,10 @@ def _views(cluster, uid, password, check_password):
         wanted = set(children(server.pid))
         if all(set(by_pid) >= wanted for by_pid in seen.values()):
             return {kind: {pid: by_pid[pid] for pid in wanted} for kind, by_pid in seen.items()}
-    pytest.fail('workers %s did not all answer: %s' % (
-        sorted(children(server.pid)), {kind: sorted(by_pid) for kind, by_pid in seen.items()}))
+    pytest.fail(
+        'workers %s did not all answer: %s'
+        % (sorted(children(server.pid)), {kind: sorted(by_pid) for kind, by_pid in seen.items()})
+    )
 
 
 def _truth(pg, cluster, what, uid, old_password, setup):
@@ -111,16 +145,29 @@ def _truth(pg, cluster, what, uid, old_password, setup):
         stored = sql(pg, db, 'SELECT password_hash FROM res_users WHERE id = %s', (uid,))[0][0]
         return CRYPT.verify(old_password, stored)
     if what == 'group':
-        return bool(sql(pg, db, 'SELECT 1 FROM res_groups_users_rel WHERE uid = %s AND gid = %s',
-                        (uid, cluster['group'])))
+        return bool(
+            sql(
+                pg,
+                db,
+                'SELECT 1 FROM res_groups_users_rel WHERE uid = %s AND gid = %s',
+                (uid, cluster['group']),
+            )
+        )
     if what == 'acl':
         return sql(pg, db, 'SELECT perm_create FROM ir_model_access WHERE id = %s', (setup,))[0][0]
     if what == 'rule':
         return sql(pg, db, 'SELECT active FROM ir_rule WHERE id = %s', (setup,))[0][0]
     if what == 'custom':
-        return tuple(row[0] for row in sql(pg, db, "SELECT name FROM ir_model_fields WHERE model = "
-                                                   "'test.stateless.item' AND left(name, 2) = 'x_' "
-                                                   'ORDER BY name'))
+        return tuple(
+            row[0]
+            for row in sql(
+                pg,
+                db,
+                'SELECT name FROM ir_model_fields WHERE model = '
+                "'test.stateless.item' AND left(name, 2) = 'x_' "
+                'ORDER BY name',
+            )
+        )
     rows = sql(pg, db, "SELECT value FROM ir_config_parameter WHERE key = 'stateless.key'")
     return rows[0][0] if rows else False
 
@@ -154,17 +201,24 @@ def _setup(cluster, what, uid):
         return (acl, True), acl
     if what == 'rule':
         admin('test.stateless.item', 'create', {'name': 'an item', 'owner_id': 1})
-        rules = admin('ir.rule', 'search', [('name', '=', 'nobody sees items')],
-                      context={'active_test': False})
+        rules = admin(
+            'ir.rule', 'search', [('name', '=', 'nobody sees items')], context={'active_test': False}
+        )
         if not rules:
             model = admin('ir.model', 'search', [('model', '=', 'test.stateless.item')])[0]
-            rules = [admin('ir.rule', 'create', {'name': 'nobody sees items', 'model_id': model,
-                                                 'domain_force': "[(0, '=', 1)]"})]
+            rules = [
+                admin(
+                    'ir.rule',
+                    'create',
+                    {'name': 'nobody sees items', 'model_id': model, 'domain_force': "[(0, '=', 1)]"},
+                )
+            ]
         admin('ir.rule', 'write', rules, {'active': False})
         return (rules[0], True), rules[0]
     if what == 'custom':
-        existing = admin('ir.model.fields', 'search', [('model', '=', 'test.stateless.item'),
-                                                       ('state', '=', 'manual')])
+        existing = admin(
+            'ir.model.fields', 'search', [('model', '=', 'test.stateless.item'), ('state', '=', 'manual')]
+        )
         if existing:
             admin('ir.model.fields', 'unlink', existing)
         return ('x_sig_%s' % uuid.uuid4().hex[:6],), None
@@ -173,14 +227,16 @@ def _setup(cluster, what, uid):
 
 
 def _slow_commit_backend(pg):
-    rows = sql(pg, 'postgres', "SELECT application_name FROM pg_stat_activity WHERE "
-                               "application_name LIKE 'slow commit pid %%'")
+    rows = sql(
+        pg,
+        'postgres',
+        "SELECT application_name FROM pg_stat_activity WHERE application_name LIKE 'slow commit pid %%'",
+    )
     return int(rows[0][0].rsplit(' ', 1)[1]) if rows else None
 
 
 #: what the database holds before each change (see :func:`_truth`)
-BEFORE = {'password': True, 'group': True, 'acl': False, 'rule': False, 'param': 'old-value',
-          'custom': ()}
+BEFORE = {'password': True, 'group': True, 'acl': False, 'rule': False, 'param': 'old-value', 'custom': ()}
 
 
 def _change(pg, cluster, what, args, point):
@@ -191,10 +247,12 @@ def _change(pg, cluster, what, args, point):
 
     def run():
         try:
-            outcome['result'] = call(server, db, 1, 'admin', 'test.stateless.faults', 'change_then',
-                                     what, list(args), point, 1.5)
+            outcome['result'] = call(
+                server, db, 1, 'admin', 'test.stateless.faults', 'change_then', what, list(args), point, 1.5
+            )
         except Exception as error:  # noqa: BLE001 - the failure is the point
             outcome['error'] = error
+
     thread = threading.Thread(target=run)
     thread.start()
     killed = None
@@ -207,14 +265,14 @@ def _change(pg, cluster, what, args, point):
     thread.join(60)
     if point in ('exit', 'exit_after_commit', 'commit_slowly'):
         # the master replaces the worker that died
-        assert wait_for(lambda: len(children(server.pid)) == WORKERS
-                        and killed not in children(server.pid), timeout=30)
+        assert wait_for(
+            lambda: len(children(server.pid)) == WORKERS and killed not in children(server.pid), timeout=30
+        )
     return outcome
 
 
 @pytest.mark.parametrize('point', POINTS)
-def test_every_worker_holds_what_the_database_holds_after_a_failing_change(pg, cluster, scenario,
-                                                                          point):
+def test_every_worker_holds_what_the_database_holds_after_a_failing_change(pg, cluster, scenario, point):
     row = scenario('signals with the change: %s, %d gunicorn workers' % (point, WORKERS))
     notes = []
     for what in KINDS:

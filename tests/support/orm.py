@@ -40,9 +40,21 @@ LEGACY_ORDER = {
     'check_access_rights': ('operation', 'raise_exception'),
 }
 LEGACY_DEFAULTS = {
-    'offset': 0, 'limit': None, 'order': None, 'context': {}, 'fields': None, 'args': None,
-    'operator': 'ilike', 'allfields': None, 'attributes': None, 'load': '_classic_read',
-    'count': False, 'orderby': None, 'lazy': True, 'raise_exception': True, 'domain': [],
+    'offset': 0,
+    'limit': None,
+    'order': None,
+    'context': {},
+    'fields': None,
+    'args': None,
+    'operator': 'ilike',
+    'allfields': None,
+    'attributes': None,
+    'load': '_classic_read',
+    'count': False,
+    'orderby': None,
+    'lazy': True,
+    'raise_exception': True,
+    'domain': [],
     'default': None,
 }
 RECORD_METHODS = ('read', 'write', 'unlink', 'name_get', 'copy', 'exists')
@@ -81,9 +93,11 @@ class RpcClient:
                 return self._legacy(model, method, list(args), kwargs)
             if self.route == 'xmlrpc2':
                 return self.server.xmlrpc('object').execute_kw(
-                    self.db, self.uid, self.password, model, method, list(args), kwargs)
-            return self.server.jsonrpc('object', 'execute_kw', self.db, self.uid, self.password,
-                                       model, method, list(args), kwargs)
+                    self.db, self.uid, self.password, model, method, list(args), kwargs
+                )
+            return self.server.jsonrpc(
+                'object', 'execute_kw', self.db, self.uid, self.password, model, method, list(args), kwargs
+            )
         except xmlrpc.client.Fault as fault:
             if self.route == 'legacy':
                 code = str(fault.faultCode)
@@ -107,21 +121,27 @@ class RpcClient:
             present = [name for name in positions if name in kwargs]
             if present:
                 last = positions.index(present[-1])
-                for name in positions[:last + 1]:
+                for name in positions[: last + 1]:
                     args.append(kwargs.pop(name) if name in kwargs else LEGACY_DEFAULTS[name])
         elif 'context' in kwargs:
             args.append(kwargs.pop('context'))
         assert not kwargs, kwargs
         return self.server.xmlrpc('object', route='').execute(
-            self.db, self.uid, self.password, model, method, *args)
+            self.db, self.uid, self.password, model, method, *args
+        )
 
 
 def _json_fault(route, reply_error):
     data = reply_error.get('data') or {}
     kind = data.get('exception_type')
-    category = {'access_error': 'access', 'access_denied': 'denied', 'session_expired': 'denied',
-                'user_error': 'warning', 'validation_error': 'warning',
-                'missing_error': 'warning'}.get(kind, 'error')
+    category = {
+        'access_error': 'access',
+        'access_denied': 'denied',
+        'session_expired': 'denied',
+        'user_error': 'warning',
+        'validation_error': 'warning',
+        'missing_error': 'warning',
+    }.get(kind, 'error')
     return RpcFault(route, category, data.get('message') or reply_error.get('message'), reply_error)
 
 
@@ -146,16 +166,19 @@ class WebClient:
 
     def session(self):
         if self.cookie is None:
-            headers, reply = self._post('/web/session/authenticate', {
-                'db': self.db, 'login': self.login, 'password': self.password})
+            headers, reply = self._post(
+                '/web/session/authenticate', {'db': self.db, 'login': self.login, 'password': self.password}
+            )
             cookie = headers.get('Set-Cookie', '')
             self.cookie = cookie.split(';')[0] if reply.get('result', {}).get('uid') else ''
         return self.cookie
 
     def call(self, model, method, *args, **kwargs):
-        _headers, reply = self._post('/web/dataset/call_kw', {
-            'model': model, 'method': method, 'args': list(args), 'kwargs': kwargs},
-            self.session() or 'session_id=none')
+        _headers, reply = self._post(
+            '/web/dataset/call_kw',
+            {'model': model, 'method': method, 'args': list(args), 'kwargs': kwargs},
+            self.session() or 'session_id=none',
+        )
         if 'error' in reply:
             raise _json_fault(self.route, reply['error'])
         return reply['result']
@@ -194,6 +217,13 @@ def make_user(admin, login, group_xmlids, password=None):
     for xmlid in group_xmlids:
         module, name = xmlid.split('.')
         group_ids.append(admin.call('ir.model.data', 'get_object_reference', module, name)[1])
-    return admin.call('res.users', 'create', {
-        'name': login.title(), 'login': login, 'password': password or login,
-        'groups_id': [(6, 0, group_ids)]})
+    return admin.call(
+        'res.users',
+        'create',
+        {
+            'name': login.title(),
+            'login': login,
+            'password': password or login,
+            'groups_id': [(6, 0, group_ids)],
+        },
+    )

@@ -40,6 +40,7 @@ def embedded_params():
     """Start (once per test run) an embedded PostgreSQL and return its connection parameters."""
     if 'params' not in _embedded:
         from openerp_lite import embedded_pg
+
         data_dir = tempfile.mkdtemp(prefix='oel-test-pg-')
         server = embedded_pg.EmbeddedPostgres(data_dir)
         _embedded['server'] = server
@@ -87,8 +88,11 @@ def drop_database(pg, name):
     conn = admin_connect(pg)
     try:
         with conn.cursor() as cr:
-            cr.execute('SELECT pg_terminate_backend(pid) FROM pg_stat_activity '
-                       'WHERE datname = %s AND pid <> pg_backend_pid()', (name,))
+            cr.execute(
+                'SELECT pg_terminate_backend(pid) FROM pg_stat_activity '
+                'WHERE datname = %s AND pid <> pg_backend_pid()',
+                (name,),
+            )
             cr.execute('DROP DATABASE IF EXISTS "%s"' % name)
     finally:
         conn.close()
@@ -117,4 +121,5 @@ def mark_database(pg, name):
     """Give database ``name`` the openerp-lite mark (``openerp_lite.catalog``), as the server does
     for the databases it creates."""
     from openerp_lite import catalog
+
     admin_sql(pg, 'COMMENT ON DATABASE "%s" IS %%s' % name, (catalog.MARK,))

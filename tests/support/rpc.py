@@ -35,8 +35,9 @@ def proxy(server, service, timeout=60, legacy=False, resend=True, source=None):
     """A ``/xmlrpc/2/<service>`` (or legacy ``/xmlrpc/<service>``) proxy with a socket timeout,
     from loopback address ``source`` when given."""
     path = '/xmlrpc/%s' % service if legacy else '/xmlrpc/2/%s' % service
-    return xmlrpc.client.ServerProxy(server.url + path, allow_none=True,
-                                     transport=TimeoutTransport(timeout, resend, source))
+    return xmlrpc.client.ServerProxy(
+        server.url + path, allow_none=True, transport=TimeoutTransport(timeout, resend, source)
+    )
 
 
 def call(server, db, model, method, args, timeout=60, **kwargs):

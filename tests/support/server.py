@@ -64,16 +64,20 @@ class RunningServer:
     def jsonrpc_raw(self, payload):
         """The decoded reply to ``payload`` (a dict, or raw bytes sent as is)."""
         body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-        status, headers, data = self.request('POST', '/jsonrpc', body,
-                                             {'Content-Type': 'application/json'})
+        status, headers, data = self.request('POST', '/jsonrpc', body, {'Content-Type': 'application/json'})
         assert status == 200, (status, data)
         assert headers.get('Content-Type', '').startswith('application/json'), headers
         return json.loads(data)
 
     def jsonrpc(self, service, method, *args, request_id=1):
-        reply = self.jsonrpc_raw({'jsonrpc': '2.0', 'method': 'call', 'id': request_id,
-                                  'params': {'service': service, 'method': method,
-                                             'args': list(args)}})
+        reply = self.jsonrpc_raw(
+            {
+                'jsonrpc': '2.0',
+                'method': 'call',
+                'id': request_id,
+                'params': {'service': service, 'method': method, 'args': list(args)},
+            }
+        )
         assert reply['id'] == request_id
         if 'error' in reply:
             raise JsonRpcError(reply['error'])
@@ -127,11 +131,22 @@ def start_server(pg, args=(), admin_passwd=None, config_lines=(), timeout=30):
         for line in config_lines:
             handle.write(line + '\n')
     port = free_port()
-    cmd = [sys.executable, EXECUTABLE, '-c', config_path, '--http-interface', '127.0.0.1',
-           '--http-port', str(port), '--db_host', str(pg['host']),
-           # no cron unless a test asks for it (a later --max-cron-threads wins): a server
-           # without -d would otherwise poll every database of the shared test cluster
-           '--max-cron-threads', '0']
+    cmd = [
+        sys.executable,
+        EXECUTABLE,
+        '-c',
+        config_path,
+        '--http-interface',
+        '127.0.0.1',
+        '--http-port',
+        str(port),
+        '--db_host',
+        str(pg['host']),
+        # no cron unless a test asks for it (a later --max-cron-threads wins): a server
+        # without -d would otherwise poll every database of the shared test cluster
+        '--max-cron-threads',
+        '0',
+    ]
     if pg.get('port'):
         cmd += ['--db_port', str(pg['port'])]
     if pg.get('user'):
@@ -139,8 +154,7 @@ def start_server(pg, args=(), admin_passwd=None, config_lines=(), timeout=30):
     if pg.get('password'):
         cmd += ['-w', pg['password']]
     cmd += list(args)
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith('OPENERP_LITE_') and k != 'OPENERP_SERVER'}
+    env = {k: v for k, v in os.environ.items() if not k.startswith('OPENERP_LITE_') and k != 'OPENERP_SERVER'}
     log_path = os.path.join(workdir, 'server.log')
     log_handle = open(log_path, 'wb')
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log_handle, stderr=subprocess.STDOUT)
@@ -167,8 +181,19 @@ def start_server(pg, args=(), admin_passwd=None, config_lines=(), timeout=30):
 def prepare_databases(pg, names, modules=(), addons_path=None, demo=False, timeout=240):
     """Create ``names`` with base and ``modules`` (with demo data or not) through
     ``openerp-server -d ... -i ... --stop-after-init``, the way an operator would."""
-    cmd = [sys.executable, EXECUTABLE, '--db_host', str(pg['host']), '-d', ','.join(names),
-           '--stop-after-init', '--max-cron-threads', '0', '-i', ','.join(modules or ['base'])]
+    cmd = [
+        sys.executable,
+        EXECUTABLE,
+        '--db_host',
+        str(pg['host']),
+        '-d',
+        ','.join(names),
+        '--stop-after-init',
+        '--max-cron-threads',
+        '0',
+        '-i',
+        ','.join(modules or ['base']),
+    ]
     if not demo:
         cmd.append('--without-demo')
     if addons_path:
@@ -177,8 +202,7 @@ def prepare_databases(pg, names, modules=(), addons_path=None, demo=False, timeo
         cmd += ['--db_port', str(pg['port'])]
     if pg.get('user'):
         cmd += ['-r', pg['user']]
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith('OPENERP_LITE_') and k != 'OPENERP_SERVER'}
+    env = {k: v for k, v in os.environ.items() if not k.startswith('OPENERP_LITE_') and k != 'OPENERP_SERVER'}
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0:
         raise RuntimeError('preparing %s failed:\n%s%s' % (names, proc.stdout, proc.stderr))

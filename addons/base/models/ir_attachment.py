@@ -18,10 +18,16 @@ from openerp_lite import api, fields, models
 from openerp_lite.exceptions import AccessError, ValidationError
 
 #: the first bytes of the formats a client most often sends without a file name
-_MAGIC = ((b'\x89PNG\r\n\x1a\n', 'image/png'), (b'\xff\xd8\xff', 'image/jpeg'),
-          (b'GIF87a', 'image/gif'), (b'GIF89a', 'image/gif'), (b'%PDF-', 'application/pdf'),
-          (b'PK\x03\x04', 'application/zip'), (b'<?xml', 'application/xml'),
-          (b'{', 'application/json'))
+_MAGIC = (
+    (b'\x89PNG\r\n\x1a\n', 'image/png'),
+    (b'\xff\xd8\xff', 'image/jpeg'),
+    (b'GIF87a', 'image/gif'),
+    (b'GIF89a', 'image/gif'),
+    (b'%PDF-', 'application/pdf'),
+    (b'PK\x03\x04', 'application/zip'),
+    (b'<?xml', 'application/xml'),
+    (b'{', 'application/json'),
+)
 
 
 def guess_mimetype(name, raw):
@@ -45,8 +51,9 @@ class Attachment(models.Model):
     name = fields.Char(required=True)
     description = fields.Text()
     res_model = fields.Char('Resource Model', index=True, help='The model of the record it is attached to')
-    res_field = fields.Char('Resource Field', index=True, readonly=True,
-                            help='The binary field whose value it holds, if any')
+    res_field = fields.Char(
+        'Resource Field', index=True, readonly=True, help='The binary field whose value it holds, if any'
+    )
     res_id = fields.Integer('Resource ID', index=True, help='The id of the record it is attached to')
     company_id = fields.Many2one('res.company', 'Company')
     type = fields.Selection([('binary', 'File'), ('url', 'URL')], default='binary', required=True)
@@ -74,13 +81,12 @@ class Attachment(models.Model):
             return b''
         if isinstance(value, (bytes, bytearray)):
             return bytes(value)
-        if hasattr(value, 'data'):          # xmlrpc.client.Binary
+        if hasattr(value, 'data'):  # xmlrpc.client.Binary
             return bytes(value.data)
         try:
-            return base64.b64decode(value.encode('ascii') if isinstance(value, str) else value,
-                                    validate=True)
+            return base64.b64decode(value.encode('ascii') if isinstance(value, str) else value, validate=True)
         except (binascii.Error, UnicodeEncodeError, TypeError):
-            raise ValidationError('An attachment\'s datas are base64 text') from None
+            raise ValidationError("An attachment's datas are base64 text") from None
 
     def _with_content(self, vals, name=None):
         """``vals`` with the size, checksum and (unless given) MIME type of its ``datas``."""
@@ -89,8 +95,12 @@ class Attachment(models.Model):
         if 'datas' not in vals:
             return vals
         raw = self._decoded(vals['datas'])
-        vals = dict(vals, datas=base64.b64encode(raw).decode('ascii') if raw else False,
-                    file_size=len(raw), checksum=hashlib.sha1(raw).hexdigest() if raw else False)
+        vals = dict(
+            vals,
+            datas=base64.b64encode(raw).decode('ascii') if raw else False,
+            file_size=len(raw),
+            checksum=hashlib.sha1(raw).hexdigest() if raw else False,
+        )
         if not vals.get('mimetype'):
             vals['mimetype'] = guess_mimetype(vals.get('name') or name, raw)
         return vals
@@ -102,16 +112,22 @@ class Attachment(models.Model):
         if self.env.su:
             return
         if targets is None:
-            self.env.cr.execute('SELECT res_model, res_id, create_uid, public FROM ir_attachment '
-                                'WHERE id = ANY(%s)', (list(self._ids),))
+            self.env.cr.execute(
+                'SELECT res_model, res_id, create_uid, public FROM ir_attachment WHERE id = ANY(%s)',
+                (list(self._ids),),
+            )
             targets = self.env.cr.fetchall()
         by_model = {}
         for res_model, res_id, owner, public in targets:
             if not res_model:
-                if owner != self.env.uid and not (public and mode == 'read') and \
-                        not self.env.user.has_group('base.group_system'):
-                    raise AccessError('Sorry, you are not allowed to access this attachment: it '
-                                      'belongs to another user.')
+                if (
+                    owner != self.env.uid
+                    and not (public and mode == 'read')
+                    and not self.env.user.has_group('base.group_system')
+                ):
+                    raise AccessError(
+                        'Sorry, you are not allowed to access this attachment: it belongs to another user.'
+                    )
                 continue
             by_model.setdefault(res_model, set()).add(res_id)
         for res_model, ids in by_model.items():
@@ -125,8 +141,10 @@ class Attachment(models.Model):
         """The subset of ``ids`` whose attached records the user may read (for searches)."""
         if self.env.su or not ids:
             return ids
-        self.env.cr.execute('SELECT id, res_model, res_id, create_uid, public FROM ir_attachment '
-                            'WHERE id = ANY(%s)', (list(ids),))
+        self.env.cr.execute(
+            'SELECT id, res_model, res_id, create_uid, public FROM ir_attachment WHERE id = ANY(%s)',
+            (list(ids),),
+        )
         rows = self.env.cr.fetchall()
         allowed, by_model = set(), {}
         system = None
@@ -144,8 +162,11 @@ class Attachment(models.Model):
             model = self.env[res_model]
             if not model.check_access_rights('read', raise_exception=False):
                 continue
-            readable = set(model.with_context(active_test=False).search(
-                [('id', 'in', sorted({res_id for _a, res_id in pairs if res_id}))]).ids)
+            readable = set(
+                model.with_context(active_test=False)
+                .search([('id', 'in', sorted({res_id for _a, res_id in pairs if res_id}))])
+                .ids
+            )
             allowed.update(aid for aid, res_id in pairs if res_id in readable)
         return [aid for aid in ids if aid in allowed]
 
@@ -159,7 +180,7 @@ class Attachment(models.Model):
         ids = self._visible_ids(super()._search(domain, 0, None, order, False))
         if count:
             return len(ids)
-        ids = ids[offset or 0:]
+        ids = ids[offset or 0 :]
         return ids[:limit] if limit else ids
 
     # -- the ORM's methods, checked against the attached records ---------------------------------
@@ -172,16 +193,26 @@ class Attachment(models.Model):
         if isinstance(vals_list, dict):
             vals_list = [vals_list]
         vals_list = [self._with_content(dict(vals)) for vals in vals_list]
-        self._check_attached('write', [(vals.get('res_model'), vals.get('res_id'), self.env.uid,
-                                        False) for vals in vals_list])
+        self._check_attached(
+            'write', [(vals.get('res_model'), vals.get('res_id'), self.env.uid, False) for vals in vals_list]
+        )
         return super().create(vals_list)
 
     def write(self, vals):
         self._check_attached('write')
         if 'res_model' in vals or 'res_id' in vals:
-            self._check_attached('write', [(vals.get('res_model', att.res_model),
-                                            vals.get('res_id', att.res_id), self.env.uid, False)
-                                           for att in self.sudo()])
+            self._check_attached(
+                'write',
+                [
+                    (
+                        vals.get('res_model', att.res_model),
+                        vals.get('res_id', att.res_id),
+                        self.env.uid,
+                        False,
+                    )
+                    for att in self.sudo()
+                ],
+            )
         if 'datas' in vals or 'raw' in vals:
             vals = self._with_content(dict(vals), self[:1].name if len(self) == 1 else None)
         return super().write(vals)

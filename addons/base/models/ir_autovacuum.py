@@ -30,6 +30,7 @@ class AutoVacuum(models.AbstractModel):
         timeout is a server option, so both come from there.
         """
         from openerp_lite.service import cron, session  # the server side of sessions
+
         session.purge_expired(self.env.cr.dbname, cron.setting('session_timeout'))
         return True
 
@@ -39,4 +40,5 @@ class AutoVacuum(models.AbstractModel):
         runs it daily): every login an anonymous client tries leaves one, so they must not pile
         up. Returns the rows deleted."""
         from openerp_lite.service import login_guard  # the server side of the back-off
+
         return login_guard.purge(self.env.cr)

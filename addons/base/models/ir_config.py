@@ -58,7 +58,6 @@ class ConfigParameter(models.Model):
         return old
 
 
-
 class DecimalPrecision(models.Model):
     """Named precisions (``Product Price``: 2 digits) that Float fields refer to by name."""
 
@@ -80,4 +79,3 @@ class DecimalPrecision(models.Model):
         self.env.cr.execute('SELECT digits FROM decimal_precision WHERE name = %s', (application,))
         row = self.env.cr.fetchone()
         return row[0] if row else 2
-

@@ -2,8 +2,13 @@
 
 from openerp_lite import fields, models
 
-INTERVALS = [('minutes', 'Minutes'), ('hours', 'Hours'), ('days', 'Days'), ('weeks', 'Weeks'),
-             ('months', 'Months')]
+INTERVALS = [
+    ('minutes', 'Minutes'),
+    ('hours', 'Hours'),
+    ('days', 'Days'),
+    ('weeks', 'Weeks'),
+    ('months', 'Months'),
+]
 
 
 class Cron(models.Model):
@@ -12,13 +17,15 @@ class Cron(models.Model):
     _order = 'priority, name'
 
     name = fields.Char(required=True)
-    user_id = fields.Many2one('res.users', 'User', required=True, default=lambda self: self.env.uid,
-                              ondelete='cascade')
+    user_id = fields.Many2one(
+        'res.users', 'User', required=True, default=lambda self: self.env.uid, ondelete='cascade'
+    )
     active = fields.Boolean(default=True)
     interval_number = fields.Integer(default=1, help='Repeat every x.')
     interval_type = fields.Selection(INTERVALS, 'Interval Unit', default='months')
-    numbercall = fields.Integer('Number of Calls', default=-1,
-                                help='How many more times the job runs; -1 for no limit.')
+    numbercall = fields.Integer(
+        'Number of Calls', default=-1, help='How many more times the job runs; -1 for no limit.'
+    )
     doall = fields.Boolean('Repeat Missed', help='Run the missed occurrences after downtime')
     nextcall = fields.Datetime('Next Execution Date', required=True, default=fields.Datetime.now)
     lastcall = fields.Datetime('Last Execution Date', readonly=True)

@@ -38,10 +38,16 @@ class IrModelAccess(models.Model):
         uid = self.env.uid
         allowed = self._allowed(model, mode)
         if not allowed and raise_exception:
-            raise AccessError('Sorry, you are not allowed to %s this document. (Document model: %s, '
-                              'Operation: %s, User: %s)' % (
-                                  {'read': 'access', 'write': 'modify', 'create': 'create',
-                                   'unlink': 'delete'}[mode], model, mode, uid))
+            raise AccessError(
+                'Sorry, you are not allowed to %s this document. (Document model: %s, '
+                'Operation: %s, User: %s)'
+                % (
+                    {'read': 'access', 'write': 'modify', 'create': 'create', 'unlink': 'delete'}[mode],
+                    model,
+                    mode,
+                    uid,
+                )
+            )
         return allowed
 
     @api.model
@@ -51,6 +57,6 @@ class IrModelAccess(models.Model):
         self.env.cr.execute(
             'SELECT bool_or(a.perm_%s) FROM ir_model_access a JOIN ir_model m ON m.id = a.model_id '
             'WHERE m.model = %%s AND a.active AND (a.group_id IS NULL OR a.group_id = ANY(%%s))' % mode,
-            (model, list(group_ids)))
+            (model, list(group_ids)),
+        )
         return bool(self.env.cr.fetchone()[0])
-

@@ -24,8 +24,9 @@ class IrModelData(models.Model):
     noupdate = fields.Boolean('Non Updatable', default=False)
     complete_name = fields.Char(compute='_compute_complete_name')
 
-    _sql_constraints = [('module_name_uniq', 'unique (module, name)',
-                         'External identifiers must be unique per module.')]
+    _sql_constraints = [
+        ('module_name_uniq', 'unique (module, name)', 'External identifiers must be unique per module.')
+    ]
 
     def _compute_complete_name(self):
         for record in self:
@@ -43,8 +44,10 @@ class IrModelData(models.Model):
     @ormcache('xmlid', 'xmlid')
     def _lookup_cached(self, xmlid):
         module, name = xmlid.split('.', 1)
-        self.env.cr.execute('SELECT model, res_id, noupdate FROM ir_model_data WHERE module = %s AND name = %s',
-                            (module, name))
+        self.env.cr.execute(
+            'SELECT model, res_id, noupdate FROM ir_model_data WHERE module = %s AND name = %s',
+            (module, name),
+        )
         row = self.env.cr.fetchone()
         return tuple(row) if row else None
 
@@ -107,7 +110,9 @@ class IrModelData(models.Model):
             'INSERT INTO ir_model_data (module, name, model, res_id, noupdate, create_uid, write_uid, '
             "create_date, write_date) VALUES (%s, %s, %s, %s, %s, 1, 1, now() at time zone 'UTC', "
             "now() at time zone 'UTC') ON CONFLICT (module, name) DO UPDATE SET model = EXCLUDED.model, "
-            'res_id = EXCLUDED.res_id', (module, name, model, res_id, noupdate))
+            'res_id = EXCLUDED.res_id',
+            (module, name, model, res_id, noupdate),
+        )
         self._seen().add((module, name))
         self._invalidate_xmlids()
 
@@ -147,14 +152,17 @@ class IrModelData(models.Model):
         """After an upgrade: delete records whose external id vanished from the modules' data."""
         seen = self._seen()
         self.env.cr.execute(
-            "SELECT id, module, name, model, res_id FROM ir_model_data WHERE module = ANY(%s) "
+            'SELECT id, module, name, model, res_id FROM ir_model_data WHERE module = ANY(%s) '
             "AND NOT noupdate AND model NOT IN ('ir.model', 'ir.model.fields', 'ir.module.module') "
-            'ORDER BY id DESC', (list(modules),))
+            'ORDER BY id DESC',
+            (list(modules),),
+        )
         for data_id, module, name, model, res_id in self.env.cr.fetchall():
             if (module, name) in seen or model not in self.env.registry.models:
                 continue
-            _logger.info('deleting %s.%s (%s,%s): no longer in the data of %s', module, name, model,
-                         res_id, module)
+            _logger.info(
+                'deleting %s.%s (%s,%s): no longer in the data of %s', module, name, model, res_id, module
+            )
             self.env[model].browse(res_id).exists().unlink()
             self.env.cr.execute('DELETE FROM ir_model_data WHERE id = %s', (data_id,))
         self._invalidate_xmlids()

@@ -7,9 +7,14 @@ from openerp_lite.exceptions import AccessError, UserError
 
 _logger = logging.getLogger(__name__)
 
-STATES = [('uninstallable', 'Not Installable'), ('uninstalled', 'Not Installed'),
-          ('installed', 'Installed'), ('to upgrade', 'To be upgraded'),
-          ('to remove', 'To be removed'), ('to install', 'To be installed')]
+STATES = [
+    ('uninstallable', 'Not Installable'),
+    ('uninstalled', 'Not Installed'),
+    ('installed', 'Installed'),
+    ('to upgrade', 'To be upgraded'),
+    ('to remove', 'To be removed'),
+    ('to install', 'To be installed'),
+]
 
 
 class Module(models.Model):
@@ -39,6 +44,7 @@ class Module(models.Model):
     def update_list(self):
         """Refresh the list from the addons path: ``[updated, added]``."""
         from openerp_lite.modules import module as modules_module  # the loader's discovery
+
         self._check_administrator()
         cr = self.env.cr
         cr.execute('SELECT name, id, state FROM ir_module_module')
@@ -51,10 +57,14 @@ class Module(models.Model):
                 _logger.warning('module %s skipped: %s', name, error)
                 continue
             values = {
-                'shortdesc': manifest.get('name') or name, 'summary': manifest.get('summary') or '',
-                'description': manifest.get('description') or '', 'author': manifest.get('author') or '',
-                'license': manifest.get('license') or '', 'category': manifest.get('category') or '',
-                'installed_version': manifest.get('version'), 'auto_install': bool(manifest.get('auto_install')),
+                'shortdesc': manifest.get('name') or name,
+                'summary': manifest.get('summary') or '',
+                'description': manifest.get('description') or '',
+                'author': manifest.get('author') or '',
+                'license': manifest.get('license') or '',
+                'category': manifest.get('category') or '',
+                'installed_version': manifest.get('version'),
+                'auto_install': bool(manifest.get('auto_install')),
                 'application': bool(manifest.get('application')),
                 'dependencies': ','.join(manifest.get('depends') or []),
             }
@@ -67,8 +77,9 @@ class Module(models.Model):
                 self.browse(mid).write(values)
                 updated += 1
             else:
-                values.update(name=name, state='uninstalled' if manifest.get('installable', True)
-                              else 'uninstallable')
+                values.update(
+                    name=name, state='uninstalled' if manifest.get('installable', True) else 'uninstallable'
+                )
                 record = self.create(values)
                 self.env['ir.model.data']._ensure_xmlid('base', 'module_' + name, self._name, record.id, True)
                 added += 1
@@ -102,8 +113,10 @@ class Module(models.Model):
     def button_immediate_upgrade(self):
         installed = [m.name for m in self if m.state == 'installed']
         if len(installed) != len(self):
-            raise UserError('Only installed modules can be upgraded: %s'
-                            % ', '.join(m.name for m in self if m.state != 'installed'))
+            raise UserError(
+                'Only installed modules can be upgraded: %s'
+                % ', '.join(m.name for m in self if m.state != 'installed')
+            )
         return self._registry_change(upgrade=installed)
 
     @api.rpc('write', groups='base.group_system')
@@ -139,9 +152,12 @@ class Module(models.Model):
         # one would only run business rules (a confirmed order refusing deletion) for nothing
         dropped = {m for m, cls in registry.models.items() if cls._original_module in names}
         for name in names:
-            cr.execute("SELECT id, model, res_id, name FROM ir_model_data WHERE module = %s "
-                       "AND model NOT IN ('ir.model', 'ir.model.fields', 'ir.module.module') "
-                       'ORDER BY id DESC', (name,))
+            cr.execute(
+                'SELECT id, model, res_id, name FROM ir_model_data WHERE module = %s '
+                "AND model NOT IN ('ir.model', 'ir.model.fields', 'ir.module.module') "
+                'ORDER BY id DESC',
+                (name,),
+            )
             for data_id, model, res_id, _xmlid in cr.fetchall():
                 if model in registry.models and model not in dropped:
                     with cr.savepoint():
@@ -164,19 +180,31 @@ class Module(models.Model):
                     if field.type == 'many2many':
                         cr.execute('DROP TABLE IF EXISTS "%s" CASCADE' % field.relation)
                     elif field.column:
-                        cr.execute('ALTER TABLE "%s" DROP COLUMN IF EXISTS "%s" CASCADE' % (cls._table, fname))
-                    cr.execute('DELETE FROM ir_model_fields WHERE model = %s AND name = %s', (model_name, fname))
+                        cr.execute(
+                            'ALTER TABLE "%s" DROP COLUMN IF EXISTS "%s" CASCADE' % (cls._table, fname)
+                        )
+                    cr.execute(
+                        'DELETE FROM ir_model_fields WHERE model = %s AND name = %s', (model_name, fname)
+                    )
             # custom fields of the remaining models pointing at the removed ones go with them
-            cr.execute("SELECT id FROM ir_model_fields WHERE state = 'manual' AND relation = ANY(%s) "
-                       'AND NOT (model = ANY(%s))', (owned_models, owned_models))
+            cr.execute(
+                "SELECT id FROM ir_model_fields WHERE state = 'manual' AND relation = ANY(%s) "
+                'AND NOT (model = ANY(%s))',
+                (owned_models, owned_models),
+            )
             pointing = self.env['ir.model.fields'].browse([row[0] for row in cr.fetchall()])
             pointing._drop_storage()
             cr.execute('DELETE FROM ir_model_fields WHERE id = ANY(%s)', (pointing.ids,))
             cr.execute('DELETE FROM ir_model WHERE model = ANY(%s)', (owned_models,))
-            cr.execute("DELETE FROM ir_model_data WHERE module = %s AND model IN ('ir.model', 'ir.model.fields')",
-                       (name,))
-            cr.execute("UPDATE ir_module_module SET state = 'uninstalled', latest_version = NULL, demo = FALSE "
-                       'WHERE name = %s', (name,))
+            cr.execute(
+                "DELETE FROM ir_model_data WHERE module = %s AND model IN ('ir.model', 'ir.model.fields')",
+                (name,),
+            )
+            cr.execute(
+                "UPDATE ir_module_module SET state = 'uninstalled', latest_version = NULL, demo = FALSE "
+                'WHERE name = %s',
+                (name,),
+            )
             _logger.info('module %s uninstalled', name)
         data._invalidate_xmlids()
         registry.clear_caches(cr)

@@ -57,7 +57,8 @@ class IrRule(models.Model):
             'SELECT r.id, r.domain_force, array_remove(array_agg(g.group_id), NULL) FROM ir_rule r '
             'JOIN ir_model m ON m.id = r.model_id LEFT JOIN rule_group_rel g ON g.rule_group_id = r.id '
             'WHERE m.model = %%s AND r.active AND r.perm_%s GROUP BY r.id ORDER BY r.id' % mode,
-            (model_name,))
+            (model_name,),
+        )
         rows = cr.fetchall()
         result = None
         if rows:
@@ -75,5 +76,3 @@ class IrRule(models.Model):
                 parts.append(expression.OR(group_domains))
             result = expression.AND(parts) if parts else None
         return result
-
-

@@ -18,8 +18,9 @@ class Sequence(models.Model):
 
     name = fields.Char(required=True)
     code = fields.Char('Sequence Code', index=True)
-    implementation = fields.Selection([('standard', 'Standard'), ('no_gap', 'No gap')],
-                                      default='standard', required=True)
+    implementation = fields.Selection(
+        [('standard', 'Standard'), ('no_gap', 'No gap')], default='standard', required=True
+    )
     active = fields.Boolean(default=True)
     prefix = fields.Char()
     suffix = fields.Char()
@@ -36,8 +37,10 @@ class Sequence(models.Model):
         records = super().create(vals_list)
         for seq in records:
             if seq.implementation == 'standard':
-                self.env.cr.execute('CREATE SEQUENCE IF NOT EXISTS "%s" INCREMENT BY %%s START WITH %%s'
-                                    % seq._pg_name(), (seq.number_increment or 1, seq.number_next or 1))
+                self.env.cr.execute(
+                    'CREATE SEQUENCE IF NOT EXISTS "%s" INCREMENT BY %%s START WITH %%s' % seq._pg_name(),
+                    (seq.number_increment or 1, seq.number_next or 1),
+                )
         return records
 
     def write(self, vals):
@@ -45,10 +48,14 @@ class Sequence(models.Model):
         if {'number_next', 'number_increment', 'implementation'} & set(vals):
             for seq in self:
                 if seq.implementation == 'standard':
-                    self.env.cr.execute('CREATE SEQUENCE IF NOT EXISTS "%s" INCREMENT BY %%s START WITH %%s'
-                                        % seq._pg_name(), (seq.number_increment or 1, seq.number_next or 1))
-                    self.env.cr.execute('ALTER SEQUENCE "%s" INCREMENT BY %%s RESTART WITH %%s'
-                                        % seq._pg_name(), (seq.number_increment or 1, seq.number_next or 1))
+                    self.env.cr.execute(
+                        'CREATE SEQUENCE IF NOT EXISTS "%s" INCREMENT BY %%s START WITH %%s' % seq._pg_name(),
+                        (seq.number_increment or 1, seq.number_next or 1),
+                    )
+                    self.env.cr.execute(
+                        'ALTER SEQUENCE "%s" INCREMENT BY %%s RESTART WITH %%s' % seq._pg_name(),
+                        (seq.number_increment or 1, seq.number_next or 1),
+                    )
         return result
 
     def unlink(self):
@@ -63,9 +70,16 @@ class Sequence(models.Model):
         if not text:
             return ''
         now = datetime.datetime.utcnow()
-        values = {'year': now.strftime('%Y'), 'y': now.strftime('%y'), 'month': now.strftime('%m'),
-                  'day': now.strftime('%d'), 'doy': now.strftime('%j'), 'h24': now.strftime('%H'),
-                  'min': now.strftime('%M'), 'sec': now.strftime('%S')}
+        values = {
+            'year': now.strftime('%Y'),
+            'y': now.strftime('%y'),
+            'month': now.strftime('%m'),
+            'day': now.strftime('%d'),
+            'doy': now.strftime('%j'),
+            'h24': now.strftime('%H'),
+            'min': now.strftime('%M'),
+            'sec': now.strftime('%S'),
+        }
         try:
             return text % values
         except (KeyError, ValueError, TypeError):
@@ -81,11 +95,16 @@ class Sequence(models.Model):
             # the row lock is held until commit: concurrent takers wait, numbers stay consecutive
             cr.execute('SELECT number_next FROM ir_sequence WHERE id = %s FOR UPDATE', (self.id,))
             number = cr.fetchone()[0]
-            cr.execute('UPDATE ir_sequence SET number_next = number_next + number_increment WHERE id = %s',
-                       (self.id,))
+            cr.execute(
+                'UPDATE ir_sequence SET number_next = number_next + number_increment WHERE id = %s',
+                (self.id,),
+            )
             self.env.transaction.invalidate(self._name, self._ids, ['number_next'])
-        return '%s%s%s' % (self._interpolate(self.prefix), str(number).zfill(self.padding or 0),
-                           self._interpolate(self.suffix))
+        return '%s%s%s' % (
+            self._interpolate(self.prefix),
+            str(number).zfill(self.padding or 0),
+            self._interpolate(self.suffix),
+        )
 
     @api.rpc('write')
     def next_by_id(self):

@@ -28,15 +28,27 @@ class Lang(models.Model):
     direction = fields.Selection([('ltr', 'Left-to-Right'), ('rtl', 'Right-to-Left')], default='ltr')
     date_format = fields.Char(default='%m/%d/%Y')
     time_format = fields.Char(default='%H:%M:%S')
-    week_start = fields.Selection([('1', 'Monday'), ('2', 'Tuesday'), ('3', 'Wednesday'),
-                                   ('4', 'Thursday'), ('5', 'Friday'), ('6', 'Saturday'),
-                                   ('7', 'Sunday')], 'First Day of Week', default='7')
+    week_start = fields.Selection(
+        [
+            ('1', 'Monday'),
+            ('2', 'Tuesday'),
+            ('3', 'Wednesday'),
+            ('4', 'Thursday'),
+            ('5', 'Friday'),
+            ('6', 'Saturday'),
+            ('7', 'Sunday'),
+        ],
+        'First Day of Week',
+        default='7',
+    )
     decimal_point = fields.Char('Decimal Separator', default='.')
     thousands_sep = fields.Char('Thousands Separator', default=',')
     grouping = fields.Char('Separator Format', default='[3,0]')
 
-    _sql_constraints = [('code_uniq', 'unique (code)', 'The code of the language must be unique!'),
-                        ('name_uniq', 'unique (name)', 'The name of the language must be unique!')]
+    _sql_constraints = [
+        ('code_uniq', 'unique (code)', 'The code of the language must be unique!'),
+        ('name_uniq', 'unique (name)', 'The name of the language must be unique!'),
+    ]
 
     @api.model
     @ormcache('config')
@@ -67,14 +79,20 @@ class Lang(models.Model):
     def _check_deactivation(self):
         codes = self.sudo().mapped('code')
         if SOURCE_LANG in codes:
-            raise UserError('English (US) is the language translated fields fall back to; it '
-                            'cannot be deactivated or deleted.')
-        self.env.cr.execute('SELECT DISTINCT lang FROM res_partner p JOIN res_users u ON '
-                            'u.partner_id = p.id WHERE u.active AND p.lang = ANY(%s)', (codes,))
+            raise UserError(
+                'English (US) is the language translated fields fall back to; it '
+                'cannot be deactivated or deleted.'
+            )
+        self.env.cr.execute(
+            'SELECT DISTINCT lang FROM res_partner p JOIN res_users u ON '
+            'u.partner_id = p.id WHERE u.active AND p.lang = ANY(%s)',
+            (codes,),
+        )
         used = [row[0] for row in self.env.cr.fetchall()]
         if used:
-            raise UserError('Languages %s are used by users; give them another language first.'
-                            % ', '.join(sorted(used)))
+            raise UserError(
+                'Languages %s are used by users; give them another language first.' % ', '.join(sorted(used))
+            )
 
     @api.model
     def _activate(self, codes):
@@ -82,8 +100,9 @@ class Lang(models.Model):
         found = self.with_context(active_test=False).search([('code', 'in', list(codes))])
         unknown = sorted(set(codes) - set(found.mapped('code')))
         if unknown:
-            raise UserError('Unknown language %s (the languages are the rows of res.lang).'
-                            % ', '.join(unknown))
+            raise UserError(
+                'Unknown language %s (the languages are the rows of res.lang).' % ', '.join(unknown)
+            )
         found.filtered(lambda lang: not lang.active).write({'active': True})
         return found
 
@@ -97,11 +116,18 @@ class LanguageInstall(models.TransientModel):
     _description = 'Install Language'
 
     lang = fields.Selection('_all_languages', 'Language')
-    lang_ids = fields.Many2many('res.lang', 'base_language_install_rel', 'wizard_id', 'lang_id',
-                                'Languages', context={'active_test': False})
-    overwrite = fields.Boolean('Overwrite Existing Terms',
-                               help='Kept for the clients that send it: there are no term files '
-                                    'to load, so it changes nothing')
+    lang_ids = fields.Many2many(
+        'res.lang',
+        'base_language_install_rel',
+        'wizard_id',
+        'lang_id',
+        'Languages',
+        context={'active_test': False},
+    )
+    overwrite = fields.Boolean(
+        'Overwrite Existing Terms',
+        help='Kept for the clients that send it: there are no term files to load, so it changes nothing',
+    )
     state = fields.Selection([('init', 'init'), ('done', 'done')], default='init')
 
     @api.model

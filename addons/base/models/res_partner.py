@@ -46,8 +46,9 @@ class CountryState(models.Model):
     name = fields.Char('State Name', required=True)
     code = fields.Char('State Code', required=True, help='The state code, e.g. CA')
 
-    _sql_constraints = [('name_code_uniq', 'unique (country_id, code)',
-                         'The code of the state must be unique by country!')]
+    _sql_constraints = [
+        ('name_code_uniq', 'unique (country_id, code)', 'The code of the state must be unique by country!')
+    ]
 
 
 class PartnerTitle(models.Model):
@@ -67,12 +68,12 @@ class PartnerCategory(models.Model):
 
     name = fields.Char('Tag Name', required=True)
     color = fields.Integer('Color Index')
-    parent_id = fields.Many2one('res.partner.category', 'Parent Category', index=True,
-                                ondelete='cascade')
+    parent_id = fields.Many2one('res.partner.category', 'Parent Category', index=True, ondelete='cascade')
     child_ids = fields.One2many('res.partner.category', 'parent_id', 'Child Tags')
     active = fields.Boolean(default=True)
-    partner_ids = fields.Many2many('res.partner', 'res_partner_res_partner_category_rel',
-                                   'category_id', 'partner_id', string='Partners')
+    partner_ids = fields.Many2many(
+        'res.partner', 'res_partner_res_partner_category_rel', 'category_id', 'partner_id', string='Partners'
+    )
 
 
 #: the timezones a partner or user may have (the tz database names Python knows)
@@ -83,15 +84,20 @@ def _active_languages(model):
 def _timezones(_model=None):
     try:
         import zoneinfo
+
         names = sorted(zoneinfo.available_timezones())
     except Exception:  # noqa: BLE001 - no tz data on this machine: UTC only
         names = []
     return [(name, name) for name in (names or ['UTC'])]
 
 
-ADDRESS_TYPES = [('contact', 'Contact'), ('invoice', 'Invoice Address'),
-                 ('delivery', 'Delivery Address'), ('other', 'Other Address'),
-                 ('private', 'Private Address')]
+ADDRESS_TYPES = [
+    ('contact', 'Contact'),
+    ('invoice', 'Invoice Address'),
+    ('delivery', 'Delivery Address'),
+    ('other', 'Other Address'),
+    ('private', 'Private Address'),
+]
 
 
 class Partner(models.Model):
@@ -115,29 +121,41 @@ class Partner(models.Model):
     country_id = fields.Many2one('res.country', 'Country', ondelete='restrict')
     comment = fields.Text('Notes')
     function = fields.Char('Job Position')
-    lang = fields.Selection(_active_languages, 'Language',
-                            help='The language documents for this partner are written in: one of '
-                                 'the active languages (en_US, fr_FR...)')
+    lang = fields.Selection(
+        _active_languages,
+        'Language',
+        help='The language documents for this partner are written in: one of '
+        'the active languages (en_US, fr_FR...)',
+    )
     tz = fields.Selection(_timezones, 'Timezone')
     company_id = fields.Many2one('res.company', 'Company', index=True)
     title = fields.Many2one('res.partner.title', 'Title')
-    category_id = fields.Many2many('res.partner.category', 'res_partner_res_partner_category_rel',
-                                   'partner_id', 'category_id', string='Tags')
+    category_id = fields.Many2many(
+        'res.partner.category',
+        'res_partner_res_partner_category_rel',
+        'partner_id',
+        'category_id',
+        string='Tags',
+    )
     state_id = fields.Many2one('res.country.state', 'State', ondelete='restrict')
     vat = fields.Char('Tax ID', index=True)
     credit_limit = fields.Float('Credit Limit')
     date = fields.Date(index=True)
     type = fields.Selection(ADDRESS_TYPES, 'Address Type', default='contact')
-    company_type = fields.Selection([('person', 'Individual'), ('company', 'Company')],
-                                    'Company Type', compute='_compute_company_type',
-                                    inverse='_write_company_type')
+    company_type = fields.Selection(
+        [('person', 'Individual'), ('company', 'Company')],
+        'Company Type',
+        compute='_compute_company_type',
+        inverse='_write_company_type',
+    )
     image_1920 = fields.Image('Image', max_width=1920, max_height=1920)
     user_ids = fields.One2many('res.users', 'partner_id', 'Users')
     active = fields.Boolean(default=True)
     customer = fields.Boolean(default=True)
     supplier = fields.Boolean(default=False)
-    commercial_partner_id = fields.Many2one('res.partner', compute='_compute_commercial_partner',
-                                            string='Commercial Entity')
+    commercial_partner_id = fields.Many2one(
+        'res.partner', compute='_compute_commercial_partner', string='Commercial Entity'
+    )
 
     def _compute_company_type(self):
         for partner in self:

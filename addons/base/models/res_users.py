@@ -21,21 +21,33 @@ def bootstrap_superuser(env):
     cr.execute('SELECT 1 FROM res_users WHERE id = 1')
     if cr.fetchone():
         return
-    cr.execute("INSERT INTO res_currency (id, name, symbol, rounding, active) VALUES (1, 'EUR', '€', 0.01, TRUE)")
+    cr.execute(
+        "INSERT INTO res_currency (id, name, symbol, rounding, active) VALUES (1, 'EUR', '€', 0.01, TRUE)"
+    )
     cr.execute("INSERT INTO res_partner (id, name, is_company, active) VALUES (1, 'My Company', TRUE, TRUE)")
     cr.execute("INSERT INTO res_company (id, name, partner_id, currency_id) VALUES (1, 'My Company', 1, 1)")
-    cr.execute("INSERT INTO res_partner (id, name, active, company_id, lang) "
-               "VALUES (2, 'Administrator', TRUE, 1, 'en_US')")
-    cr.execute("INSERT INTO res_users (id, login, partner_id, company_id, active) "
-               "VALUES (1, 'admin', 2, 1, TRUE)")
+    cr.execute(
+        'INSERT INTO res_partner (id, name, active, company_id, lang) '
+        "VALUES (2, 'Administrator', TRUE, 1, 'en_US')"
+    )
+    cr.execute(
+        "INSERT INTO res_users (id, login, partner_id, company_id, active) VALUES (1, 'admin', 2, 1, TRUE)"
+    )
     for table in ('res_currency', 'res_partner', 'res_company', 'res_users'):
-        cr.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), (SELECT max(id) FROM \"%s\"))" % ('%s', table),
-                   (table,))
+        cr.execute(
+            'SELECT setval(pg_get_serial_sequence(%s, \'id\'), (SELECT max(id) FROM "%s"))' % ('%s', table),
+            (table,),
+        )
     cr.execute('UPDATE res_partner SET create_uid = 1, write_uid = 1')
     data = env['ir.model.data']
-    for name, model, res_id in (('EUR', 'res.currency', 1), ('main_partner', 'res.partner', 1),
-                                ('main_company', 'res.company', 1), ('partner_admin', 'res.partner', 2),
-                                ('user_admin', 'res.users', 1), ('user_root', 'res.users', 1)):
+    for name, model, res_id in (
+        ('EUR', 'res.currency', 1),
+        ('main_partner', 'res.partner', 1),
+        ('main_company', 'res.company', 1),
+        ('partner_admin', 'res.partner', 2),
+        ('user_admin', 'res.users', 1),
+        ('user_root', 'res.users', 1),
+    ):
         data._ensure_xmlid('base', name, model, res_id, noupdate=True)
 
 
@@ -49,19 +61,23 @@ class Groups(models.Model):
     full_name = fields.Char(compute='_compute_full_name')
     category = fields.Char('Application')
     comment = fields.Text()
-    implied_ids = fields.Many2many('res.groups', 'res_groups_implied_rel', 'gid', 'hid',
-                                   string='Inherits', help='Users of this group are also in these')
+    implied_ids = fields.Many2many(
+        'res.groups',
+        'res_groups_implied_rel',
+        'gid',
+        'hid',
+        string='Inherits',
+        help='Users of this group are also in these',
+    )
     users = fields.Many2many('res.users', 'res_groups_users_rel', 'gid', 'uid', string='Users')
     model_access = fields.One2many('ir.model.access', 'group_id', 'Access Controls')
-    rule_groups = fields.Many2many('ir.rule', 'rule_group_rel', 'group_id', 'rule_group_id',
-                                   string='Rules')
+    rule_groups = fields.Many2many('ir.rule', 'rule_group_rel', 'group_id', 'rule_group_id', string='Rules')
 
     _sql_constraints = [('name_uniq', 'unique (category, name)', 'The name of the group must be unique!')]
 
     def _compute_full_name(self):
         for group in self:
             group.full_name = '%s / %s' % (group.category, group.name) if group.category else group.name
-
 
 
 class Users(models.Model):
@@ -74,22 +90,41 @@ class Users(models.Model):
     _inherits = {'res.partner': 'partner_id'}
 
     login = fields.Char(required=True, help='Used to log in')
-    password = fields.Char(compute='_compute_password', inverse='_set_password', copy=False,
-                           help='Write-only: reading it gives an empty value')
+    password = fields.Char(
+        compute='_compute_password',
+        inverse='_set_password',
+        copy=False,
+        help='Write-only: reading it gives an empty value',
+    )
     password_hash = fields.Char(copy=False, internal=True, prefetch=False)
-    partner_id = fields.Many2one('res.partner', 'Related Partner', required=True, ondelete='restrict',
-                                 copy=False)
+    partner_id = fields.Many2one(
+        'res.partner', 'Related Partner', required=True, ondelete='restrict', copy=False
+    )
     company_id = fields.Many2one('res.company', 'Company', default=lambda self: self._default_company())
-    company_ids = fields.Many2many('res.company', 'res_company_users_rel', 'user_id', 'cid',
-                                   string='Companies', default=lambda self: self._default_companies())
-    groups_id = fields.Many2many('res.groups', 'res_groups_users_rel', 'uid', 'gid', string='Groups',
-                                default=lambda self: self._default_groups())
+    company_ids = fields.Many2many(
+        'res.company',
+        'res_company_users_rel',
+        'user_id',
+        'cid',
+        string='Companies',
+        default=lambda self: self._default_companies(),
+    )
+    groups_id = fields.Many2many(
+        'res.groups',
+        'res_groups_users_rel',
+        'uid',
+        'gid',
+        string='Groups',
+        default=lambda self: self._default_groups(),
+    )
     active = fields.Boolean(default=True)
     login_date = fields.Datetime('Latest authentication', readonly=True)
-    share = fields.Boolean('Share User', compute='_compute_share',
-                           help='External user: not in the Internal User group')
-    state = fields.Selection([('new', 'Never Connected'), ('active', 'Confirmed')], 'Status',
-                             compute='_compute_state')
+    share = fields.Boolean(
+        'Share User', compute='_compute_share', help='External user: not in the Internal User group'
+    )
+    state = fields.Selection(
+        [('new', 'Never Connected'), ('active', 'Confirmed')], 'Status', compute='_compute_state'
+    )
 
     _sql_constraints = [('login_key', 'UNIQUE (login)', 'You can not have two users with the same login!')]
 
@@ -126,8 +161,9 @@ class Users(models.Model):
     def _store_password(self, uid, clear):
         if not isinstance(clear, str) or not clear:
             raise ValidationError('A password must be a non-empty string.')
-        self.env.cr.execute('UPDATE res_users SET password_hash = %s WHERE id = %s',
-                            (CRYPT_CONTEXT.hash(clear), uid))
+        self.env.cr.execute(
+            'UPDATE res_users SET password_hash = %s WHERE id = %s', (CRYPT_CONTEXT.hash(clear), uid)
+        )
         self._credentials_changed()
 
     def _credentials_changed(self):
@@ -155,8 +191,13 @@ class Users(models.Model):
         return users
 
     def write(self, vals):
-        if 'groups_id' in vals or 'active' in vals or 'login' in vals or 'password' in vals \
-                or 'company_id' in vals:
+        if (
+            'groups_id' in vals
+            or 'active' in vals
+            or 'login' in vals
+            or 'password' in vals
+            or 'company_id' in vals
+        ):
             self._credentials_changed()
         if self.env.uid != 1 and 1 in self._ids and ('active' in vals or 'groups_id' in vals):
             raise UserError('The superuser cannot be modified by another user.')
@@ -178,7 +219,7 @@ class Users(models.Model):
         cr.execute('SELECT id, password_hash FROM res_users WHERE login = %s AND active', (login,))
         row = cr.fetchone()
         if not row or not row[1]:
-            CRYPT_CONTEXT.dummy_verify()   # same cost whether or not the login exists
+            CRYPT_CONTEXT.dummy_verify()  # same cost whether or not the login exists
             return False
         uid, stored = row
         valid, new_hash = CRYPT_CONTEXT.verify_and_update(password, stored)
@@ -213,7 +254,8 @@ class Users(models.Model):
         self.env.cr.execute(
             'WITH RECURSIVE g(id) AS (SELECT gid FROM res_groups_users_rel WHERE uid = %s '
             'UNION SELECT r.hid FROM res_groups_implied_rel r JOIN g ON r.gid = g.id) SELECT id FROM g',
-            (uid,))
+            (uid,),
+        )
         return frozenset(row[0] for row in self.env.cr.fetchall())
 
     @api.model
@@ -221,8 +263,10 @@ class Users(models.Model):
     def _user_group_xmlids(self, uid):
         """External ids (``module.name``) of the groups of ``uid``, implied ones included."""
         ids = list(self._effective_group_ids(uid))
-        self.env.cr.execute("SELECT module || '.' || name FROM ir_model_data "
-                            "WHERE model = 'res.groups' AND res_id = ANY(%s)", (ids,))
+        self.env.cr.execute(
+            "SELECT module || '.' || name FROM ir_model_data WHERE model = 'res.groups' AND res_id = ANY(%s)",
+            (ids,),
+        )
         return frozenset(row[0] for row in self.env.cr.fetchall())
 
     @api.rpc('read')

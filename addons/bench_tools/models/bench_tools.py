@@ -65,5 +65,10 @@ class Stats(models.AbstractModel):
         import os
 
         from openerp_lite.sql_db import RetryStats
-        return {'pid': os.getpid(), 'retries': RetryStats.retries, 'exhausted': RetryStats.exhausted,
-                'refused': RetryStats.refused}
+
+        return {
+            'pid': os.getpid(),
+            'retries': RetryStats.retries,
+            'exhausted': RetryStats.exhausted,
+            'refused': RetryStats.refused,
+        }

@@ -14,18 +14,29 @@ class Product(models.Model):
     name = fields.Char(required=True, index=True, translate=True)
     default_code = fields.Char('Internal Reference', index=True)
     description = fields.Text(translate=True)
-    description_sale = fields.Text('Sale Description', translate=True,
-                                   help='Copied to the lines of sale orders.')
+    description_sale = fields.Text(
+        'Sale Description', translate=True, help='Copied to the lines of sale orders.'
+    )
     type = fields.Selection(PRODUCT_TYPES, 'Product Type', required=True, default='consu')
-    list_price = fields.Float('Sales Price', digits='Product Price', default=1.0,
-                              help='Price per unit of measure of the product, before discounts.')
+    list_price = fields.Float(
+        'Sales Price',
+        digits='Product Price',
+        default=1.0,
+        help='Price per unit of measure of the product, before discounts.',
+    )
     standard_price = fields.Float('Cost', digits='Product Price', default=0.0)
     active = fields.Boolean(default=True, help='Archived products are hidden but kept.')
     sale_ok = fields.Boolean('Can be Sold', default=True)
-    categ_id = fields.Many2one('product.category', 'Category', required=True, index=True,
-                               default=lambda self: self._default_category())
-    uom_id = fields.Many2one('product.uom', 'Unit of Measure', required=True,
-                             default=lambda self: self._default_uom())
+    categ_id = fields.Many2one(
+        'product.category',
+        'Category',
+        required=True,
+        index=True,
+        default=lambda self: self._default_category(),
+    )
+    uom_id = fields.Many2one(
+        'product.uom', 'Unit of Measure', required=True, default=lambda self: self._default_uom()
+    )
 
     def _default_category(self):
         return self.env.ref('product.product_category_all', raise_if_not_found=False)
@@ -40,8 +51,13 @@ class Product(models.Model):
                 raise ValidationError('The prices of %s cannot be negative.' % product.name)
 
     def name_get(self):
-        return [(product.id, '[%s] %s' % (product.default_code, product.name)
-                 if product.default_code else product.name) for product in self]
+        return [
+            (
+                product.id,
+                '[%s] %s' % (product.default_code, product.name) if product.default_code else product.name,
+            )
+            for product in self
+        ]
 
     def name_search(self, name='', args=None, operator='ilike', limit=100):
         """Matches the internal reference as well as the name."""

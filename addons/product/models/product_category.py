@@ -14,8 +14,9 @@ class ProductCategory(models.Model):
     parent_id = fields.Many2one('product.category', 'Parent Category', index=True, ondelete='cascade')
     child_id = fields.One2many('product.category', 'parent_id', 'Child Categories')
     complete_name = fields.Char('Full Name', compute='_compute_complete_name')
-    product_count = fields.Integer('# Products', compute='_compute_product_count',
-                                   help='Products in this category and its children')
+    product_count = fields.Integer(
+        '# Products', compute='_compute_product_count', help='Products in this category and its children'
+    )
 
     def _compute_complete_name(self):
         for category in self:

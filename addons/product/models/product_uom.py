@@ -6,9 +6,11 @@ import math
 from openerp_lite import api, fields, models
 from openerp_lite.exceptions import UserError, ValidationError
 
-UOM_TYPES = [('bigger', 'Bigger than the reference unit'),
-             ('reference', 'Reference unit of its category'),
-             ('smaller', 'Smaller than the reference unit')]
+UOM_TYPES = [
+    ('bigger', 'Bigger than the reference unit'),
+    ('reference', 'Reference unit of its category'),
+    ('smaller', 'Smaller than the reference unit'),
+]
 
 
 def round_to(value, rounding):
@@ -41,12 +43,21 @@ class Uom(models.Model):
     name = fields.Char('Unit of Measure', required=True)
     category_id = fields.Many2one('product.uom.categ', 'Category', required=True, ondelete='restrict')
     uom_type = fields.Selection(UOM_TYPES, 'Type', required=True, default='reference')
-    factor = fields.Float('Ratio', digits=(12, 12), required=True, default=1.0,
-                          help='How many of this unit make one reference unit of the category: '
-                               '1000 for g when kg is the reference, 1/12 for Dozen(s) when '
-                               'Unit(s) is. A bigger unit has a ratio below 1, a smaller one above 1.')
-    factor_inv = fields.Float('Bigger Ratio', digits=(12, 12), compute='_compute_factor_inv',
-                              help='How many reference units make one of this unit.')
+    factor = fields.Float(
+        'Ratio',
+        digits=(12, 12),
+        required=True,
+        default=1.0,
+        help='How many of this unit make one reference unit of the category: '
+        '1000 for g when kg is the reference, 1/12 for Dozen(s) when '
+        'Unit(s) is. A bigger unit has a ratio below 1, a smaller one above 1.',
+    )
+    factor_inv = fields.Float(
+        'Bigger Ratio',
+        digits=(12, 12),
+        compute='_compute_factor_inv',
+        help='How many reference units make one of this unit.',
+    )
     rounding = fields.Float('Rounding Precision', digits=(12, 6), required=True, default=0.01)
     active = fields.Boolean(default=True)
 
@@ -64,25 +75,32 @@ class Uom(models.Model):
     def _check_reference(self):
         for uom in self:
             if uom.uom_type == 'reference' and abs(uom.factor - 1.0) > 1e-9:
-                raise ValidationError('%s is the reference unit of %s: its ratio must be 1.'
-                                      % (uom.name, uom.category_id.name))
+                raise ValidationError(
+                    '%s is the reference unit of %s: its ratio must be 1.' % (uom.name, uom.category_id.name)
+                )
             if uom.uom_type == 'bigger' and uom.factor >= 1.0:
-                raise ValidationError('%s is bigger than the reference unit: its ratio must be '
-                                      'below 1.' % uom.name)
+                raise ValidationError(
+                    '%s is bigger than the reference unit: its ratio must be below 1.' % uom.name
+                )
             if uom.uom_type == 'smaller' and uom.factor <= 1.0:
-                raise ValidationError('%s is smaller than the reference unit: its ratio must be '
-                                      'above 1.' % uom.name)
-            references = self.search([('category_id', '=', uom.category_id.id),
-                                      ('uom_type', '=', 'reference')])
+                raise ValidationError(
+                    '%s is smaller than the reference unit: its ratio must be above 1.' % uom.name
+                )
+            references = self.search(
+                [('category_id', '=', uom.category_id.id), ('uom_type', '=', 'reference')]
+            )
             if len(references) > 1:
-                raise ValidationError('The category %s has more than one reference unit: %s.'
-                                      % (uom.category_id.name, ', '.join(references.mapped('name'))))
+                raise ValidationError(
+                    'The category %s has more than one reference unit: %s.'
+                    % (uom.category_id.name, ', '.join(references.mapped('name')))
+                )
 
     def _check_same_category(self, to_uom):
         if self.category_id != to_uom.category_id:
-            raise UserError('Cannot convert from %s (%s) to %s (%s): the units are not of the same '
-                            'category.' % (self.name, self.category_id.name, to_uom.name,
-                                           to_uom.category_id.name))
+            raise UserError(
+                'Cannot convert from %s (%s) to %s (%s): the units are not of the same '
+                'category.' % (self.name, self.category_id.name, to_uom.name, to_uom.category_id.name)
+            )
 
     def _compute_quantity(self, qty, to_uom, round=True):
         """``qty`` of this unit expressed in ``to_uom`` (same category), rounded to ``to_uom``'s

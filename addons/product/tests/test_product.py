@@ -3,12 +3,12 @@ from openerp_lite.tests import TransactionCase
 
 
 class TestProduct(TransactionCase):
-
     def setUp(self):
         super().setUp()
         self.products = self.env['product.product']
-        self.office = self.env['product.category'].create({
-            'name': 'Test Office', 'parent_id': self.env.ref('product.product_category_saleable').id})
+        self.office = self.env['product.category'].create(
+            {'name': 'Test Office', 'parent_id': self.env.ref('product.product_category_saleable').id}
+        )
 
     def test_defaults_category_all_unit_and_saleable(self):
         product = self.products.create({'name': 'Stapler'})
@@ -48,15 +48,26 @@ class TestProduct(TransactionCase):
     def test_archived_products_hidden_from_search(self):
         product = self.products.create({'name': 'Old', 'default_code': 'TST-OLD', 'active': False})
         self.assertFalse(self.products.search([('default_code', '=', 'TST-OLD')]))
-        self.assertEqual(self.products.with_context(active_test=False).search(
-            [('default_code', '=', 'TST-OLD')]), product)
+        self.assertEqual(
+            self.products.with_context(active_test=False).search([('default_code', '=', 'TST-OLD')]), product
+        )
 
     def test_users_read_products_managers_maintain_them(self):
         users = self.env['res.users']
-        clerk = users.create({'name': 'Clerk', 'login': 'test_product_clerk',
-                              'groups_id': [(6, 0, [self.env.ref('base.group_user').id])]})
-        manager = users.create({'name': 'Buyer', 'login': 'test_product_manager',
-                                'groups_id': [(6, 0, [self.env.ref('product.group_product_manager').id])]})
+        clerk = users.create(
+            {
+                'name': 'Clerk',
+                'login': 'test_product_clerk',
+                'groups_id': [(6, 0, [self.env.ref('base.group_user').id])],
+            }
+        )
+        manager = users.create(
+            {
+                'name': 'Buyer',
+                'login': 'test_product_manager',
+                'groups_id': [(6, 0, [self.env.ref('product.group_product_manager').id])],
+            }
+        )
         as_clerk = self.env(user=clerk.id)['product.product']
         self.assertTrue(as_clerk.search([]))
         with self.assertRaises(AccessError):

@@ -3,7 +3,6 @@ from openerp_lite.tests import TransactionCase
 
 
 class TestUom(TransactionCase):
-
     def setUp(self):
         super().setUp()
         ref = self.env.ref
@@ -37,12 +36,15 @@ class TestUom(TransactionCase):
     def test_one_reference_unit_per_category_with_ratio_one(self):
         category = self.unit.category_id
         with self.assertRaises(ValidationError):
-            self.env['product.uom'].create({'name': 'Pair', 'category_id': category.id,
-                                            'uom_type': 'reference', 'factor': 1.0})
+            self.env['product.uom'].create(
+                {'name': 'Pair', 'category_id': category.id, 'uom_type': 'reference', 'factor': 1.0}
+            )
         with self.assertRaises(ValidationError):
-            self.env['product.uom'].create({'name': 'Pair', 'category_id': category.id,
-                                            'uom_type': 'bigger', 'factor': 2.0})
-        pair = self.env['product.uom'].create({'name': 'Pair', 'category_id': category.id,
-                                               'uom_type': 'bigger', 'factor': 0.5})
+            self.env['product.uom'].create(
+                {'name': 'Pair', 'category_id': category.id, 'uom_type': 'bigger', 'factor': 2.0}
+            )
+        pair = self.env['product.uom'].create(
+            {'name': 'Pair', 'category_id': category.id, 'uom_type': 'bigger', 'factor': 0.5}
+        )
         self.assertEqual(pair._compute_quantity(3, self.unit), 6)
         self.assertEqual(pair.factor_inv, 2.0)

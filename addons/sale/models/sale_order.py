@@ -11,24 +11,27 @@ class SaleOrder(models.Model):
     _description = 'Sales Order'
     _order = 'date_order desc, id desc'
 
-    name = fields.Char('Order Reference', required=True, readonly=True, copy=False, index=True,
-                       default='/')
-    partner_id = fields.Many2one('res.partner', 'Customer', required=True, index=True,
-                                 ondelete='restrict')
-    date_order = fields.Datetime('Order Date', required=True, index=True,
-                                 default=lambda self: fields.Datetime.now())
+    name = fields.Char('Order Reference', required=True, readonly=True, copy=False, index=True, default='/')
+    partner_id = fields.Many2one('res.partner', 'Customer', required=True, index=True, ondelete='restrict')
+    date_order = fields.Datetime(
+        'Order Date', required=True, index=True, default=lambda self: fields.Datetime.now()
+    )
     confirmation_date = fields.Datetime(readonly=True, copy=False)
-    user_id = fields.Many2one('res.users', 'Salesperson', index=True, ondelete='restrict',
-                              default=lambda self: self.env.uid)
+    user_id = fields.Many2one(
+        'res.users', 'Salesperson', index=True, ondelete='restrict', default=lambda self: self.env.uid
+    )
     client_order_ref = fields.Char('Customer Reference', copy=False)
     note = fields.Text('Terms and conditions')
     order_line = fields.One2many('sale.order.line', 'order_id', 'Order Lines', copy=True)
-    state = fields.Selection(STATES, 'Status', required=True, readonly=True, copy=False,
-                             index=True, default='draft')
-    amount_untaxed = fields.Float('Untaxed Amount', digits='Product Price', readonly=True,
-                                  compute='_compute_amount_untaxed', store=True)
-    amount_total = fields.Float('Total', digits='Product Price', readonly=True,
-                                compute='_compute_amount_total', store=True)
+    state = fields.Selection(
+        STATES, 'Status', required=True, readonly=True, copy=False, index=True, default='draft'
+    )
+    amount_untaxed = fields.Float(
+        'Untaxed Amount', digits='Product Price', readonly=True, compute='_compute_amount_untaxed', store=True
+    )
+    amount_total = fields.Float(
+        'Total', digits='Product Price', readonly=True, compute='_compute_amount_total', store=True
+    )
 
     _sql_constraints = [('name_uniq', 'unique (name)', 'Order Reference must be unique!')]
 
@@ -62,15 +65,18 @@ class SaleOrder(models.Model):
         if not self.env.su:
             done = self.filtered(lambda order: order.state == 'done')
             if done:
-                raise UserError('%s is done: a done order is locked for good.'
-                                % ', '.join(done.mapped('name')))
+                raise UserError(
+                    '%s is done: a done order is locked for good.' % ', '.join(done.mapped('name'))
+                )
         return super().write(vals)
 
     def _check_state_writable(self):
         # the superuser (data files, administration, the actions below) may set a status directly
         if not self.env.su:
-            raise UserError('The status of an order changes through its actions (confirm, done, '
-                            'cancel, set to quotation), not by writing it.')
+            raise UserError(
+                'The status of an order changes through its actions (confirm, done, '
+                'cancel, set to quotation), not by writing it.'
+            )
 
     def unlink(self):
         for order in self:
@@ -92,8 +98,9 @@ class SaleOrder(models.Model):
         """
         self.check_access_rights('write')
         self.check_access_rule('write')
-        self.env.cr.execute('SELECT id, state FROM sale_order WHERE id = ANY(%s) FOR UPDATE NOWAIT',
-                            (list(self.ids),))
+        self.env.cr.execute(
+            'SELECT id, state FROM sale_order WHERE id = ANY(%s) FOR UPDATE NOWAIT', (list(self.ids),)
+        )
         states = dict(self.env.cr.fetchall())
         self.env.transaction.invalidate(self._name, self.ids)
         return states
@@ -110,8 +117,14 @@ class SaleOrder(models.Model):
         wrong = self.filtered(lambda order: states[order.id] not in allowed)
         if wrong:
             labels = dict(STATES)
-            raise UserError('Cannot %s %s: %s' % (action, ', '.join(wrong.mapped('name')), ', '.join(
-                '%s is %s' % (order.name, labels[states[order.id]]) for order in wrong)))
+            raise UserError(
+                'Cannot %s %s: %s'
+                % (
+                    action,
+                    ', '.join(wrong.mapped('name')),
+                    ', '.join('%s is %s' % (order.name, labels[states[order.id]]) for order in wrong),
+                )
+            )
 
     @api.rpc('write')
     def action_confirm(self):
@@ -120,8 +133,9 @@ class SaleOrder(models.Model):
         self._refuse(states, ('draft',), 'confirm')
         empty = self.filtered(lambda order: not order.order_line)
         if empty:
-            raise UserError('Cannot confirm %s: an order needs at least one line.'
-                            % ', '.join(empty.mapped('name')))
+            raise UserError(
+                'Cannot confirm %s: an order needs at least one line.' % ', '.join(empty.mapped('name'))
+            )
         self._set_state('sale', confirmation_date=fields.Datetime.now())
         return True
 

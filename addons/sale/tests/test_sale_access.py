@@ -4,7 +4,6 @@ from .common import SaleCase
 
 
 class TestSaleAccess(SaleCase):
-
     def test_salesman_sees_and_changes_only_own_orders(self):
         mine = self.make_order(user=self.salesman)
         theirs = self.make_order(user=self.other_salesman)
@@ -12,7 +11,8 @@ class TestSaleAccess(SaleCase):
         visible = as_me.search([('id', 'in', [mine.id, theirs.id])])
         self.assertEqual(visible.ids, [mine.id])
         lines = self.env(user=self.salesman.id)['sale.order.line'].search(
-            [('order_id', 'in', [mine.id, theirs.id])])
+            [('order_id', 'in', [mine.id, theirs.id])]
+        )
         self.assertEqual(set(lines.ids), set(mine.order_line.ids))
         with self.assertRaises(AccessError):
             as_me.browse(theirs.id).action_confirm()
@@ -30,15 +30,18 @@ class TestSaleAccess(SaleCase):
         self.assertEqual(theirs.state, 'sale')
 
     def test_plain_employee_has_no_access_to_orders(self):
-        employee = self.env['res.users'].create({
-            'name': 'Employee', 'login': 'test_sale_employee',
-            'groups_id': [(6, 0, [self.env.ref('base.group_user').id])]})
+        employee = self.env['res.users'].create(
+            {
+                'name': 'Employee',
+                'login': 'test_sale_employee',
+                'groups_id': [(6, 0, [self.env.ref('base.group_user').id])],
+            }
+        )
         with self.assertRaises(AccessError):
             self.env(user=employee.id)['sale.order'].search([])
 
 
 class TestConfirmWizard(SaleCase):
-
     def test_wizard_confirms_several_quotations(self):
         orders = self.make_order(user=self.salesman) | self.make_order(user=self.salesman)
         wizards = self.env(user=self.salesman.id)['sale.confirm.wizard']

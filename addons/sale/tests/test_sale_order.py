@@ -4,7 +4,6 @@ from .common import SaleCase
 
 
 class TestSaleOrder(SaleCase):
-
     def test_name_from_the_sequence_and_salesperson_is_the_creator(self):
         first = self.make_order(user=self.salesman)
         second = self.make_order(user=self.salesman)
@@ -26,8 +25,13 @@ class TestSaleOrder(SaleCase):
         order = self.make_order(lines=[])
         lines = self.env['sale.order.line']
         special = lines.create({'order_id': order.id, 'product_id': self.desk.id, 'price_unit': 150.0})
-        dozen = lines.create({'order_id': order.id, 'product_id': self.chair.id,
-                              'product_uom': self.env.ref('product.product_uom_dozen').id})
+        dozen = lines.create(
+            {
+                'order_id': order.id,
+                'product_id': self.chair.id,
+                'product_uom': self.env.ref('product.product_uom_dozen').id,
+            }
+        )
         self.assertEqual(special.price_unit, 150.0)
         self.assertEqual(dozen.price_unit, 600.0)
         self.assertEqual(order.amount_total, 750.0)
@@ -43,8 +47,9 @@ class TestSaleOrder(SaleCase):
         self.assertEqual(order.amount_total, 455.0)
         chair_line.unlink()
         self.assertEqual(order.amount_total, 280.0)
-        self.env['sale.order.line'].create({'order_id': order.id, 'product_id': self.chair.id,
-                                            'product_uom_qty': 1, 'price_unit': 33.33})
+        self.env['sale.order.line'].create(
+            {'order_id': order.id, 'product_id': self.chair.id, 'product_uom_qty': 1, 'price_unit': 33.33}
+        )
         self.assertEqual(order.amount_total, 313.33)
 
     def test_line_checks_discount_quantity_and_unit_category(self):
@@ -55,8 +60,13 @@ class TestSaleOrder(SaleCase):
         with self.assertRaises(ValidationError):
             lines.create({'order_id': order.id, 'product_id': self.desk.id, 'product_uom_qty': -1})
         with self.assertRaises(ValidationError):
-            lines.create({'order_id': order.id, 'product_id': self.desk.id,
-                          'product_uom': self.env.ref('product.product_uom_kgm').id})
+            lines.create(
+                {
+                    'order_id': order.id,
+                    'product_id': self.desk.id,
+                    'product_uom': self.env.ref('product.product_uom_kgm').id,
+                }
+            )
         self.assertFalse(order.order_line)
 
     def test_life_cycle(self):
@@ -100,7 +110,8 @@ class TestSaleOrder(SaleCase):
             as_salesman.write({'state': 'done'})
         with self.assertRaises(UserError):
             self.env(user=self.salesman.id)['sale.order'].create(
-                {'partner_id': self.customer.id, 'state': 'sale'})
+                {'partner_id': self.customer.id, 'state': 'sale'}
+            )
         as_salesman.action_confirm()
         self.assertEqual(order.state, 'sale')
 

@@ -2,7 +2,7 @@
     'name': 'Misbehaving requests (test only)',
     'version': '1.0',
     'summary': 'Public methods that loop on the CPU, allocate memory, sleep or fail, so the '
-               'server limits are exercised through the real RPC path.',
+    'server limits are exercised through the real RPC path.',
     'category': 'Hidden',
     'author': 'openerp-lite',
     'license': 'LGPL-3',

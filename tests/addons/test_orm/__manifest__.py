@@ -2,7 +2,7 @@
     'name': 'ORM test models',
     'version': '1.0',
     'summary': 'Test-only models declaring every field type, computed and related fields, '
-               'constraints, record rules and an extension of res.partner.',
+    'constraints, record rules and an extension of res.partner.',
     'category': 'Hidden',
     'author': 'openerp-lite',
     'license': 'LGPL-3',

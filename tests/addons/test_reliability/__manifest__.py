@@ -2,8 +2,8 @@
     'name': 'Reliability test models (test only)',
     'version': '1.0',
     'summary': 'Multi-row writes that can be interrupted, a contended counter, numbered documents, '
-               'a method that loses every race, and records split between two teams by record '
-               'rules: the subjects of tests/reliability.',
+    'a method that loses every race, and records split between two teams by record '
+    'rules: the subjects of tests/reliability.',
     'category': 'Hidden',
     'author': 'openerp-lite',
     'license': 'LGPL-3',

@@ -89,8 +89,10 @@ class Misbehave(models.Model):
     def sql_sleep(self, seconds):
         """Sleep ``seconds`` inside one SQL statement (``pg_sleep``): the statement timeout and
         the client check are what stop it. Returns True."""
-        self.env.cr.execute("SELECT set_config('application_name', %s, true)",
-                            ('openerp-lite sql_sleep pid %d' % os.getpid(),))
+        self.env.cr.execute(
+            "SELECT set_config('application_name', %s, true)",
+            ('openerp-lite sql_sleep pid %d' % os.getpid(),),
+        )
         self.env.cr.execute('SELECT pg_sleep(%s)', (min(float(seconds), MAX_SECONDS),))
         return True
 

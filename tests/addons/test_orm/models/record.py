@@ -34,8 +34,9 @@ class Record(models.Model):
     flag = fields.Boolean()
     date = fields.Date()
     moment = fields.Datetime()
-    state = fields.Selection([('draft', 'Draft'), ('open', 'Open'), ('done', 'Done')],
-                             default='draft', required=True)
+    state = fields.Selection(
+        [('draft', 'Draft'), ('open', 'Open'), ('done', 'Done')], default='draft', required=True
+    )
     data = fields.Binary()
     partner_id = fields.Many2one('res.partner', ondelete='set null')
     parent_id = fields.Many2one('test.orm.record', ondelete='cascade')

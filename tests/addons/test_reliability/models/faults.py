@@ -39,11 +39,12 @@ class Row(models.Model):
         pause = min(float(pause), MAX_SECONDS / max(count, 1))
         # name this transaction's session after the batch and the process, so a test can find
         # (and kill) the worker writing it; SET LOCAL ends with the transaction
-        self.env.cr.execute("SELECT set_config('application_name', %s, true)",
-                            ('openerp-lite rows %s pid %d' % (batch, os.getpid()),))
+        self.env.cr.execute(
+            "SELECT set_config('application_name', %s, true)",
+            ('openerp-lite rows %s pid %d' % (batch, os.getpid()),),
+        )
         for position in range(count):
-            self.create({'name': '%s/%d' % (batch, position), 'batch': batch,
-                         'position': position})
+            self.create({'name': '%s/%d' % (batch, position), 'batch': batch, 'position': position})
             self.env.cr.execute('SELECT 1')  # the insert has reached PostgreSQL
             if pause:
                 time.sleep(pause)
@@ -69,8 +70,8 @@ class Row(models.Model):
     def retry_stats(self):
         """``{'pid', 'retries', 'exhausted'}``: serialization retries of this process so far."""
         from openerp_lite.sql_db import RetryStats
-        return {'pid': os.getpid(), 'retries': RetryStats.retries,
-                'exhausted': RetryStats.exhausted}
+
+        return {'pid': os.getpid(), 'retries': RetryStats.retries, 'exhausted': RetryStats.exhausted}
 
 
 class Counter(models.Model):
@@ -133,6 +134,8 @@ class Conflict(models.AbstractModel):
         with _attempts_lock:
             attempt = _attempts[token] = _attempts.get(token, 0) + 1
         if times < 0 or attempt <= times:
-            self.env.cr.execute("DO $$ BEGIN RAISE EXCEPTION 'lost a race on purpose' "
-                                "USING ERRCODE = 'serialization_failure'; END $$")
+            self.env.cr.execute(
+                "DO $$ BEGIN RAISE EXCEPTION 'lost a race on purpose' "
+                "USING ERRCODE = 'serialization_failure'; END $$"
+            )
         return attempt

@@ -38,6 +38,7 @@ class Probe(models.AbstractModel):
         if check_uid:
             # the same path as the start of every RPC call (a test addon may reach into the core)
             from openerp_lite.service import security
+
             try:
                 security.check(self.env.cr, self.env.registry, check_uid, check_password)
                 seen['credentials'] = True
@@ -105,8 +106,9 @@ class Faults(models.AbstractModel):
         elif what == 'param':
             env['ir.config_parameter'].set_param(args[0], args[1])
         elif what == 'custom':
-            env['ir.model.fields'].create({'model': 'test.stateless.item', 'name': args[0],
-                                           'ttype': 'char', 'state': 'manual'})
+            env['ir.model.fields'].create(
+                {'model': 'test.stateless.item', 'name': args[0], 'ttype': 'char', 'state': 'manual'}
+            )
         else:
             raise exceptions.UserError('unknown change %r' % what)
         cr = self.env.cr
@@ -115,13 +117,18 @@ class Faults(models.AbstractModel):
         if point == 'exit':
             _die()
         if point == 'commit_slowly':
-            cr.execute("SELECT set_config('application_name', %s, true)",
-                       ('slow commit pid %d' % os.getpid(),))
-            cr.execute('CREATE FUNCTION pg_temp.slow_commit() RETURNS trigger LANGUAGE plpgsql AS '
-                       '$$ BEGIN PERFORM pg_sleep(%s); RETURN NULL; END $$' % float(min(pause, 10)))
+            cr.execute(
+                "SELECT set_config('application_name', %s, true)", ('slow commit pid %d' % os.getpid(),)
+            )
+            cr.execute(
+                'CREATE FUNCTION pg_temp.slow_commit() RETURNS trigger LANGUAGE plpgsql AS '
+                '$$ BEGIN PERFORM pg_sleep(%s); RETURN NULL; END $$' % float(min(pause, 10))
+            )
             cr.execute('CREATE TEMP TABLE slow_commit (x int) ON COMMIT DROP')
-            cr.execute('CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON slow_commit '
-                       'DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION pg_temp.slow_commit()')
+            cr.execute(
+                'CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON slow_commit '
+                'DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION pg_temp.slow_commit()'
+            )
             cr.execute('INSERT INTO slow_commit VALUES (1)')
         if point == 'exit_after_commit':
             cr.after_commit(_die)
