@@ -26,21 +26,13 @@ import psycopg2.extras
 
 from . import sql_pool
 from .exceptions import ConcurrencyError
+from .sql_errors import is_connection_lost, is_retryable
 from .sql_pool import CONNECT_TIMEOUT
 
 _logger = logging.getLogger(__name__)
 
 psycopg2.extensions.register_type(psycopg2.extensions.UNICODE)
 psycopg2.extensions.register_type(psycopg2.extensions.UNICODEARRAY)
-
-#: SQLSTATEs after which the whole transaction is worth running again.
-RETRYABLE_PGCODES = frozenset(
-    (
-        psycopg2.errorcodes.SERIALIZATION_FAILURE,
-        psycopg2.errorcodes.DEADLOCK_DETECTED,
-        psycopg2.errorcodes.LOCK_NOT_AVAILABLE,
-    )
-)
 
 _settings = {
     'host': None,
@@ -60,7 +52,7 @@ _inherited = []
 #: the process's budget of connections and the thread closing the idle ones (made on first use)
 _process = {'budget': None, 'reaper': None}
 
-__all__ = ['CONNECT_TIMEOUT', 'ConnectionPool', 'Cursor', 'cursor', 'run_in_transaction']
+__all__ = ['CONNECT_TIMEOUT', 'ConnectionPool', 'Cursor', 'cursor', 'is_retryable', 'run_in_transaction']
 
 
 def configure(
@@ -112,18 +104,6 @@ class ConnectionPool(sql_pool.ConnectionPool):
 
     def __init__(self, dbname, maxconn=None, wait_timeout=10.0, budget=None):
         super().__init__(dbname, maxconn, wait_timeout, budget, _connect)
-
-
-def is_retryable(error):
-    """True when ``error`` is a PostgreSQL error that a fresh transaction may not hit again."""
-    return isinstance(error, psycopg2.Error) and getattr(error, 'pgcode', None) in RETRYABLE_PGCODES
-
-
-def _is_connection_lost(error):
-    return (
-        isinstance(error, (psycopg2.OperationalError, psycopg2.InterfaceError))
-        and getattr(error, 'pgcode', None) is None
-    )
 
 
 def statement_timeout():
@@ -392,7 +372,7 @@ class Cursor:
                 with contextlib.suppress(psycopg2.Error):
                     self.rollback()
         finally:
-            self.close(keep=exc is None or not _is_connection_lost(exc))
+            self.close(keep=exc is None or not is_connection_lost(exc))
 
 
 def pool_for(dbname):
@@ -492,22 +472,30 @@ class RetryStats:
     refused = 0
 
 
-def run_in_transaction(dbname, work, attempts=5, max_backoff=1.0, readonly=False):
+def run_in_transaction(dbname, work, attempts=5, max_backoff=1.0, readonly=False, again=None):
     """Call ``work(cr)`` in a fresh transaction (``READ ONLY`` with ``readonly``), committing on
-    success.
+    success: the one retry loop of a call.
 
     A serialization failure, deadlock or lock timeout rolls back and runs ``work`` again from
-    scratch after a randomised back-off, at most ``attempts`` times; after that the caller gets a
-    :class:`ConcurrencyError`. Any other exception rolls back and propagates unchanged.
+    scratch after a randomised back-off. Any other exception rolls back and propagates, unless
+    ``again(error)`` says the call is worth running again at once (the caller's own reasons: its
+    process was behind the others, the method stopped being read-only...); ``readonly`` may then
+    be a callable, asked before each attempt. Every run counts against the same ``attempts``;
+    once they are spent a serialization failure becomes a :class:`ConcurrencyError` and any other
+    error propagates. Nothing is run again once its transaction committed.
     """
     for attempt in range(1, attempts + 1):
         cr = None
         try:
-            cr = cursor(dbname, readonly)
+            cr = cursor(dbname, readonly() if callable(readonly) else readonly)
             with cr:
                 return work(cr)
         except psycopg2.Error as error:
-            if not is_retryable(error) or (cr is not None and cr.committed):
+            if cr is not None and cr.committed:
+                raise
+            if not is_retryable(error):
+                if attempt < attempts and again is not None and again(error):
+                    continue
                 raise
             if attempt == attempts:
                 RetryStats.exhausted += 1
@@ -526,6 +514,12 @@ def run_in_transaction(dbname, work, attempts=5, max_backoff=1.0, readonly=False
                 attempts,
             )
             time.sleep(delay)
+        except Exception as error:
+            if cr is not None and cr.committed:
+                raise
+            if attempt < attempts and again is not None and again(error):
+                continue
+            raise
     raise AssertionError('unreachable')
 
 

@@ -9,23 +9,14 @@ serialization failure (``sql_db.run_in_transaction``). Argument forms and result
 ``binding``'s business.
 """
 
-import functools
 import logging
 import time
 
 import psycopg2
 import psycopg2.errors
 
-from .. import sql_db
-from ..exceptions import (
-    AccessDenied,
-    AccessError,
-    DatabaseUnavailable,
-    LimitExceeded,
-    ProtocolError,
-    UserError,
-    ValidationError,
-)
+from .. import sql_db, sql_errors
+from ..exceptions import AccessDenied, AccessError, ProtocolError, UserError
 from ..orm.environment import Environment
 from ..orm.rpc import check_caller
 from ..registry import Registry
@@ -135,46 +126,24 @@ def _execute(info, db, uid, password, model, method, args, kwargs, session=None)
             raise _ModeChanged()
         return _call(Environment(cr, uid, {}, current), model, declaration, args, kwargs)
 
+    attempts = _Attempts(registry, credentials, _readonly(registry, model, method))
     try:
-        result = _run_call(db, registry, work, _readonly(registry, model, method), credentials)
-    except psycopg2.IntegrityError as error:
-        raise _integrity_error(registry, error) from None
-    except psycopg2.errors.QueryCanceled as error:
-        raise LimitExceeded(
-            'The call was stopped: one of its database statements ran longer than %s (%s); its '
-            'changes were rolled back.' % (_statement_limit(), str(error).strip().splitlines()[0])
-        ) from None
+        return sql_db.run_in_transaction(
+            db,
+            attempts.run(work),
+            attempts=SERIALIZATION_ATTEMPTS,
+            readonly=attempts.readonly,
+            again=attempts.again,
+        )
     except psycopg2.Error as error:
-        if _connection_lost(error):
-            raise DatabaseUnavailable(
-                'The connection to database %r was lost during the call (%s); its changes were '
-                'rolled back, unless the connection broke while they were being committed. The '
-                'server reconnects by itself: try again.'
-                % (db, str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__)
-            ) from None
-        if isinstance(error, (psycopg2.OperationalError, psycopg2.InterfaceError)):
+        translated = sql_errors.client_error(error, db, _statement_limit(), registry.sql_constraints)
+        if translated is None:
             raise
-        raise UserError(
-            'The database refused the operation: %s' % (error.pgerror or str(error)).strip().splitlines()[0]
-        ) from None
+        raise translated from None
     finally:
         if credentials is not None:
             # a right password clears its count even when the call itself is refused
             credentials.finish()
-    return result
-
-
-def _run_call(db, registry, work, readonly, credentials):
-    """:func:`_run_checked`, run again in a read-write transaction when the method stopped being
-    read-only, or after reserving a password check when the credential cache emptied meanwhile."""
-    for _attempt in range(3):
-        try:
-            return _run_checked(db, registry, work, readonly)
-        except _ModeChanged:
-            readonly = False
-        except security.NeedsReservation:
-            credentials.reserve()
-    return _run_checked(db, registry, work, readonly)
 
 
 def _registry(info, db):
@@ -195,16 +164,6 @@ def _statement_limit():
     return '%g s (--limit-time-sql)' % seconds if seconds else 'its limit'
 
 
-def _connection_lost(error):
-    """True for a driver error saying the session went away: no SQLSTATE at all (the socket
-    closed), a connection exception (08...) or an operator intervention (57..., e.g. a terminated
-    backend or a server shutting down)."""
-    if not isinstance(error, (psycopg2.OperationalError, psycopg2.InterfaceError)):
-        return False
-    code = getattr(error, 'pgcode', None)
-    return code is None or code[:2] in ('08', '57')
-
-
 #: seconds after a refused commit during which calls check the signals first instead of at
 #: commit: while other processes signal changes in quick succession, paying one query is
 #: cheaper than running calls twice
@@ -212,42 +171,50 @@ CHECK_FIRST_FOR = 1.0
 _last_refusal = [float('-inf')]
 
 
-def _run_checked(db, registry, work, readonly):
-    """Run ``work`` checking the other processes' signals at commit (no extra round trip); when
-    they moved — the commit guard refused, or the call failed and the signals say why it may
-    have — run it again after bringing this process up to date first. Right after a refusal, the
-    next calls check first."""
-    if time.monotonic() - _last_refusal[0] < CHECK_FIRST_FOR:
-        return sql_db.run_in_transaction(
-            db,
-            functools.partial(work, optimistic=False, readonly=readonly),
-            attempts=SERIALIZATION_ATTEMPTS,
-            readonly=readonly,
-        )
-    try:
-        return sql_db.run_in_transaction(
-            db,
-            functools.partial(work, optimistic=True, readonly=readonly),
-            attempts=SERIALIZATION_ATTEMPTS,
-            readonly=readonly,
-        )
-    except sql_db.CommitRefused:
-        _last_refusal[0] = time.monotonic()
-    except (_ModeChanged, security.NeedsReservation):
-        raise
-    except Exception:
-        try:
-            moved = registry.signals_moved()
-        except psycopg2.Error:
-            moved = False
-        if not moved:
-            raise
-    return sql_db.run_in_transaction(
-        db,
-        functools.partial(work, optimistic=False, readonly=readonly),
-        attempts=SERIALIZATION_ATTEMPTS,
-        readonly=readonly,
-    )
+class _Attempts:
+    """What the attempts of one call share, and the reasons to run it again at once (besides the
+    serialization failures :func:`sql_db.run_in_transaction` retries itself, in the same loop and
+    budget).
+
+    A call first checks the other processes' signals at commit (no extra round trip); when they
+    moved — the commit guard refused, or the call failed and the signals say why it may have — it
+    runs again after bringing this process up to date first. Right after a refusal, the next calls
+    of the process check first. A call that found its method no longer read-only runs again
+    read-write; one that found the credential cache emptied runs again after reserving a password
+    check.
+    """
+
+    def __init__(self, registry, credentials, readonly):
+        self.registry = registry
+        self.credentials = credentials
+        self.mode_readonly = readonly
+        self.optimistic = time.monotonic() - _last_refusal[0] >= CHECK_FIRST_FOR
+
+    def readonly(self):
+        return self.mode_readonly
+
+    def run(self, work):
+        return lambda cr: work(cr, self.optimistic, self.mode_readonly)
+
+    def again(self, error):
+        if isinstance(error, _ModeChanged):
+            self.mode_readonly = False
+            return True
+        if isinstance(error, security.NeedsReservation):
+            self.credentials.reserve()
+            return True
+        if not self.optimistic:
+            return False
+        if isinstance(error, sql_db.CommitRefused):
+            _last_refusal[0] = time.monotonic()
+        else:
+            try:
+                if not self.registry.signals_moved():
+                    return False
+            except psycopg2.Error:
+                return False
+        self.optimistic = False
+        return True
 
 
 def _call(env, model_name, declaration, args, kwargs):
@@ -258,25 +225,3 @@ def _call(env, model_name, declaration, args, kwargs):
     call = binding.bind(records, declaration, args, kwargs, single)
     result = getattr(call.records, declaration.name)(*call.args, **call.kwargs)
     return binding.shape(declaration, call, result)
-
-
-def _integrity_error(registry, error):
-    diag = getattr(error, 'diag', None)
-    name = getattr(diag, 'constraint_name', None)
-    message = registry.sql_constraints.get(name)
-    if message:
-        return ValidationError(message)
-    detail = (error.pgerror or str(error)).strip().splitlines()[0]
-    code = getattr(error, 'pgcode', None)
-    if code == '23502':
-        column = getattr(diag, 'column_name', None)
-        table = getattr(diag, 'table_name', None)
-        return ValidationError(
-            'The operation cannot be completed: a required field is missing (%s.%s).' % (table, column)
-        )
-    if code == '23503':
-        return ValidationError(
-            'The operation cannot be completed: another record still refers to '
-            'this one, or a referenced record does not exist.\n%s' % detail
-        )
-    return ValidationError('The operation cannot be completed: %s' % detail)
