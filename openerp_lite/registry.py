@@ -30,6 +30,7 @@ from . import catalog, server_tables, signals, sql_db
 from .exceptions import UserError
 from .modules import loading
 from .orm.environment import SUPERUSER_ID, Environment
+from .tools import config
 from .tools.cache import LRU
 
 _logger = logging.getLogger(__name__)
@@ -39,26 +40,18 @@ _logger = logging.getLogger(__name__)
 CACHE_KINDS = ('access', 'rules', 'groups', 'credentials', 'xmlid', 'config', 'precision', 'sessions')
 SIGNAL_KINDS = ('registry',) + CACHE_KINDS
 
-_settings = {
-    'transient_age_limit': 1.0,
-    'transient_count_limit': 0,
-    'test_enable': False,
-    'mode': 'stateless',
-}
+#: the server's settings, handed down by ``bootstrap`` (the declared defaults until then)
+_handed = {'options': config.defaults()}
 
 
 def configure(options):
-    """Registry-wide settings from the server options (called by ``main``)."""
-    _settings.update(
-        transient_age_limit=options.transient_age_limit,
-        transient_count_limit=options.transient_count_limit,
-        test_enable=options.test_enable,
-        mode=options.mode,
-    )
+    """Hand the server's settings to the registries (``bootstrap``): the mode, the transient
+    vacuum limits and ``--test-enable`` are read from them when a registry is built."""
+    _handed['options'] = options
 
 
 def stateless():
-    return _settings['mode'] != 'stateful'
+    return _handed['options'].mode != 'stateful'
 
 
 _NO_DATA = {}
@@ -85,10 +78,11 @@ class Registry:
         self.signal_versions = {}
         self._reload_lock = threading.Lock()
         self._local_bump_lock = threading.Lock()
-        self.transient_age_limit = _settings['transient_age_limit']
-        self.transient_count_limit = _settings['transient_count_limit']
+        options = _handed['options']
+        self.transient_age_limit = options.transient_age_limit
+        self.transient_count_limit = options.transient_count_limit
         #: --test-enable: the loader runs the tests of the modules it installs or upgrades
-        self.test_enable = _settings['test_enable']
+        self.test_enable = options.test_enable
 
     def __getitem__(self, model_name):
         return self.models[model_name]

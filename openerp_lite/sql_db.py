@@ -28,23 +28,17 @@ from . import sql_pool
 from .exceptions import ConcurrencyError
 from .sql_errors import is_connection_lost, is_retryable
 from .sql_pool import CONNECT_TIMEOUT
+from .tools import config
 
 _logger = logging.getLogger(__name__)
 
 psycopg2.extensions.register_type(psycopg2.extensions.UNICODE)
 psycopg2.extensions.register_type(psycopg2.extensions.UNICODEARRAY)
 
-_settings = {
-    'host': None,
-    'port': None,
-    'user': None,
-    'password': None,
-    'maxconn': 64,
-    'wait_timeout': 10.0,
-    'idle_timeout': 60.0,
-    'statement_timeout': 0.0,
-    'application_name': 'openerp-lite',
-}
+#: how this server's sessions show in ``pg_stat_activity``
+APPLICATION_NAME = 'openerp-lite'
+#: the connection settings of this process (:func:`configure`), the declared defaults until then
+_settings = {}
 _pools = {}
 _pools_lock = threading.Lock()
 #: Pools inherited through fork, kept referenced so their connections are never finalised here.
@@ -60,26 +54,32 @@ def configure(
     port=None,
     user=None,
     password=None,
-    maxconn=64,
+    maxconn=None,
     wait_timeout=10.0,
-    idle_timeout=60.0,
+    idle_timeout=None,
     statement_timeout=0.0,
 ):
-    """Set the server parameters used for every later connection (called once from ``main``).
+    """Set the server parameters used for every later connection (``bootstrap`` calls it with
+    :func:`config.database_settings` of the server's settings).
 
     ``maxconn``: connections of the whole process; ``statement_timeout``: seconds one statement
-    may run (0: no limit).
+    may run (0: no limit). ``maxconn`` and ``idle_timeout`` left out take their declared defaults
+    (``--db_maxconn``, ``--db_idle_timeout``); ``wait_timeout`` is how long a call waits for a free
+    connection before it is refused as too busy.
     """
+    declared = config.defaults()
     close_all()
+    _settings.clear()
     _settings.update(
         host=host or None,
         port=int(port) if port else None,
         user=user or None,
         password=password or None,
-        maxconn=int(maxconn),
+        maxconn=int(declared.db_maxconn if maxconn is None else maxconn),
         wait_timeout=float(wait_timeout),
-        idle_timeout=float(idle_timeout),
+        idle_timeout=float(declared.db_idle_timeout if idle_timeout is None else idle_timeout),
         statement_timeout=float(statement_timeout or 0),
+        application_name=APPLICATION_NAME,
     )
     _process['budget'] = None
 
@@ -542,3 +542,6 @@ def _after_fork_in_child():
 
 if hasattr(os, 'register_at_fork'):
     os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+configure()

@@ -69,8 +69,8 @@ class Hooks:
 def read_timeouts(options):
     """``(read deadline, write timeout)`` in seconds for a request's socket (None: no limit):
     ``--limit-time-read`` for the request, ``--limit-time-real`` for each write of the reply."""
-    read = float(getattr(options, 'limit_time_read', 0) or 0) or None
-    write = float(getattr(options, 'limit_time_real', 0) or 0) or None
+    read = float(options.limit_time_read or 0) or None
+    write = float(options.limit_time_real or 0) or None
     return read, write
 
 
@@ -85,8 +85,8 @@ def resolve_name(options):
     Raises ValueError for ``--workers`` > 1 with a one-process server: silently serving from one
     process when the operator asked for several would hide a capacity problem until production.
     """
-    name = getattr(options, 'server', None) or 'auto'
-    workers = getattr(options, 'workers', 0) or 0
+    name = options.server or 'auto'
+    workers = options.workers or 0
     if name == 'auto':
         name = 'gunicorn' if workers >= 1 else 'threaded'
     if name in SINGLE_PROCESS and workers > 1:
@@ -94,7 +94,7 @@ def resolve_name(options):
             '--workers %d needs a prefork server: the %s server is a single process '
             '(use --server gunicorn, or drop --workers)' % (workers, name)
         )
-    if getattr(options, 'mode', 'stateless') == 'stateful' and name not in SINGLE_PROCESS:
+    if options.mode == 'stateful' and name not in SINGLE_PROCESS:
         # stateful processes never look at what the others changed: several would disagree
         raise ValueError(
             '--mode stateful keeps its state in one process: use it with --server '
@@ -126,7 +126,7 @@ DEFAULT_GRACEFUL_TIMEOUT = 120
 def graceful_timeout(options):
     """Seconds a stopping server waits for its in-flight requests: ``--limit-time-real`` (a
     request is never expected to last longer), or :data:`DEFAULT_GRACEFUL_TIMEOUT` when it is 0."""
-    return getattr(options, 'limit_time_real', 0) or DEFAULT_GRACEFUL_TIMEOUT
+    return options.limit_time_real or DEFAULT_GRACEFUL_TIMEOUT
 
 
 class InFlight:

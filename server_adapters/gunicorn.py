@@ -27,12 +27,10 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.config import KNOWN_SETTINGS
 from gunicorn.workers import sync
 
-from . import limits, read_deadline, read_timeouts
+from . import graceful_timeout, limits, read_deadline, read_timeouts
 
 _logger = logging.getLogger(__name__)
 
-#: seconds granted to in-flight requests on SIGTERM when --limit-time-real is 0 (unlimited)
-DEFAULT_GRACEFUL_TIMEOUT = 120
 #: what the workers need from the options, set by :func:`settings` in the master before it forks
 _worker_settings = {'read_timeouts': (None, None)}
 
@@ -55,7 +53,7 @@ def settings(options, hooks):
         # gunicorn kills a sync worker that has not checked in for `timeout` seconds: that is
         # exactly the wall-clock limit of one request (0 disables it, as --limit-time-real 0).
         'timeout': options.limit_time_real or 0,
-        'graceful_timeout': options.limit_time_real or DEFAULT_GRACEFUL_TIMEOUT,
+        'graceful_timeout': graceful_timeout(options),
         'max_requests': limit_request,
         'max_requests_jitter': limits.max_requests_jitter(limit_request),
         'proc_name': 'openerp-lite',

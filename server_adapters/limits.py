@@ -65,7 +65,7 @@ def report_not_applied(server_name, options):
     """
     explicit, defaults = [], []
     for key, flag in PER_PROCESS_LIMITS:
-        origin = options.origin(key) if hasattr(options, 'origin') else 'default'
+        origin = options.origin(key)
         (defaults if origin == 'default' else explicit).append(flag)
     if explicit:
         _logger.warning(

@@ -152,10 +152,16 @@ def _title(pid):
 
 def test_process_titles_name_the_role_and_the_database(prefork, db):
     wait_for(lambda: _title(prefork.pid) == 'openerp-server: master', 10, 'the master title')
-    report = health(prefork)
-    for entry in report['workers']:
-        assert _title(entry['pid']) == 'openerp-server: worker [%s]' % db
-    assert [_title(entry['pid']) for entry in report['cron']] == ['openerp-server: cron [%s]' % db]
+
+    def titles():
+        # a process is on the board a moment before its title is set: wait for both
+        report = health(prefork)
+        return [_title(entry['pid']) for entry in report['workers']], [
+            _title(entry['pid']) for entry in report['cron']
+        ]
+
+    wanted = (['openerp-server: worker [%s]' % db] * 2, ['openerp-server: cron [%s]' % db])
+    wait_for(lambda: titles() == wanted, 10, 'the worker and cron titles')
 
 
 def test_health_reports_each_prefork_worker(prefork, db):

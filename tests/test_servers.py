@@ -20,6 +20,7 @@ import psycopg2
 import pytest
 
 import server_adapters
+from openerp_lite.tools import config
 from server_adapters import gunicorn as gunicorn_adapter
 from server_adapters import limits
 from tests.support import pg as pgsupport
@@ -31,28 +32,26 @@ SERVERS = ('threaded', 'waitress', 'gunicorn')
 MB = 1024 * 1024
 
 
-class _Options:
-    """A stand-in for :class:`openerp_lite.tools.config.Options` in unit tests."""
-
-    def __init__(self, origins=None, **values):
-        defaults = dict(
-            server='auto',
-            workers=0,
-            threads=8,
-            http_interface='127.0.0.1',
-            http_port=8069,
-            limit_memory_soft=2048 * MB,
-            limit_memory_hard=2560 * MB,
-            limit_time_cpu=60,
-            limit_time_real=120,
-            limit_request=8192,
-        )
-        defaults.update(values)
-        self.__dict__.update(defaults)
-        self._origins = origins or {}
-
-    def origin(self, key):
-        return self._origins.get(key, 'default')
+def _Options(origins=None, **values):
+    """Real settings for unit tests: the declared defaults, the limits below, then ``values``;
+    ``origins`` says where chosen keys came from (every other key: 'default')."""
+    chosen = dict(
+        server='auto',
+        workers=0,
+        threads=8,
+        http_interface='127.0.0.1',
+        http_port=8069,
+        limit_memory_soft=2048 * MB,
+        limit_memory_hard=2560 * MB,
+        limit_time_cpu=60,
+        limit_time_real=120,
+        limit_request=8192,
+    )
+    chosen.update(values)
+    declared = config.defaults()
+    all_values = dict(declared.as_dict(), **chosen)
+    all_origins = dict(dict.fromkeys(all_values, 'default'), **(origins or {}))
+    return config.Options(all_values, all_origins)
 
 
 # -- selection rules --------------------------------------------------------------------------
@@ -361,7 +360,9 @@ def test_cpu_hog_gets_the_cpu_limit_fault_while_others_are_served(prefork, misbe
             call(prefork, misbehave_db, 'test.misbehave', 'cpu_loop', [60], timeout=60)
         elapsed = time.monotonic() - started
     assert 'CPU time limit exceeded' in caught.value.faultString
-    assert elapsed < LIMIT_TIME_CPU + 4, elapsed
+    # stopped by its CPU limit, long before the minute it asked for (a loaded machine stretches
+    # CPU seconds into more wall-clock seconds, so this is no timing measurement)
+    assert elapsed < 30, elapsed
     assert other.ok >= 2 and not other.failures, (other.ok, other.failures)
     # the worker survived and serves again
     assert call(prefork, misbehave_db, 'test.misbehave', 'cpu_loop', [0.1]) >= 1

@@ -94,7 +94,6 @@ def main(argv):
     try:
         start_database(options, hooks)
         http.setup(options, server_kind='cron')
-        cron.configure(options)
         names = databases_of(options)
         board = procboard.from_environ()
         passes = [0]
@@ -116,7 +115,7 @@ def main(argv):
             'cron process %d polling %s every %ss',
             os.getpid(),
             ', '.join(names) if names else 'every database',
-            cron.setting('interval'),
+            cron.poll_interval(),
         )
         loop.run()
     finally:

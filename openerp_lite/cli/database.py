@@ -6,8 +6,7 @@ Shared by the server, cron and test commands.
 import logging
 import os
 
-from .. import sql_db
-from ..tools import config
+from .. import bootstrap, sql_db
 
 _logger = logging.getLogger(__name__)
 
@@ -18,7 +17,8 @@ def _use_embedded(options, environ):
 
 
 def start_database(options, hooks, environ=None):
-    """Configure :mod:`sql_db` for the configured PostgreSQL, or start the embedded one.
+    """Start the embedded PostgreSQL when none is configured, then settle every layer with
+    ``options`` (``bootstrap``), connecting to that server or to the configured one.
 
     The embedded server is stopped by the ``on_shutdown`` hook.
     """
@@ -31,21 +31,9 @@ def start_database(options, hooks, environ=None):
         params = server.start()
         hooks.add('on_shutdown', server.stop)
         _logger.info('using the embedded PostgreSQL (data in %s)', data_dir)
-        sql_db.configure(
-            host=params['host'],
-            port=params.get('port'),
-            user=params.get('user'),
-            password=params.get('password'),
-            **config.pool_settings(options),
-        )
+        bootstrap.settle(options, params)
         return params
-    sql_db.configure(
-        host=options.db_host,
-        port=options.db_port,
-        user=options.db_user,
-        password=options.db_password,
-        **config.pool_settings(options),
-    )
+    bootstrap.settle(options)
     shown = sql_db.connection_params('postgres')
     _logger.info(
         'using PostgreSQL at %s:%s as %s',

@@ -134,7 +134,6 @@ def add_process_hooks(options, hooks, adapter_name, argv=()):
     from ..tools import procboard
     from . import cron
 
-    cron_service.configure(options)
     names = cron.databases_of(options)
     if adapter_name in server_adapters.SINGLE_PROCESS:
         if options.max_cron_threads:
@@ -175,7 +174,7 @@ def prepare_db_service(options):
 def save_config(options):
     """Write the effective configuration (``-s``), the master password hashed."""
     if options.admin_passwd and not db_service.is_hashed(options.admin_passwd):
-        options.admin_passwd = db_service.hash_master_password(options.admin_passwd)
+        options = options.replace(admin_passwd=db_service.hash_master_password(options.admin_passwd))
     path = config.save(options)
     _logger.info('configuration saved to %s', path)
     return path

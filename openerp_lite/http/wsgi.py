@@ -26,39 +26,20 @@ _state = {'options': None, 'server_kind': None}
 
 
 def setup(options, server_kind=None):
-    """Install the settings used by :func:`application` (called once by ``main``)."""
+    """Install the settings :func:`application` serves with (called once by each entry point,
+    after ``bootstrap.settle`` handed the same settings to the layers below)."""
     _state['options'] = options
     _state['server_kind'] = server_kind
-    _configure_lower_layers(options)
-
-
-def _configure_lower_layers(options):
-    """Hand the settings the registry and module loader need down to them."""
-    from .. import registry
-    from ..modules import module
-
-    module.initialize_addons_path(options.addons_path)
-    registry.configure(options)
 
 
 def _options():
     options = _state['options']
     if options is None:
         # Started by a foreign server (``gunicorn openerp_lite.http:application``) without main():
-        # configure from the environment on the first request, never at import time.
-        from .. import sql_db
-        from ..tools import config
+        # settle from the environment on the first request, never at import time.
+        from .. import bootstrap
 
-        options = config.parse([], os.environ)
-        sql_db.configure(
-            host=options.db_host,
-            port=options.db_port,
-            user=options.db_user,
-            password=options.db_password,
-            **config.pool_settings(options),
-        )
-        _configure_lower_layers(options)
-        _state['options'] = options
+        _state['options'] = options = bootstrap.from_environment()
         _state['server_kind'] = _state['server_kind'] or 'external'
     return options
 
@@ -338,7 +319,7 @@ def _health(environ, start_response, options):
         'server_serie': options.server_serie or release.DEFAULT_SERIE,
         'pid': os.getpid(),
         'server': _state['server_kind'] or 'unknown',
-        'mode': getattr(options, 'mode', 'stateless'),
+        'mode': options.mode,
     }
     report.update(_processes())
     return _json(start_response, '200 OK', report)

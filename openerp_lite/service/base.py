@@ -60,7 +60,7 @@ def require_str(value, what):
 def dbfilter_pattern(info):
     """``--db-filter`` for this call, ``%h`` (the Host) and ``%d`` (its first label, ``www.``
     skipped) replaced."""
-    pattern = getattr(info.options, 'dbfilter', None) or '.*'
+    pattern = info.options.dbfilter or '.*'
     host = (info.host or '').split(':')[0]
     first, _, rest = host.partition('.')
     if first == 'www' and rest:
@@ -71,7 +71,7 @@ def dbfilter_pattern(info):
 def host_based(options):
     """True when ``--db-filter`` depends on the Host of a request (``%h``, ``%d``): without one,
     as in cron or at start, it says nothing about a name."""
-    pattern = getattr(options, 'dbfilter', None) or ''
+    pattern = options.dbfilter or ''
     return '%h' in pattern or '%d' in pattern
 
 

@@ -14,7 +14,7 @@ _logger = logging.getLogger(__name__)
 
 def serie_of(options):
     """The compatibility series reported to clients, e.g. ``'10.0'``."""
-    return getattr(options, 'server_serie', None) or release.DEFAULT_SERIE
+    return options.server_serie or release.DEFAULT_SERIE
 
 
 def _version_info(serie):

@@ -29,11 +29,14 @@ import psycopg2
 from .. import catalog, sql_db
 from ..orm.environment import Environment
 from ..registry import Registry
+from ..tools import config
 from .base import CallInfo, db_allowed, host_based
 
 _logger = logging.getLogger(__name__)
 
-_settings = {'interval': 60.0, 'session_timeout': 7 * 24 * 3600, 'options': None}
+#: the server's settings, handed down by ``bootstrap`` (None: not started as a server, every
+#: database may be polled)
+_handed = {'options': None}
 
 #: at most this many jobs are claimed per database and pass, so one pass always ends
 MAX_JOBS_PER_PASS = 100
@@ -44,19 +47,15 @@ _DUE = "active AND numbercall != 0 AND nextcall <= (now() at time zone 'UTC')"
 
 
 def configure(options):
-    """Runner-wide settings from the server options (called by the command line)."""
-    _settings.update(
-        interval=max(float(options.cron_interval or 60.0), 0.05),
-        session_timeout=options.session_timeout,
-        options=options,
-    )
+    """Hand the server's settings to the runner (``bootstrap``)."""
+    _handed['options'] = options
 
 
 def served(names, given=True):
     """Which of ``names`` cron may poll: those ``--db-filter`` lets through. A host-based filter
     (``%h``/``%d``) cannot judge a name without a request: then the databases given with ``-d``
     (``given``) are polled as the operator listed them, and none is found on its own."""
-    options = _settings['options']
+    options = _handed['options']
     if options is None:
         return list(names)
     if host_based(options):
@@ -65,9 +64,15 @@ def served(names, given=True):
     return [name for name in names if db_allowed(info, name)]
 
 
-def setting(key):
-    """A runner setting: ``interval`` (seconds between polls), ``session_timeout``."""
-    return _settings[key]
+def poll_interval():
+    """Seconds between two polls of the due jobs (``--cron-interval``, at least 50 ms)."""
+    options = _handed['options'] or config.defaults()
+    return max(float(options.cron_interval or 60.0), 0.05)
+
+
+def session_timeout():
+    """Seconds a web session lives (``--session-timeout``): older ones are vacuumed."""
+    return (_handed['options'] or config.defaults()).session_timeout
 
 
 # -- schedule arithmetic (no I/O) ----------------------------------------------------------------
@@ -313,7 +318,7 @@ class CronLoop:
         that pollers started together drift apart."""
         while not self.stop.is_set():
             self.run_once()
-            interval = self.interval or _settings['interval']
+            interval = self.interval or poll_interval()
             self.stop.wait(interval * random.uniform(0.9, 1.1))
 
 

@@ -100,10 +100,21 @@ def _from_loopback(remote_addr):
         return False
 
 
+#: the master password's hash once ``change_admin_password`` set a new one in this process: the
+#: settings stay as they were read (immutable), this is the process's own later knowledge
+_changed_master = {'hash': None}
+
+
+def master_password_hash(options):
+    """The master password this process checks: the one changed over the wire, if any, else the
+    one of the settings."""
+    return _changed_master['hash'] or options.admin_passwd
+
+
 def check_master(info, password):
     """Refuse (AccessDenied) unless ``password`` is the master password, checked through the
     back-off; the default master password only from a loopback address."""
-    stored = info.options.admin_passwd
+    stored = master_password_hash(info.options)
     source = info.remote_addr or '-'
     if is_default_master(stored) and not _from_loopback(info.remote_addr):
         _logger.warning(
@@ -349,9 +360,9 @@ def change_admin_password(info, old_password, new_password):
     require_str(new_password, 'New master password')
     if not new_password:
         raise UserError('The new master password must not be empty.')
-    info.options.admin_passwd = hash_master_password(new_password)
+    _changed_master['hash'] = hash_master_password(new_password)
     if info.options.config:
-        config.save(info.options)
+        config.save(info.options.replace(admin_passwd=_changed_master['hash']))
         _logger.info('db service: master password changed and saved to %s', info.options.config)
     else:
         _logger.info('db service: master password changed (no config file: until restart)')

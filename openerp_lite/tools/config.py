@@ -543,12 +543,23 @@ TOLERATED_KEYS = frozenset(
 
 
 class Options:
-    """The effective settings: attribute access by key, plus where each value came from."""
+    """The effective settings, complete with the declared defaults: attribute access by key, plus
+    where each value came from.
 
-    def __init__(self, values, origins, extra_args=()):
-        self.__dict__['_values'] = values
-        self.__dict__['_origins'] = origins
-        self.__dict__['extra_args'] = list(extra_args)
+    Immutable: built once (:func:`parse`) and handed to the layers that need it, so that no layer
+    can see a value another one changed behind its back. A changed setting (the master password
+    changed over the wire, the embedded PostgreSQL's socket) is a new object made by
+    :meth:`replace`, handed down again by whoever made it.
+    """
+
+    __slots__ = ('_values', '_origins')
+
+    def __init__(self, values, origins):
+        missing = set(OPTIONS_BY_KEY) - set(values)
+        if missing:
+            raise ValueError('settings without a value for %s' % ', '.join(sorted(missing)))
+        object.__setattr__(self, '_values', dict(values))
+        object.__setattr__(self, '_origins', dict(origins))
 
     def __getattr__(self, key):
         try:
@@ -557,10 +568,7 @@ class Options:
             raise AttributeError(key) from None
 
     def __setattr__(self, key, value):
-        if key not in OPTIONS_BY_KEY:
-            raise AttributeError('unknown option %r' % key)
-        self._values[key] = value
-        self._origins[key] = 'runtime'
+        raise AttributeError('settings are immutable (%s): make new ones with replace()' % key)
 
     def __getitem__(self, key):
         return self._values[key]
@@ -574,6 +582,22 @@ class Options:
 
     def as_dict(self):
         return dict(self._values)
+
+    def replace(self, **changes):
+        """New settings with ``changes`` (values already converted), marked as set at runtime."""
+        unknown = set(changes) - set(OPTIONS_BY_KEY)
+        if unknown:
+            raise AttributeError('unknown option %s' % ', '.join(sorted(unknown)))
+        values = dict(self._values, **changes)
+        origins = dict(self._origins, **dict.fromkeys(changes, 'runtime'))
+        return Options(values, origins)
+
+
+def defaults():
+    """The settings every option declares by default: what a layer uses before it was handed the
+    server's own (a library use, a test of one layer)."""
+    values = {opt.key: opt.default for opt in OPTIONS}
+    return Options(values, dict.fromkeys(values, 'default'))
 
 
 class _Parser(argparse.ArgumentParser):
@@ -807,10 +831,22 @@ def sql_time_limit(options):
     return 0.9 * float(options.limit_time_real or 0)
 
 
-def pool_settings(options):
-    """The ``sql_db.configure`` arguments that come from the options: the process's connection
-    cap, the idle timeout and the statement timeout."""
+def database_settings(options, server=None):
+    """The ``sql_db.configure`` arguments under ``options``: the PostgreSQL server (``server``,
+    the ``{'host', 'port', 'user', 'password'}`` of an embedded one, when given), the process's
+    connection cap, the idle timeout and the statement timeout."""
+    if server is None:
+        server = {
+            'host': options.db_host,
+            'port': options.db_port,
+            'user': options.db_user,
+            'password': options.db_password,
+        }
     return {
+        'host': server.get('host'),
+        'port': server.get('port'),
+        'user': server.get('user'),
+        'password': server.get('password'),
         'maxconn': options.db_maxconn,
         'idle_timeout': options.db_idle_timeout,
         'statement_timeout': sql_time_limit(options),

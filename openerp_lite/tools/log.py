@@ -41,7 +41,7 @@ def setup_logging(options):
         if getattr(handler, _MARK, False):
             root.removeHandler(handler)
             handler.close()
-    logfile = getattr(options, 'logfile', None)
+    logfile = options.logfile
     if logfile:
         from logging.handlers import WatchedFileHandler
 
@@ -53,7 +53,7 @@ def setup_logging(options):
     setattr(handler, _MARK, True)
     handler.setFormatter(logging.Formatter(FORMAT))
     root.addHandler(handler)
-    level = LEVELS.get(str(getattr(options, 'log_level', None) or 'info').lower(), logging.INFO)
+    level = LEVELS.get(str(options.log_level or 'info').lower(), logging.INFO)
     root.setLevel(level)
     for name, floor in QUIET_LOGGERS.items():
         logging.getLogger(name).setLevel(max(level, floor))

@@ -31,7 +31,7 @@ class AutoVacuum(models.AbstractModel):
         """
         from openerp_lite.service import cron, session  # the server side of sessions
 
-        session.purge_expired(self.env.cr.dbname, cron.setting('session_timeout'))
+        session.purge_expired(self.env.cr.dbname, cron.session_timeout())
         return True
 
     @api.model
