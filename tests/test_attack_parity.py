@@ -1,0 +1,167 @@
+"""The surfaces of Odoo parity (custom models and fields, users that are partners, attachments,
+languages and translations, zip backups and the database manager forms) tried as an attacker
+would: an ordinary internal user, a user in no group at all, and a client with no login. Each
+test is a call such a user can make over real XML-RPC, JSON-RPC or HTTP against a real server,
+and asserts what the user gets: a refusal naming the problem, and nothing changed or disclosed.
+"""
+
+import base64
+import uuid
+
+import psycopg2
+import pytest
+
+from tests.support import pg as pgsupport
+from tests.support.orm import ROUTES, RpcClient, RpcFault, create_orm_db, drop_db, make_user
+
+
+@pytest.fixture(scope='module')
+def world(orm_server):
+    db = create_orm_db(orm_server, demo=False)
+    admin = RpcClient(orm_server, 'xmlrpc2', db, 1, 'admin')
+    uids = {
+        'alice': make_user(admin, 'alice', ['base.group_user']),
+        'bob': make_user(admin, 'bob', ['base.group_user']),
+        'nobody': make_user(admin, 'nobody', []),
+    }
+    system = admin.call('ir.model.data', 'xmlid_to_res_id', 'base.group_system')
+    # a picture only the administrators may see, kept (as Odoo keeps it) in an attachment
+    admin.call(
+        'ir.model.fields',
+        'create',
+        {
+            'name': 'x_secret_scan',
+            'model': 'res.partner',
+            'ttype': 'binary',
+            'state': 'manual',
+            'groups': [(6, 0, [system])],
+        },
+    )
+    yield {'db': db, 'admin': admin, 'uids': uids}
+    drop_db(orm_server, db)
+
+
+@pytest.fixture(params=ROUTES)
+def route(request):
+    return request.param
+
+
+def as_user(orm_server, world, login, route='xmlrpc2'):
+    return RpcClient(orm_server, route, world['db'], world['uids'][login], login)
+
+
+def sql(world, query, params=()):
+    conn = psycopg2.connect(dbname=world['db'], **pgsupport.params())
+    try:
+        with conn.cursor() as cr:
+            cr.execute(query, params)
+            return cr.fetchall()
+    finally:
+        conn.close()
+
+
+def b64(data):
+    return base64.b64encode(data).decode()
+
+
+def refused(call, *args, **kwargs):
+    with pytest.raises(RpcFault) as caught:
+        call(*args, **kwargs)
+    return caught.value
+
+
+# -- attachments: what an attachment holds follows the record, at every door of the ORM -----------
+
+
+@pytest.fixture(scope='module')
+def private_file(world):
+    """An attachment of the administrator's, linked to no record: nobody else's to read."""
+    return world['admin'].call(
+        'ir.attachment',
+        'create',
+        {'name': 'payroll-%s.csv' % uuid.uuid4().hex[:6], 'datas': b64(b'salaries')},
+    )
+
+
+def test_copying_another_users_attachment_is_refused_and_makes_nothing(
+    orm_server, world, route, private_file
+):
+    alice = as_user(orm_server, world, 'alice', route)
+    before = sql(world, 'SELECT count(*) FROM ir_attachment')
+    fault = refused(alice.call, 'ir.attachment', 'copy', [private_file])
+    assert fault.category == 'access' and 'another user' in fault.message
+    assert sql(world, 'SELECT count(*) FROM ir_attachment') == before
+
+
+def test_name_get_of_another_users_attachment_is_refused(orm_server, world, route, private_file):
+    alice = as_user(orm_server, world, 'alice', route)
+    fault = refused(alice.call, 'ir.attachment', 'name_get', [private_file])
+    assert fault.category == 'access'
+    assert 'payroll' not in fault.message
+
+
+def test_read_group_on_attachments_counts_only_what_a_search_finds(orm_server, world, route, private_file):
+    alice = as_user(orm_server, world, 'alice', route)
+    mine_name = 'mine-%s.txt' % route
+    own = alice.call('ir.attachment', 'create', {'name': mine_name, 'datas': b64(b'mine')})
+    groups = alice.call('ir.attachment', 'read_group', [], ['file_size'], ['name'])
+    names = {group['name'] for group in groups}
+    assert mine_name in names
+    assert not any(name.startswith('payroll') for name in names)
+    checksums = alice.call('ir.attachment', 'read_group', [], ['file_size'], ['checksum'])
+    assert sum(group['checksum_count'] for group in checksums) == alice.call(
+        'ir.attachment', 'search_count', []
+    )
+    # each group's domain is the client's, and finds what the group counted
+    [mine] = [group for group in groups if group['name'] == mine_name]
+    assert alice.call('ir.attachment', 'search', mine['__domain']) == [own]
+
+
+def test_a_dotted_domain_through_attachments_does_not_reveal_them(orm_server, world, private_file):
+    admin, alice = world['admin'], as_user(orm_server, world, 'alice')
+    name = admin.call('ir.attachment', 'read', [private_file], ['name'])[0]['name']
+    if not admin.call('ir.model.fields', 'search', [('model', '=', 'res.partner'), ('name', '=', 'x_files')]):
+        admin.call(
+            'ir.model.fields',
+            'create',
+            {
+                'name': 'x_files',
+                'model': 'res.partner',
+                'ttype': 'many2many',
+                'relation': 'ir.attachment',
+                'state': 'manual',
+            },
+        )
+    partner = admin.call('res.partner', 'create', {'name': 'Shared', 'x_files': [(6, 0, [private_file])]})
+    assert alice.call('res.partner', 'search', [('x_files.name', '=', name)]) == []
+    assert alice.call('res.partner', 'read', [partner], ['x_files'])[0]['x_files'] == []
+    assert admin.call('res.partner', 'read', [partner], ['x_files'])[0]['x_files'] == [private_file]
+
+
+def test_the_attachment_of_a_field_restricted_to_a_group_stays_theirs(orm_server, world, route):
+    admin, alice = world['admin'], as_user(orm_server, world, 'alice', route)
+    partner = admin.call('res.partner', 'create', {'name': 'Scanned', 'x_secret_scan': b64(b'passport')})
+    [attachment] = admin.call(
+        'ir.attachment', 'search', [('res_field', '=', 'x_secret_scan'), ('res_id', '=', partner)]
+    )
+    # the partner is readable, the field is not, and neither is its attachment
+    assert alice.call('res.partner', 'read', [partner], ['name'])[0]['name'] == 'Scanned'
+    found = alice.call(
+        'ir.attachment', 'search_read', [('res_field', '=', 'x_secret_scan')], ['datas', 'res_id']
+    )
+    assert found == []
+    fault = refused(alice.call, 'ir.attachment', 'read', [attachment], ['datas'])
+    assert fault.category == 'access' and 'x_secret_scan' in fault.message
+    assert refused(alice.call, 'ir.attachment', 'copy', [attachment]).category == 'access'
+
+
+def test_a_user_in_no_group_reaches_no_attachment(orm_server, world, private_file):
+    nobody = as_user(orm_server, world, 'nobody')
+    for method, args in (
+        ('search', [[]]),
+        ('read', [[private_file], ['datas']]),
+        ('read_group', [[], ['name'], ['name']]),
+        ('copy', [[private_file]]),
+        ('create', [{'name': 'x', 'datas': b64(b'x')}]),
+    ):
+        assert refused(nobody.call, 'ir.attachment', method, *args).category == 'access', method
