@@ -165,3 +165,36 @@ def test_a_user_in_no_group_reaches_no_attachment(orm_server, world, private_fil
         ('create', [{'name': 'x', 'datas': b64(b'x')}]),
     ):
         assert refused(nobody.call, 'ir.attachment', method, *args).category == 'access', method
+
+
+# -- users are partners: another user's identity is theirs ----------------------------------------
+
+
+def test_a_clerk_cannot_take_over_a_colleagues_email_through_the_partner(orm_server, world, route):
+    admin, alice = world['admin'], as_user(orm_server, world, 'alice', route)
+    bob = world['uids']['bob']
+    [before] = admin.call('res.users', 'read', [bob], ['partner_id', 'email', 'name'])
+    partner = before['partner_id'][0]
+    for vals in ({'email': 'alice@evil.example.com'}, {'name': 'Renamed'}, {'image_1920': b64(b'GIF89a')}):
+        fault = refused(alice.call, 'res.partner', 'write', [partner], vals)
+        assert fault.category == 'access' and 'other users' in fault.message
+    assert refused(alice.call, 'res.partner', 'unlink', [partner]).category == 'access'
+    assert admin.call('res.users', 'read', [bob], ['partner_id', 'email', 'name']) == [before]
+
+
+def test_a_clerk_still_changes_their_own_partner_and_plain_contacts(orm_server, world):
+    admin, alice = world['admin'], as_user(orm_server, world, 'alice')
+    uid = world['uids']['alice']
+    own = admin.call('res.users', 'read', [uid], ['partner_id'])[0]['partner_id'][0]
+    assert alice.call('res.partner', 'write', [own], {'phone': '+32 2 555'}) is True
+    contact = alice.call('res.partner', 'create', {'name': 'Supplier contact'})
+    assert alice.call('res.partner', 'write', [contact], {'email': 's@example.com'}) is True
+    assert admin.call('res.users', 'read', [uid], ['phone'])[0]['phone'] == '+32 2 555'
+
+
+def test_the_admins_of_users_still_change_a_users_partner(orm_server, world):
+    admin = world['admin']
+    bob = world['uids']['bob']
+    partner = admin.call('res.users', 'read', [bob], ['partner_id'])[0]['partner_id'][0]
+    assert admin.call('res.partner', 'write', [partner], {'mobile': '+32 470'}) is True
+    assert admin.call('res.users', 'read', [bob], ['mobile'])[0]['mobile'] == '+32 470'
