@@ -198,3 +198,68 @@ def test_the_admins_of_users_still_change_a_users_partner(orm_server, world):
     partner = admin.call('res.users', 'read', [bob], ['partner_id'])[0]['partner_id'][0]
     assert admin.call('res.partner', 'write', [partner], {'mobile': '+32 470'}) is True
     assert admin.call('res.users', 'read', [bob], ['mobile'])[0]['mobile'] == '+32 470'
+
+
+# -- custom fields: what an administrator declares must load, and cannot break reads --------------
+
+
+@pytest.mark.parametrize(
+    'domain',
+    ["__import__('os').system('id')", "[('name', '=', uid)]", '[1, 2]', "{'a': 1}", '[' * 200],
+)
+def test_a_custom_relation_takes_a_literal_domain_only(orm_server, world, domain):
+    admin = world['admin']
+    fault = refused(
+        admin.call,
+        'ir.model.fields',
+        'create',
+        {
+            'name': 'x_bad_domain',
+            'model': 'res.partner',
+            'ttype': 'many2many',
+            'relation': 'res.partner.category',
+            'domain': domain,
+            'state': 'manual',
+        },
+    )
+    assert fault.category == 'warning' and 'domain' in fault.message
+    assert not sql(world, "SELECT 1 FROM ir_model_fields WHERE name = 'x_bad_domain'")
+
+
+def test_a_custom_relation_with_a_literal_domain_reads_through_it(orm_server, world):
+    admin, alice = world['admin'], as_user(orm_server, world, 'alice')
+    wanted = admin.call('res.partner.category', 'create', {'name': 'Wanted'})
+    other = admin.call('res.partner.category', 'create', {'name': 'Other'})
+    field = admin.call(
+        'ir.model.fields',
+        'create',
+        {
+            'name': 'x_wanted_tags',
+            'model': 'res.partner',
+            'ttype': 'many2many',
+            'relation': 'res.partner.category',
+            'domain': "[('name', '=', 'Wanted')]",
+            'state': 'manual',
+        },
+    )
+    partner = admin.call(
+        'res.partner', 'create', {'name': 'Tagged', 'x_wanted_tags': [(6, 0, [wanted, other])]}
+    )
+    # the whole partner still reads, for everyone, and the relation shows what its domain allows
+    [record] = alice.call('res.partner', 'read', [partner])
+    assert record['x_wanted_tags'] == [wanted]
+    fault = refused(admin.call, 'ir.model.fields', 'write', [field], {'domain': 'not a domain'})
+    assert 'domain' in fault.message
+    assert alice.call('res.partner', 'read', [partner], ['x_wanted_tags'])[0]['x_wanted_tags'] == [wanted]
+
+
+@pytest.mark.parametrize('size', [-5, 2**31 - 1])
+def test_a_custom_char_size_out_of_range_is_refused_with_a_clear_error(orm_server, world, size):
+    fault = refused(
+        world['admin'].call,
+        'ir.model.fields',
+        'create',
+        {'name': 'x_sized', 'model': 'res.partner', 'ttype': 'char', 'size': size, 'state': 'manual'},
+    )
+    assert fault.category == 'warning' and 'size must be' in fault.message
+    assert 'x_sized' not in world['admin'].call('res.partner', 'fields_get_keys')
