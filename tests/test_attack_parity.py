@@ -155,6 +155,22 @@ def test_the_attachment_of_a_field_restricted_to_a_group_stays_theirs(orm_server
     assert refused(alice.call, 'ir.attachment', 'copy', [attachment]).category == 'access'
 
 
+def test_a_clerk_cannot_set_a_restricted_field_by_forging_its_attachment(orm_server, world, route):
+    admin, alice = world['admin'], as_user(orm_server, world, 'alice', route)
+    partner = alice.call('res.partner', 'create', {'name': 'Forged %s' % route})
+    forged = {'res_model': 'res.partner', 'res_id': partner, 'res_field': 'x_secret_scan'}
+    fault = refused(alice.call, 'ir.attachment', 'create', dict(forged, name='scan', datas=b64(b'forged')))
+    assert fault.category == 'access' and 'x_secret_scan' in fault.message
+    plain = alice.call(
+        'ir.attachment',
+        'create',
+        {'name': 'note', 'res_model': 'res.partner', 'res_id': partner, 'datas': b64(b'forged')},
+    )
+    fault = refused(alice.call, 'ir.attachment', 'write', [plain], {'res_field': 'x_secret_scan'})
+    assert fault.category == 'access'
+    assert admin.call('res.partner', 'read', [partner], ['x_secret_scan'])[0]['x_secret_scan'] is False
+
+
 def test_a_user_in_no_group_reaches_no_attachment(orm_server, world, private_file):
     nobody = as_user(orm_server, world, 'nobody')
     for method, args in (

@@ -114,7 +114,8 @@ class Attachment(models.Model):
     # -- access follows the attached record -----------------------------------------------------
     def _check_attached(self, mode, targets=None):
         """Refuse unless the user may ``mode`` ('read' or 'write') every record these attachments
-        (or ``targets``: ``[(res_model, res_id, create_uid, public)]``) are linked to."""
+        (or ``targets``: ``[(res_model, res_id, create_uid, public, res_field)]``) are linked to,
+        and the field whose value an attachment holds, if any."""
         if self.env.su:
             return
         if targets is None:
@@ -125,9 +126,9 @@ class Attachment(models.Model):
             )
             targets = self.env.cr.fetchall()
         by_model = {}
-        for res_model, res_id, owner, public, *res_field in targets:
-            if res_model and res_field and res_field[0]:
-                self._check_field_of(res_model, res_field[0])
+        for res_model, res_id, owner, public, res_field in targets:
+            if res_model and res_field:
+                self._check_field_of(res_model, res_field)
             if not res_model:
                 if (
                     owner != self.env.uid
@@ -251,13 +252,18 @@ class Attachment(models.Model):
             vals_list = [vals_list]
         vals_list = [self._with_content(dict(vals)) for vals in vals_list]
         self._check_attached(
-            'write', [(vals.get('res_model'), vals.get('res_id'), self.env.uid, False) for vals in vals_list]
+            'write',
+            [
+                (vals.get('res_model'), vals.get('res_id'), self.env.uid, False, vals.get('res_field'))
+                for vals in vals_list
+            ],
         )
         return super().create(vals_list)
 
     def write(self, vals):
         self._check_attached('write')
-        if 'res_model' in vals or 'res_id' in vals:
+        if 'res_model' in vals or 'res_id' in vals or 'res_field' in vals:
+            # where it goes: the record (and the field) it will hold the value of
             self._check_attached(
                 'write',
                 [
@@ -266,6 +272,7 @@ class Attachment(models.Model):
                         vals.get('res_id', att.res_id),
                         self.env.uid,
                         False,
+                        vals.get('res_field', att.res_field),
                     )
                     for att in self.sudo()
                 ],
