@@ -183,6 +183,72 @@ def test_a_user_in_no_group_reaches_no_attachment(orm_server, world, private_fil
         assert refused(nobody.call, 'ir.attachment', method, *args).category == 'access', method
 
 
+#: arguments a caller might send, by the declared name of a parameter (see ``orm.rpc``)
+SAMPLE_ARGUMENTS = {
+    'domain': lambda target: [('id', '=', target)],
+    'args': lambda target: [('id', '=', target)],
+    'fields': lambda target: ['name', 'datas', 'checksum'],
+    'groupby': lambda target: ['name'],
+    'vals': lambda target: {'name': 'taken', 'public': True},
+    'vals_list': lambda target: {'name': 'taken', 'res_model': False},
+    'default': lambda target: {'public': True},
+    'operation': lambda target: 'read',
+    'field_name': lambda target: 'name',
+    'translations': lambda target: {'en_US': 'taken'},
+    'fields_list': lambda target: ['name'],
+    'name': lambda target: 'payroll',
+}
+
+
+def declared_methods(db, model):
+    """``{method: RpcMethod}`` of ``model`` in ``db``, read from the code the server runs."""
+    from openerp_lite import sql_db
+    from openerp_lite.modules import module as modules_module
+    from openerp_lite.registry import Registry
+    from tests.support.orm import TEST_ADDONS
+
+    modules_module.initialize_addons_path([TEST_ADDONS])
+    registry = Registry.get(db)
+    try:
+        return dict(registry.models[model]._rpc_methods)
+    finally:
+        Registry.delete(db)
+        sql_db.close_db(db)
+
+
+def test_every_declared_attachment_method_keeps_another_users_file(orm_server, world, private_file):
+    """Each method ir.attachment declares, called by a clerk who holds every declared right on
+    the model, on the administrator's private file: refused, or answered without its name or
+    content, and the file unchanged."""
+    alice = as_user(orm_server, world, 'alice')
+    [secret] = sql(world, 'SELECT name, datas, public FROM ir_attachment WHERE id = %s', (private_file,))
+    methods = declared_methods(world['db'], 'ir.attachment')
+    assert {'read', 'write', 'copy', 'name_get', 'read_group', 'search_read'} <= set(methods)
+    for name, declaration in sorted(methods.items()):
+        args = [[private_file]] if declaration.records else []
+        kwargs = {
+            param: SAMPLE_ARGUMENTS[param](private_file)
+            for param in declaration.params or ()
+            if param in SAMPLE_ARGUMENTS
+        }
+        try:
+            answer = alice.call('ir.attachment', name, *args, **kwargs)
+        except RpcFault as fault:
+            assert fault.category in ('access', 'warning'), (name, fault)
+            assert secret[0] not in fault.message, name
+            continue
+        assert secret[0] not in repr(answer) and 'c2FsYXJpZXM' not in repr(answer), (name, answer)
+    assert sql(world, 'SELECT name, datas, public FROM ir_attachment WHERE id = %s', (private_file,)) == [
+        secret
+    ]
+    # what create and name_create made is alice's own, and holds nothing of the secret
+    assert not sql(
+        world,
+        'SELECT 1 FROM ir_attachment WHERE datas = %s AND create_uid = %s',
+        (secret[1], world['uids']['alice']),
+    )
+
+
 # -- users are partners: another user's identity is theirs ----------------------------------------
 
 
