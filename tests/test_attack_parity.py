@@ -6,12 +6,16 @@ and asserts what the user gets: a refusal naming the problem, and nothing change
 """
 
 import base64
+import io
+import json
 import uuid
+import zipfile
 
 import psycopg2
 import pytest
 
 from tests.support import pg as pgsupport
+from tests.support.forms import post_form
 from tests.support.orm import ROUTES, RpcClient, RpcFault, create_orm_db, drop_db, make_user
 
 
@@ -261,7 +265,13 @@ def test_a_clerk_cannot_take_over_a_colleagues_email_through_the_partner(orm_ser
         fault = refused(alice.call, 'res.partner', 'write', [partner], vals)
         assert fault.category == 'access' and 'other users' in fault.message
     assert refused(alice.call, 'res.partner', 'unlink', [partner]).category == 'access'
+    # nor through the contacts of a company of hers
+    company = alice.call('res.partner', 'create', {'name': 'Front %s' % route, 'is_company': True})
+    for command in ((4, partner), (1, partner, {'email': 'alice@evil.example.com'}), (2, partner)):
+        fault = refused(alice.call, 'res.partner', 'write', [company], {'child_ids': [command]})
+        assert fault.category == 'access'
     assert admin.call('res.users', 'read', [bob], ['partner_id', 'email', 'name']) == [before]
+    assert admin.call('res.partner', 'read', [partner], ['parent_id'])[0]['parent_id'] is False
 
 
 def test_a_clerk_still_changes_their_own_partner_and_plain_contacts(orm_server, world):
@@ -345,3 +355,83 @@ def test_a_custom_char_size_out_of_range_is_refused_with_a_clear_error(orm_serve
     )
     assert fault.category == 'warning' and 'size must be' in fault.message
     assert 'x_sized' not in world['admin'].call('res.partner', 'fields_get_keys')
+
+
+# -- the database manager forms and the logo, with no login, against a filtered server ------------
+
+
+@pytest.fixture(scope='module')
+def filtered_server(start_server_module, world):
+    """A server whose --db-filter lets only names starting with ``oelatkok_`` through: the
+    world's database exists in the cluster but is not one of its."""
+    from tests.support.orm import TEST_ADDONS
+
+    return start_server_module(['--addons-path', TEST_ADDONS, '--db-filter', '^oelatkok_'])
+
+
+@pytest.fixture(scope='module')
+def guessed_server(start_server_module):
+    """A server for the wrong master passwords: they slow its master password down (the
+    back-off), so the other servers' stay usable."""
+    return start_server_module(['--db-filter', '^oelatkok_'])
+
+
+def _backup_zip(sql_text):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, 'w', zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr('dump.sql', sql_text)
+        archive.writestr('manifest.json', json.dumps({'odoo_dump': '1'}))
+    return buffer.getvalue()
+
+
+def _databases(world):
+    return {row[0] for row in sql(world, 'SELECT datname FROM pg_database')}
+
+
+@pytest.mark.parametrize('password', [None, '', 'wrong'])
+@pytest.mark.parametrize('route', ['backup', 'restore', 'create', 'duplicate', 'drop', 'change_password'])
+def test_every_database_form_without_the_master_password_is_refused_in_json(
+    guessed_server, world, route, password
+):
+    fields = {'name': 'oelatkok_new', 'new_name': 'oelatkok_copy', 'password': 'x', 'master_pwd_new': 'y'}
+    if route in ('backup', 'duplicate', 'drop'):
+        fields['name'] = world['db']
+    if password is not None:
+        fields['master_pwd'] = password
+    files = {'backup_file': ('b.zip', _backup_zip('SELECT 1;\n'))} if route == 'restore' else None
+    status, headers, body = post_form(guessed_server, '/web/database/' + route, fields, files)
+    assert status in (400, 403) and headers['Content-Type'].startswith('application/json')
+    error = json.loads(body)['error']
+    assert 'master_pwd' in error['data']['message'] or error['data']['name'].endswith('AccessDenied')
+    # the cluster is shared: only the names of this test are looked at
+    databases = _databases(world)
+    assert world['db'] in databases and not {'oelatkok_new', 'oelatkok_copy'} & databases
+
+
+@pytest.mark.parametrize('route', ['backup', 'duplicate', 'drop'])
+def test_the_forms_never_reach_a_database_outside_the_filter(filtered_server, world, route):
+    fields = {'master_pwd': filtered_server.admin_passwd, 'name': world['db'], 'new_name': 'oelatkok_copy'}
+    status, headers, body = post_form(filtered_server, '/web/database/' + route, fields)
+    assert headers['Content-Type'].startswith('application/json'), (status, body[:200])
+    reply = json.loads(body)
+    assert reply.get('result') is False or 'does not exist' in reply['error']['data']['message']
+    assert world['db'] in _databases(world) and 'oelatkok_copy' not in _databases(world)
+
+
+def test_a_restore_form_cannot_name_a_database_outside_the_filter(filtered_server, world):
+    fields = {'master_pwd': filtered_server.admin_passwd, 'name': 'oelatk_elsewhere'}
+    files = {'backup_file': ('b.zip', _backup_zip('SELECT 1;\n'))}
+    status, _headers, body = post_form(filtered_server, '/web/database/restore', fields, files)
+    assert status == 400 and '--db-filter' in json.loads(body)['error']['data']['message']
+    assert 'oelatk_elsewhere' not in _databases(world)
+
+
+def test_the_logo_of_a_database_outside_the_filter_is_the_placeholder(orm_server, filtered_server, world):
+    from openerp_lite.http import binary
+
+    logo = binary._png(2, 2, (1, 2, 3, 255))
+    world['admin'].call('res.company', 'write', [1], {'logo': b64(logo)})
+    path = '/web/binary/company_logo?dbname=' + world['db']
+    assert orm_server.request('GET', path)[2] == logo
+    status, headers, body = filtered_server.request('GET', path)
+    assert status == 200 and body == binary.PLACEHOLDER and headers['Content-Type'] == 'image/png'
