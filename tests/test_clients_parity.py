@@ -20,6 +20,7 @@ import zipfile
 import pytest
 
 from tests.support import pg as pgsupport
+from tests.support.forms import post_form
 
 erppeek = pytest.importorskip('erppeek')
 odooly = pytest.importorskip('odooly')
@@ -278,38 +279,8 @@ def test_the_company_logo_route(server, db):
 # -- the database manager forms (curl, odooly) -----------------------------------------------------
 
 
-def _post_form(server, path, fields, files=None):
-    """POST ``fields`` (and ``files``) as multipart/form-data, as ``curl -F`` does."""
-    boundary = uuid.uuid4().hex
-    parts = []
-    for name, value in fields.items():
-        parts.append(
-            (
-                '--%s\r\nContent-Disposition: form-data; name="%s"\r\n\r\n%s\r\n' % (boundary, name, value)
-            ).encode()
-        )
-    for name, (filename, content) in (files or {}).items():
-        parts.append(
-            (
-                '--%s\r\nContent-Disposition: form-data; name="%s"; filename="%s"\r\n'
-                'Content-Type: application/octet-stream\r\n\r\n' % (boundary, name, filename)
-            ).encode()
-            + content
-            + b'\r\n'
-        )
-    body = b''.join(parts) + ('--%s--\r\n' % boundary).encode()
-    request = urllib.request.Request(
-        server.url + path, body, {'Content-Type': 'multipart/form-data; boundary=%s' % boundary}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=120) as reply:
-            return reply.status, reply.headers, reply.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers, error.read()
-
-
 def test_a_backup_and_restore_through_the_database_manager_forms(server, db):
-    status, headers, body = _post_form(
+    status, headers, body = post_form(
         server,
         '/web/database/backup',
         {'master_pwd': server.admin_passwd, 'name': db, 'backup_format': 'zip'},
@@ -319,7 +290,7 @@ def test_a_backup_and_restore_through_the_database_manager_forms(server, db):
     assert 'dump.sql' in zipfile.ZipFile(io.BytesIO(body)).namelist()
     copy = pgsupport.new_db_name('oelpar')
     try:
-        status, headers, reply = _post_form(
+        status, headers, reply = post_form(
             server,
             '/web/database/restore',
             {'master_pwd': server.admin_passwd, 'name': copy, 'copy': 'true'},
@@ -332,7 +303,7 @@ def test_a_backup_and_restore_through_the_database_manager_forms(server, db):
             == 'admin'
         )
     finally:
-        _post_form(server, '/web/database/drop', {'master_pwd': server.admin_passwd, 'name': copy})
+        post_form(server, '/web/database/drop', {'master_pwd': server.admin_passwd, 'name': copy})
     assert copy not in server.xmlrpc('db').list()
 
 
@@ -346,18 +317,18 @@ def test_a_backup_and_restore_through_the_database_manager_forms(server, db):
 )
 def test_a_refused_backup_form_says_why_in_json(server, db, fields, files, status, message):
     fields = {k: v % {'db': db, 'master': server.admin_passwd} for k, v in fields.items()}
-    got, headers, body = _post_form(server, '/web/database/backup', fields, files)
+    got, headers, body = post_form(server, '/web/database/backup', fields, files)
     assert got == status and headers['Content-Type'].startswith('application/json')
     assert message in json.loads(body)['error']['data']['message']
 
 
 def test_a_restore_form_without_a_file_or_with_a_broken_one_creates_nothing(server):
     name = pgsupport.new_db_name('oelpar')
-    got, _headers, body = _post_form(
+    got, _headers, body = post_form(
         server, '/web/database/restore', {'master_pwd': server.admin_passwd, 'name': name}
     )
     assert got == 400 and 'backup_file' in json.loads(body)['error']['data']['message']
-    got, _headers, body = _post_form(
+    got, _headers, body = post_form(
         server,
         '/web/database/restore',
         {'master_pwd': server.admin_passwd, 'name': name},

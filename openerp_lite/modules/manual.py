@@ -49,6 +49,8 @@ FIELD_TYPES = {
 }
 RELATIONAL = ('many2one', 'one2many', 'many2many')
 ON_DELETE = ('set null', 'cascade', 'restrict')
+#: PostgreSQL's largest ``varchar(n)``
+MAX_CHAR_SIZE = 10485760
 
 _FIELD_COLUMNS = (
     'id',
@@ -93,6 +95,30 @@ def parse_selection(text):
     ):
         raise ValueError('the selection %r is not a list of (value, label) pairs of strings' % (text,))
     return [tuple(item) for item in value]
+
+
+def parse_domain(text):
+    """The domain of a relational custom field as a list, from the string Odoo keeps (a Python
+    literal such as ``"[('active', '=', True)]"``); ValueError naming the problem otherwise.
+
+    Only a literal: the ORM applies the domain when it reads the field, so an expression (of
+    ``uid``, of the context) would have to be evaluated on the server for every read.
+    """
+    if text in (None, False, ''):
+        return []
+    try:
+        value = ast.literal_eval(text) if isinstance(text, str) else text
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        raise ValueError(
+            'the domain %r is not a literal list of (field, operator, value) terms' % (text,)
+        ) from None
+    if not isinstance(value, (list, tuple)) or not all(
+        item in ('&', '|', '!')
+        or (isinstance(item, (list, tuple)) and len(item) == 3 and isinstance(item[0], str))
+        for item in value
+    ):
+        raise ValueError('the domain %r is not a list of (field, operator, value) terms' % (text,))
+    return [item if isinstance(item, str) else tuple(item) for item in value]
 
 
 def read_definitions(cr):
@@ -223,6 +249,16 @@ def field_problem(row, known_models, has_field):
         table = row.get('relation_table')
         if table and not table.startswith('x_'):
             return 'the relation table of a custom many2many must start with x_ (%r)' % table
+    if ttype in RELATIONAL:
+        try:
+            parse_domain(row.get('domain'))
+        except ValueError as error:
+            return str(error)
+    size = row.get('size')
+    if size not in (None, False) and (
+        not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= MAX_CHAR_SIZE
+    ):
+        return 'size must be a whole number from 0 to %d, not %r' % (MAX_CHAR_SIZE, size)
     if ttype == 'many2one' and (row.get('on_delete') or 'set null') not in ON_DELETE:
         return 'on_delete must be one of %s' % ', '.join(ON_DELETE)
     if ttype == 'monetary':
@@ -257,8 +293,9 @@ def make_field(row, selection=None, groups=None):
         args['selection'] = selection or []
     if ttype in RELATIONAL:
         args['comodel_name'] = row['relation']
-        if row.get('domain'):
-            args['domain'] = row['domain']
+        domain = parse_domain(row.get('domain'))
+        if domain:
+            args['domain'] = domain
     if ttype == 'many2one':
         args['ondelete'] = row.get('on_delete') or 'set null'
     elif ttype == 'one2many':

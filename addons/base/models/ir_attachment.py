@@ -6,7 +6,13 @@ attachment linked to a record (``res_model``, ``res_id``) follows that record's 
 needs the right to read the record, creating, changing or deleting it the right to write the
 record. One linked to nothing belongs to its creator (and to the administrators), unless it is
 ``public``. The attachments behind a model's ``Binary(attachment=True)`` fields carry the field's
-name in ``res_field`` and are hidden from ordinary searches, as Odoo does.
+name in ``res_field`` and are hidden from ordinary searches, as Odoo does; reaching one needs the
+right to read (or write) that field too, so a field restricted to some groups stays theirs.
+
+The check sits at the ORM's own doors, not in the RPC methods: every stored value is read through
+``_read_columns`` (``read``, ``copy``, ``name_get``, a related record's field), every set of ids
+comes from ``_search`` or ``_search_subquery`` (searches, dotted domains, x2many fields), and
+``read_group`` counts only the attachments a search would find.
 """
 
 import base64
@@ -108,17 +114,21 @@ class Attachment(models.Model):
     # -- access follows the attached record -----------------------------------------------------
     def _check_attached(self, mode, targets=None):
         """Refuse unless the user may ``mode`` ('read' or 'write') every record these attachments
-        (or ``targets``: ``[(res_model, res_id, create_uid, public)]``) are linked to."""
+        (or ``targets``: ``[(res_model, res_id, create_uid, public, res_field)]``) are linked to,
+        and the field whose value an attachment holds, if any."""
         if self.env.su:
             return
         if targets is None:
             self.env.cr.execute(
-                'SELECT res_model, res_id, create_uid, public FROM ir_attachment WHERE id = ANY(%s)',
+                'SELECT res_model, res_id, create_uid, public, res_field FROM ir_attachment '
+                'WHERE id = ANY(%s)',
                 (list(self._ids),),
             )
             targets = self.env.cr.fetchall()
         by_model = {}
-        for res_model, res_id, owner, public in targets:
+        for res_model, res_id, owner, public, res_field in targets:
+            if res_model and res_field:
+                self._check_field_of(res_model, res_field)
             if not res_model:
                 if (
                     owner != self.env.uid
@@ -137,18 +147,31 @@ class Attachment(models.Model):
             records.check_access_rights(mode)
             records.exists().check_access_rule(mode)
 
+    def _check_field_of(self, res_model, res_field):
+        """Refuse an attachment holding the value of a field the user may not see."""
+        model = self.env[res_model] if res_model in self.env else None
+        field = model._fields.get(res_field) if model is not None else None
+        if field is not None and not model._field_allowed(field):
+            raise AccessError(
+                'Sorry, you are not allowed to access this attachment: it holds field %s of %s.'
+                % (res_field, res_model)
+            )
+
     def _visible_ids(self, ids):
         """The subset of ``ids`` whose attached records the user may read (for searches)."""
         if self.env.su or not ids:
             return ids
         self.env.cr.execute(
-            'SELECT id, res_model, res_id, create_uid, public FROM ir_attachment WHERE id = ANY(%s)',
+            'SELECT id, res_model, res_id, create_uid, public, res_field FROM ir_attachment '
+            'WHERE id = ANY(%s)',
             (list(ids),),
         )
         rows = self.env.cr.fetchall()
         allowed, by_model = set(), {}
         system = None
-        for aid, res_model, res_id, owner, public in rows:
+        for aid, res_model, res_id, owner, public, res_field in rows:
+            if res_model and res_field and not self._field_visible(res_model, res_field):
+                continue
             if not res_model:
                 if system is None:
                     system = self.env.user.has_group('base.group_system')
@@ -170,6 +193,13 @@ class Attachment(models.Model):
             allowed.update(aid for aid, res_id in pairs if res_id in readable)
         return [aid for aid in ids if aid in allowed]
 
+    def _field_visible(self, res_model, res_field):
+        try:
+            self._check_field_of(res_model, res_field)
+        except AccessError:
+            return False
+        return True
+
     def _search(self, domain, offset=0, limit=None, order=None, count=False):
         domain = list(domain or [])
         if not self._domain_mentions(domain, 'res_field'):
@@ -183,10 +213,38 @@ class Attachment(models.Model):
         ids = ids[offset or 0 :]
         return ids[:limit] if limit else ids
 
+    def _search_subquery(self, domain, active_test=None):
+        """The attachments a relation or a dotted domain reaches: those a search finds."""
+        if self.env.su:
+            return super()._search_subquery(domain, active_test)
+        self.check_access_rights('read')
+        return 'SELECT unnest(%s::int[])', [list(self._search(domain))]
+
     # -- the ORM's methods, checked against the attached records ---------------------------------
+    def _read_columns(self, names):
+        # every stored value is read here (read, copy, name_get, a relation's display name)
+        self._check_attached('read')
+        return super()._read_columns(names)
+
     def read(self, fields=None, load='_classic_read'):
         self._check_attached('read')
         return super().read(fields, load)
+
+    @api.model
+    def read_group(self, domain, fields, groupby, offset=0, limit=None, orderby=False, lazy=True):
+        """Groups of the attachments a search finds (the others are not counted or named)."""
+        if self.env.su:
+            return super().read_group(domain, fields, groupby, offset, limit, orderby, lazy)
+        self.check_access_rights('read')
+        visible = [('id', 'in', self._search(domain or []))]
+        groups = super().read_group(
+            visible + list(domain or []), fields, groupby, offset, limit, orderby, lazy
+        )
+        for group in groups:
+            # the group's domain as the client wrote it: a search finds the same attachments
+            if group.get('__domain', [])[:1] == visible:
+                group['__domain'] = group['__domain'][1:]
+        return groups
 
     @api.model
     def create(self, vals_list):
@@ -194,13 +252,18 @@ class Attachment(models.Model):
             vals_list = [vals_list]
         vals_list = [self._with_content(dict(vals)) for vals in vals_list]
         self._check_attached(
-            'write', [(vals.get('res_model'), vals.get('res_id'), self.env.uid, False) for vals in vals_list]
+            'write',
+            [
+                (vals.get('res_model'), vals.get('res_id'), self.env.uid, False, vals.get('res_field'))
+                for vals in vals_list
+            ],
         )
         return super().create(vals_list)
 
     def write(self, vals):
         self._check_attached('write')
-        if 'res_model' in vals or 'res_id' in vals:
+        if 'res_model' in vals or 'res_id' in vals or 'res_field' in vals:
+            # where it goes: the record (and the field) it will hold the value of
             self._check_attached(
                 'write',
                 [
@@ -209,6 +272,7 @@ class Attachment(models.Model):
                         vals.get('res_id', att.res_id),
                         self.env.uid,
                         False,
+                        vals.get('res_field', att.res_field),
                     )
                     for att in self.sudo()
                 ],

@@ -620,6 +620,9 @@ class IrModelFields(models.Model):
             vals['selection_ids'] = _selection_commands(vals.pop('selection'))
         if 'on_delete' in vals and vals['on_delete'] not in manual.ON_DELETE:
             raise UserError('on_delete must be one of %s' % ', '.join(manual.ON_DELETE))
+        if 'domain' in vals or 'size' in vals:
+            for record in records:
+                record._check_definition(vals)
         with custom_change(self.env, records.mapped('model')):
             if 'name' in vals:
                 for record in records:
@@ -628,6 +631,20 @@ class IrModelFields(models.Model):
             if 'groups' in vals:
                 records._name_groups()
         return result
+
+    def _check_definition(self, vals):
+        """Refuse ``vals`` unless this custom field, changed by them, still loads (what the
+        registry would otherwise skip with a warning, the field gone)."""
+        row = {name: self[name] for name in ('name', 'model', 'ttype', 'relation', 'relation_field')}
+        row.update(
+            {name: self[name] for name in ('relation_table', 'column1', 'column2', 'on_delete', 'domain')},
+            size=self.size,
+            currency_field=self.currency_field,
+        )
+        row.update({key: value for key, value in vals.items() if key in ('domain', 'size')})
+        problem = manual.field_problem(row, self._known_models(), self._has_field)
+        if problem:
+            raise UserError('Cannot change field %s of %s: %s' % (self.name, self.model, problem))
 
     def _rename(self, new_name):
         """Rename the column (or the attachments' field) of this custom field to ``new_name``."""

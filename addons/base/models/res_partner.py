@@ -2,6 +2,7 @@
 currencies, titles and tags."""
 
 from openerp_lite import api, fields, models
+from openerp_lite.exceptions import AccessError
 
 
 class Country(models.Model):
@@ -156,6 +157,31 @@ class Partner(models.Model):
     commercial_partner_id = fields.Many2one(
         'res.partner', compute='_compute_commercial_partner', string='Commercial Entity'
     )
+
+    def write(self, vals):
+        self._check_users_partners()
+        return super().write(vals)
+
+    def unlink(self):
+        self._check_users_partners()
+        return super().unlink()
+
+    def _check_users_partners(self):
+        """A partner that is another user is that user's name, email and picture: changing it
+        needs the right to change users (a clerk may not rename a colleague or take over their
+        email address). Everyone may change their own."""
+        if self.env.su or not self._ids:
+            return
+        self.env.cr.execute(
+            'SELECT DISTINCT partner_id FROM res_users WHERE partner_id = ANY(%s) AND id != %s',
+            (list(self._ids), self.env.uid),
+        )
+        theirs = sorted(row[0] for row in self.env.cr.fetchall())
+        if theirs and not self.env['res.users'].check_access_rights('write', raise_exception=False):
+            raise AccessError(
+                'Partners %s are other users: changing or deleting them needs the right to '
+                'change users (Access Rights).' % theirs[:10]
+            )
 
     def _compute_company_type(self):
         for partner in self:
