@@ -376,6 +376,12 @@ def guessed_server(start_server_module):
     return start_server_module(['--db-filter', '^oelatkok_'])
 
 
+@pytest.fixture(scope='module')
+def hidden_list_server(start_server_module):
+    """A server started with --no-database-list."""
+    return start_server_module(['--no-database-list', '--db-filter', '^oelatkok_'])
+
+
 def _backup_zip(sql_text):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, 'w', zipfile.ZIP_DEFLATED) as archive:
@@ -416,6 +422,25 @@ def test_the_forms_never_reach_a_database_outside_the_filter(filtered_server, wo
     reply = json.loads(body)
     assert reply.get('result') is False or 'does not exist' in reply['error']['data']['message']
     assert world['db'] in _databases(world) and 'oelatkok_copy' not in _databases(world)
+
+
+@pytest.mark.parametrize('route', ['backup', 'restore', 'create', 'duplicate', 'drop', 'change_password'])
+def test_with_the_database_list_hidden_the_forms_are_off_even_with_the_master_password(
+    hidden_list_server, world, route
+):
+    hidden = hidden_list_server
+    fields = {
+        'master_pwd': hidden.admin_passwd,
+        'name': 'oelatkok_hidden',
+        'new_name': 'oelatkok_hidden_copy',
+        'password': 'x',
+        'master_pwd_new': 'y',
+    }
+    files = {'backup_file': ('b.zip', _backup_zip('SELECT 1;\n'))} if route == 'restore' else None
+    status, headers, body = post_form(hidden, '/web/database/' + route, fields, files)
+    assert status == 403 and headers['Content-Type'].startswith('application/json')
+    assert 'database manager is disabled' in json.loads(body)['error']['data']['message']
+    assert not {'oelatkok_hidden', 'oelatkok_hidden_copy'} & _databases(world)
 
 
 def test_a_restore_form_cannot_name_a_database_outside_the_filter(filtered_server, world):

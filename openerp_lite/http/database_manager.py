@@ -18,7 +18,7 @@ import base64
 import datetime
 import logging
 
-from ..exceptions import ProtocolError
+from ..exceptions import AccessError, ProtocolError
 from ..service import db as db_service
 from . import jsonrpc
 from .errors import log_refusal, mapping_for
@@ -115,6 +115,12 @@ def handle(path, form, files, info):
     """Serve one form route: ``(status, headers, body bytes)``."""
     route = ROUTES[path[len(PREFIX) :]]
     try:
+        if not info.options.list_db:
+            # as Odoo's: with the database list hidden, the web database manager is off too
+            raise AccessError(
+                'The database manager is disabled on this server (list_db = False); the db '
+                'service still answers the master password over XML-RPC and JSON-RPC.'
+            )
         result = route(info, form, files)
     except Exception as error:  # noqa: BLE001 - every failure becomes the documented reply
         log_refusal(_logger, error, path)
