@@ -43,11 +43,17 @@ class Registry(SignalProtocol):
 
     def __init__(self, dbname):
         self.dbname = dbname
+        #: model name -> final model class (filled by ``modules.loading``)
         self.models = {}
+        #: what recomputes when a field changes (``orm.builder.build_triggers``)
         self.triggers = {}
+        #: names of the modules loaded, in dependency order
         self.loaded_modules = []
+        #: SQL constraint name -> the message the model gave it
         self.sql_constraints = {}
+        #: cache kind -> LRU (:meth:`cache`)
         self._caches = {}
+        #: signal kind (and the database identity) -> the counter this process has applied
         self.signal_versions = {}
         self._reload_lock = threading.Lock()
         self._local_bump_lock = threading.Lock()
@@ -56,6 +62,8 @@ class Registry(SignalProtocol):
         self.transient_count_limit = options.transient_count_limit
         #: --test-enable: the loader runs the tests of the modules it installs or upgrades
         self.test_enable = options.test_enable
+        #: tests that failed while the loader ran them (``--test-enable``)
+        self.test_failures = 0
 
     @property
     def stateless(self):

@@ -190,9 +190,14 @@ class Cursor:
             raise
         self._savepoint_ids = itertools.count()
         self._after_commit = []
-        #: scratch space of the current transaction, emptied by commit and rollback (the
-        #: registry keeps there the signals it read and the ones it will send)
+        #: scratch space of the current transaction, emptied by commit and rollback: the signal
+        #: protocol keeps there ``signals_seen`` (the counters the call checked),
+        #: ``pending_signals``/``deferred_signals`` (the ones it bumps) and ``rebuilt_registry``
+        #: (custom models changed: the registry to serve once committed)
         self.transaction_data = {}
+        #: the ORM's state for this cursor (``orm.environment.Transaction``), made by the first
+        #: environment on it and shared by every later one
+        self.orm_transaction = None
         self.sql_count = 0
         self._in_transaction = False
         # per transaction: a statement sent with COMMIT, in the round trip it makes anyway

@@ -60,7 +60,7 @@ def initialize_databases(options):
                     upgrade=options.update,
                     update_list=True,
                 )
-                failed_tests += getattr(loaded, 'test_failures', 0)
+                failed_tests += loaded.test_failures
             else:
                 registry.Registry.get(name)
             adopt(name)

@@ -162,7 +162,7 @@ def load_modules(registry, cr, install=(), upgrade=(), uninstall=(), demo=None, 
         env['ir.model.data']._process_end(sorted(to_upgrade))
     if to_remove:
         env['ir.module.module']._remove_modules(sorted(to_remove, key=loaded.index, reverse=True))
-    if changing and getattr(registry, 'test_enable', False):
+    if changing and registry.test_enable:
         run_tests(registry, cr, [name for name in order if name in changing])
     env.invalidate_all()
     return order
@@ -179,7 +179,7 @@ def run_tests(registry, cr, module_names):
         result = tests.run_module_tests(registry, name, cr=cr)
         if result is not None:
             failures += len(result.failures) + len(result.errors)
-    registry.test_failures = getattr(registry, 'test_failures', 0) + failures
+    registry.test_failures += failures
     return failures
 
 

@@ -8,13 +8,38 @@ SUPERUSER_ID = 1
 
 
 class Transaction:
-    """Per-cursor state: the record cache and the work queued for the end of a write."""
+    """Per-cursor state of the ORM: the record cache and what one transaction's calls share.
+
+    Every attribute is declared here (``__slots__``): a transaction lives as long as its cursor,
+    and state nobody declared would be state nobody clears.
+    """
+
+    __slots__ = (
+        'registry',
+        'cache',
+        'user_groups',
+        'computing',
+        'display_names',
+        'xmlids_seen',
+        'reflecting',
+    )
 
     def __init__(self, registry):
+        #: the registry the transaction's calls use (a rebuilt one after custom models changed)
         self.registry = registry
-        # {(model_name, field_name): {id: value}}
+        #: ``{(model_name, field_name): {id: value}}``
         self.cache = {}
+        #: ``{uid: group ids}`` read once per transaction for access checks
         self.user_groups = {}
+        #: ``(model_name, field_name)`` pairs whose compute method is running: what it assigns is
+        #: a cached value, not a write
+        self.computing = set()
+        #: ``{(model_name, id, lang): display name}`` shown by many2one reads
+        self.display_names = {}
+        #: xml ids the data loader met in this transaction (``ir.model.data``)
+        self.xmlids_seen = set()
+        #: True while ``ir.model`` reflects the code's models (their rows are not the client's)
+        self.reflecting = False
 
     def invalidate(self, model_name=None, ids=None, field_names=None):
         """Forget cached values: everything, a model's, or some records' fields."""

@@ -174,7 +174,7 @@ class Field:
         return self.convert_to_record(record._get_cached_value(self), record)
 
     def __set__(self, record, value):
-        computing = record.env.transaction.__dict__.get('computing', ())
+        computing = record.env.transaction.computing
         if (record._name, self.name) in computing:
             # a compute method assigning its own field fills the cache: it is not a write, and
             # must not run a model's write() override (side effects, signals) when only reading

@@ -108,7 +108,7 @@ class Many2one(_Relational):
             return value
         # the display name is shown whatever the user may read of the target, as OpenERP does;
         # read() has fetched the names of the whole batch already
-        known = record.env.transaction.__dict__.get('display_names')
+        known = record.env.transaction.display_names
         label = known.get((self.comodel_name, value, record.env.lang)) if known else None
         if label is None:
             label = record.env[self.comodel_name].sudo().browse(value)._display_name_of(value)

@@ -314,7 +314,7 @@ class ReadMixin:
         transaction = self.env.transaction
         siblings = self._compute_siblings(field)
         keys = {(self._name, f.name) for f in siblings}
-        computing = transaction.__dict__.setdefault('computing', set())
+        computing = transaction.computing
         keys -= computing  # a method reading another field it computes: keep the outer run's
         computing |= keys
         try:
@@ -411,7 +411,7 @@ class ReadMixin:
                 self.env[field.comodel_name].sudo().browse(ids)._remember_display_names()
 
     def _remember_display_names(self):
-        names = self.env.transaction.__dict__.setdefault('display_names', {})
+        names = self.env.transaction.display_names
         lang = self.env.lang  # a translated name differs per language
         todo = [rid for rid in self._ids if (self._name, rid, lang) not in names]
         if todo:
@@ -426,7 +426,7 @@ class ReadMixin:
                 names[(self._name, rid, lang)] = label
 
     def _display_name_of(self, rid):
-        names = self.env.transaction.__dict__.setdefault('display_names', {})
+        names = self.env.transaction.display_names
         key = (self._name, rid, self.env.lang)
         if key not in names:
             self.browse(rid)._remember_display_names()

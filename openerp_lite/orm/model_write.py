@@ -286,7 +286,7 @@ class WriteMixin:
             raise UserError('write expects a dict of values')
         # a compute method assigning the fields being computed only fills the cache: no access
         # check, since a user reading a computed field needs no write right on the model
-        computing = self.env.transaction.__dict__.get('computing', ())
+        computing = self.env.transaction.computing
         if computing and vals and all((self._name, name) in computing for name in vals):
             for name, value in vals.items():
                 self._cache_set(name, {rid: self._fields[name].convert_to_cache(value) for rid in self._ids})
@@ -499,7 +499,7 @@ class WriteMixin:
             field = model._fields.get(key[1]) if model else None
             if field is not None and (field.compute and not field.store):
                 del cache[key]
-        self.env.transaction.__dict__.pop('display_names', None)
+        self.env.transaction.display_names.clear()
 
     def _validate_constraints(self, names):
         for method_name, fields in self._constraint_methods:

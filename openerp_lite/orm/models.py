@@ -118,8 +118,8 @@ class BaseModel(
         if not force and counter[self._name] % 100 != 1:
             return 0
         cr = self.env.cr
-        age = float(getattr(registry, 'transient_age_limit', 1.0) or 0)
-        count_limit = int(getattr(registry, 'transient_count_limit', 0) or 0)
+        age = float(registry.transient_age_limit or 0)
+        count_limit = int(registry.transient_count_limit or 0)
         deleted = 0
         if age:
             cr.execute(

@@ -124,18 +124,18 @@ class IrModel(models.Model):
     def _create_reflected(self, values):
         """Create the row of a model of the code (the loader only: the flag lives in the
         transaction, out of any client's reach)."""
-        self.env.transaction.__dict__['reflecting'] = True
+        self.env.transaction.reflecting = True
         try:
             return self.create(values)
         finally:
-            self.env.transaction.__dict__.pop('reflecting', None)
+            self.env.transaction.reflecting = False
 
     # -- custom models over the API ----------------------------------------------------------------
     @api.model
     def create(self, vals_list):
         if isinstance(vals_list, dict):
             vals_list = [vals_list]
-        if self.env.transaction.__dict__.get('reflecting'):
+        if self.env.transaction.reflecting:
             return super().create(vals_list)
         prepared = [self._custom_model_values(vals) for vals in vals_list]
         with custom_change(self.env, [vals['model'] for vals in prepared]):

@@ -117,7 +117,7 @@ class IrModelData(models.Model):
         self._invalidate_xmlids()
 
     def _seen(self):
-        return self.env.transaction.__dict__.setdefault('xmlids_seen', set())
+        return self.env.transaction.xmlids_seen
 
     @api.model
     def _load_record(self, module, name, model, values, noupdate, mode, forcecreate=True):
