@@ -66,7 +66,8 @@ def write_module(root, name, model, tests, data=''):
         % (name, ", 'data.xml'" if data else ''),
         '__init__.py': 'from . import models\n',
         'models.py': TESTED_MODEL % {'model': model},
-        'security/ir.model.access.csv': 'id,name,model_id:id,group_id:id,perm_read,perm_write,perm_create,perm_unlink\n'
+        'security/ir.model.access.csv': 'id,name,model_id:id,group_id:id,'
+        'perm_read,perm_write,perm_create,perm_unlink\n'
         'access_note,note,model_%s,base.group_user,1,1,1,1\n' % model.replace('.', '_'),
         'tests/__init__.py': '',
         'tests/test_notes.py': tests,

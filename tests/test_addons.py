@@ -517,7 +517,8 @@ def test_scaffold_refuses_an_existing_folder_and_a_bad_name(addons_dir):
 
 def _measure_files(prefix, field_type):
     return {
-        '__manifest__.py': "{'name': 'Measures', 'depends': ['base'], 'data': ['security/ir.model.access.csv']}\n",
+        '__manifest__.py': "{'name': 'Measures', 'depends': ['base'], "
+        "'data': ['security/ir.model.access.csv']}\n",
         '__init__.py': """
             from openerp_lite import fields, models
 

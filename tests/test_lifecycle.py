@@ -3,7 +3,8 @@
 SIGTERM and SIGINT let a request in flight finish under every server (under gunicorn also a Ctrl-C
 that signals every process); under gunicorn, SIGHUP replaces the workers while a client calls in a
 loop without one failure, and the new workers (and cron processes) run an addon's code edited on
-disk; TTIN/TTOU add and remove a worker; process titles name the role and the database. Each server is a real subprocess; every call has a
+disk; TTIN/TTOU add and remove a worker; process titles name the role and the database. Each server
+is a real subprocess; every call has a
 socket timeout and every wait a deadline.
 """
 

@@ -229,7 +229,17 @@ def field_problem(row, known_models, has_field):
         return 'model %r does not exist' % (row.get('model'),)
     if ttype not in FIELD_TYPES:
         return 'unknown field type %r (custom fields may be %s)' % (ttype, ', '.join(FIELD_TYPES))
-    if ttype in RELATIONAL and row.get('relation') not in known_models:
+    if ttype in RELATIONAL:
+        problem = _relation_problem(row, known_models, has_field)
+        if problem:
+            return problem
+    return _value_problem(row, has_field)
+
+
+def _relation_problem(row, known_models, has_field):
+    """Why the relational custom field ``row`` cannot be built, or None."""
+    ttype = row['ttype']
+    if row.get('relation') not in known_models:
         return 'a %s field needs the model it points to in "relation"; %r does not exist' % (
             ttype,
             row.get('relation'),
@@ -249,19 +259,23 @@ def field_problem(row, known_models, has_field):
         table = row.get('relation_table')
         if table and not table.startswith('x_'):
             return 'the relation table of a custom many2many must start with x_ (%r)' % table
-    if ttype in RELATIONAL:
-        try:
-            parse_domain(row.get('domain'))
-        except ValueError as error:
-            return str(error)
+    if ttype == 'many2one' and (row.get('on_delete') or 'set null') not in ON_DELETE:
+        return 'on_delete must be one of %s' % ', '.join(ON_DELETE)
+    try:
+        parse_domain(row.get('domain'))
+    except ValueError as error:
+        return str(error)
+    return None
+
+
+def _value_problem(row, has_field):
+    """Why the values of custom field ``row`` cannot be stored as it says, or None."""
     size = row.get('size')
     if size not in (None, False) and (
         not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= MAX_CHAR_SIZE
     ):
         return 'size must be a whole number from 0 to %d, not %r' % (MAX_CHAR_SIZE, size)
-    if ttype == 'many2one' and (row.get('on_delete') or 'set null') not in ON_DELETE:
-        return 'on_delete must be one of %s' % ', '.join(ON_DELETE)
-    if ttype == 'monetary':
+    if row['ttype'] == 'monetary':
         currency = row.get('currency_field') or 'currency_id'
         if not has_field(row['model'], currency) and not has_field(row['model'], 'x_currency_id'):
             return (

@@ -130,26 +130,10 @@ def _inherited_fields(model_cls, models, own):
 
 def setup_model(model_cls, models=None):
     """Collect and set up the fields of a final class; find its constraint methods."""
-    collected = {}
-    for klass in reversed(model_cls.__mro__):
-        for attr, value in vars(klass).items():
-            if isinstance(value, Field):
-                previous = collected.get(attr)
-                if previous is None or type(value) is not type(previous[0]):
-                    module = previous[2] if previous else vars(klass).get('_module', klass._module)
-                    collected[attr] = (value, {}, module)
-                else:
-                    collected[attr][1].update(value.args)
-    fields = {}
-    magic = magic_fields()
-    for fname in ('id', 'display_name'):
-        fields[fname] = magic[fname].new_for_model(model_cls._name)
-        fields[fname].name = fname
-    if model_cls._log_access and not model_cls._abstract:
-        for fname in ('create_uid', 'create_date', 'write_uid', 'write_date'):
-            fields[fname] = magic[fname].new_for_model(model_cls._name)
-            fields[fname].name = fname
-    for fname, (template, extra, module) in sorted(collected.items(), key=lambda item: item[1][0]._sequence):
+    fields = _magic_fields_of(model_cls)
+    for fname, (template, extra, module) in sorted(
+        _declared_fields(model_cls).items(), key=lambda item: item[1][0]._sequence
+    ):
         template.name = fname
         fields[fname] = template.new_for_model(model_cls._name, extra)
         fields[fname]._module = module
@@ -166,6 +150,43 @@ def setup_model(model_cls, models=None):
             field.compute = _related_compute(field)
         if fname != 'id':
             setattr(model_cls, fname, field)
+    model_cls._constraint_methods = _constraint_methods(model_cls)
+    model_cls._rpc_methods = surface(model_cls, ORM_CORE)
+
+
+def _declared_fields(model_cls):
+    """``{name: (template field, extra args, module)}`` over the class's MRO: a later class
+    redefining a field with the same type adds to its arguments, with another type replaces it."""
+    collected = {}
+    for klass in reversed(model_cls.__mro__):
+        for attr, value in vars(klass).items():
+            if not isinstance(value, Field):
+                continue
+            previous = collected.get(attr)
+            if previous is None or type(value) is not type(previous[0]):
+                module = previous[2] if previous else vars(klass).get('_module', klass._module)
+                collected[attr] = (value, {}, module)
+            else:
+                collected[attr][1].update(value.args)
+    return collected
+
+
+def _magic_fields_of(model_cls):
+    """The fields every model has (``id``, ``display_name``), plus the log-access ones."""
+    magic = magic_fields()
+    names = ['id', 'display_name']
+    if model_cls._log_access and not model_cls._abstract:
+        names += ['create_uid', 'create_date', 'write_uid', 'write_date']
+    fields = {}
+    for fname in names:
+        fields[fname] = magic[fname].new_for_model(model_cls._name)
+        fields[fname].name = fname
+    return fields
+
+
+def _constraint_methods(model_cls):
+    """``((method name, field names), ...)`` of the ``@api.constrains`` methods, most derived
+    definition first."""
     constraints = []
     seen = set()
     for klass in model_cls.__mro__:
@@ -174,8 +195,7 @@ def setup_model(model_cls, models=None):
             if names and attr not in seen:
                 seen.add(attr)
                 constraints.append((attr, names))
-    model_cls._constraint_methods = tuple(constraints)
-    model_cls._rpc_methods = surface(model_cls, ORM_CORE)
+    return tuple(constraints)
 
 
 def _related_compute(field):

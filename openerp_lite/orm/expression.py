@@ -136,6 +136,30 @@ class Compiler:
             return TRUE_SQL
         if leaf == FALSE_LEAF:
             return FALSE_SQL
+        path, operator, value = self._checked_leaf(leaf)
+        if operator == '=?':
+            if value is None or value is False:
+                return TRUE_SQL
+            operator = '='
+        name, _, rest = path.partition('.')
+        field = self._searched_field(name)
+        if rest:
+            return self._path_leaf(field, name, rest, operator, value)
+        if operator in ('child_of', 'parent_of'):
+            return self._hierarchy_leaf(field, name, operator, value)
+        if field is None:
+            return self._column_leaf(None, self._col(name), operator, value)
+        if field.type in ('one2many', 'many2many'):
+            return self._x2many_leaf(field, operator, value)
+        if not field.column:
+            return self._computed_leaf(field, operator, value)
+        if field.type == 'many2one' and self._is_name_value(operator, value):
+            return self._many2one_name_leaf(field, name, operator, value)
+        return self._column_leaf(field, field.column_sql(self.alias, self.model.env), operator, value)
+
+    @staticmethod
+    def _checked_leaf(leaf):
+        """``(path, operator, value)`` of a leaf, its operator normalised, or a DomainError."""
         path, operator, value = leaf
         if not isinstance(operator, str) or operator.lower() not in OPERATORS:
             raise DomainError('Invalid operator %r in domain' % (operator,))
@@ -147,38 +171,28 @@ class Compiler:
         if hasattr(value, '_ids'):  # a recordset from Python code
             value = list(value.ids)
         _check_value(value)
-        if operator == '=?':
-            if value is None or value is False:
-                return TRUE_SQL
-            operator = '='
-        name, _, rest = path.partition('.')
-        model = self.model
+        return path, operator, value
+
+    def _searched_field(self, name):
+        """The field ``name`` of the model (None for ``id``), once the caller may search it."""
         if name == 'id':
-            field = None
-        else:
-            field = model._fields.get(name)
-            if field is None or field.internal:
-                raise DomainError('Invalid field %r in domain of model %s' % (name, model._name))
-            if not model._field_allowed(field):
-                # searching a field is reading it, one comparison at a time
-                raise AccessError('You do not have access to field %r of model %s' % (name, model._name))
-        if rest:
-            return self._path_leaf(field, name, rest, operator, value)
-        if operator in ('child_of', 'parent_of'):
-            return self._hierarchy_leaf(field, name, operator, value)
-        if field is not None and field.type in ('one2many', 'many2many'):
-            return self._x2many_leaf(field, operator, value)
-        if field is not None and not field.column:
-            return self._computed_leaf(field, operator, value)
-        if field is not None and field.type == 'many2one' and self._is_name_value(operator, value):
-            sub = model.env[field.comodel_name]._name_search_subquery(operator, value)
-            if operator in NEGATIVE:
-                # OpenERP adds False to the ids a negative name search finds: an empty
-                # many2one is "not like" any name
-                return '(%s IN (%s) OR %s IS NULL)' % (self._col(name), self._take(sub), self._col(name))
-            return '%s IN (%s)' % (self._col(name), self._take(sub))
-        column = field.column_sql(self.alias, model.env) if field is not None else self._col(name)
-        return self._column_leaf(field, column, operator, value)
+            return None
+        model = self.model
+        field = model._fields.get(name)
+        if field is None or field.internal:
+            raise DomainError('Invalid field %r in domain of model %s' % (name, model._name))
+        if not model._field_allowed(field):
+            # searching a field is reading it, one comparison at a time
+            raise AccessError('You do not have access to field %r of model %s' % (name, model._name))
+        return field
+
+    def _many2one_name_leaf(self, field, name, operator, value):
+        sub = self.model.env[field.comodel_name]._name_search_subquery(operator, value)
+        if operator in NEGATIVE:
+            # OpenERP adds False to the ids a negative name search finds: an empty many2one is
+            # "not like" any name
+            return '(%s IN (%s) OR %s IS NULL)' % (self._col(name), self._take(sub), self._col(name))
+        return '%s IN (%s)' % (self._col(name), self._take(sub))
 
     def _col(self, name):
         return '"%s"."%s"' % (self.alias, name)

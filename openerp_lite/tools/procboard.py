@@ -4,7 +4,8 @@ The master creates a private temporary folder; every worker and cron process wri
 file named after its pid (role, databases), replaced atomically so a reader never sees half a
 file, and keeps its count of requests served, with its database connection figures, in a
 fixed-width ``<pid>.count`` file that it overwrites in place: one ``pwrite`` per request, since
-rewriting and renaming the JSON file on every request cost a quarter of a ``read`` call's time. Any process can then list its siblings: the entries whose process is gone are
+rewriting and renaming the JSON file on every request cost a quarter of a ``read`` call's time. Any
+process can then list its siblings: the entries whose process is gone are
 skipped (and their files removed), and RSS and CPU seconds are read live with psutil. Nothing here
 is shared memory or a socket, so a process killed with SIGKILL cannot leave the board inconsistent.
 """

@@ -95,86 +95,104 @@ class Lexer:
         for the statements ending in ``line``; raises _MetaCommand at a psql command."""
         ends = []
         pos, size = 0, len(line)
-        while pos < size:
+        while 0 <= pos < size:
             state = self.state
             if state is None:
-                match = _TOKEN.search(line, pos)
-                if match is None:
-                    break
-                kind, text, pos = match.lastgroup, match.group(), match.end()
-                if kind == 'word':
-                    upper = text.upper()
-                    if upper == b'E' and line[pos : pos + 1] == b"'":
-                        self._token()
-                        self.state, pos = 'E', pos + 1
-                    elif upper == b'U' and line[pos : pos + 2] == b"&'":
-                        self._token()
-                        self.state, pos = "'", pos + 2
-                    else:
-                        self._word(upper)
-                elif kind == 'dollar':
-                    self._token()
-                    self.state, self.tag = '$', text
-                elif kind == 'quote':
-                    self._token()
-                    self.state = text.decode()
-                elif kind == 'comment':
-                    if text == b'--':
-                        break
-                    self.state, self.depth = '*', 1
-                elif kind == 'semi':
-                    if self.parens:
-                        self._token()
-                        continue
-                    ends.append((pos, self.blank, self.copy_in))
-                    self._reset_statement()
-                elif kind == 'paren':
-                    self._token()
-                    self.parens = self.parens + 1 if text == b'(' else max(0, self.parens - 1)
-                elif kind == 'backslash':
-                    raise _MetaCommand(match.start())
-                else:
-                    self._token()
+                pos = self._scan_code(line, pos, ends)
             elif state == 'E':
-                if self.escaped:
-                    self.escaped, pos = False, pos + 1
-                    continue
-                match = _E_STRING_STOP.search(line, pos)
-                if match is None:
-                    break
-                at = match.start()
-                if match.group() == b'\\':
-                    if at + 1 < size:
-                        pos = at + 2
-                    else:
-                        self.escaped, pos = True, size
-                elif line[at + 1 : at + 2] == b"'":
-                    pos = at + 2
-                else:
-                    self.state, pos = None, at + 1
+                pos = self._scan_escape_string(line, pos)
             elif state in ("'", '"'):
-                mark = state.encode()
-                at = line.find(mark, pos)
-                if at < 0:
-                    break
-                if line[at + 1 : at + 2] == mark:
-                    pos = at + 2
-                else:
-                    self.state, pos = None, at + 1
+                pos = self._scan_quoted(line, pos, state.encode())
             elif state == '$':
-                at = line.find(self.tag, pos)
-                if at < 0:
-                    break
-                self.state, pos = None, at + len(self.tag)
-            else:  # block comment, nested as PostgreSQL nests them
-                match = _COMMENT_MARK.search(line, pos)
-                if match is None:
-                    break
-                pos = match.end()
-                self.depth += 1 if match.group() == b'/*' else -1
-                if not self.depth:
-                    self.state = None
+                pos = self._scan_dollar_quoted(line, pos)
+            else:
+                pos = self._scan_block_comment(line, pos)
         return ends
+
+    # Each scanner goes on from ``pos`` in its state and returns where to go on, or -1 when the
+    # rest of the line stays in that state.
+
+    def _scan_code(self, line, pos, ends):
+        match = _TOKEN.search(line, pos)
+        if match is None:
+            return -1
+        kind, text, pos = match.lastgroup, match.group(), match.end()
+        if kind == 'word':
+            return self._scan_word(line, pos, text.upper())
+        if kind == 'comment':
+            if text == b'--':
+                return -1
+            self.state, self.depth = '*', 1
+        elif kind == 'semi' and not self.parens:
+            ends.append((pos, self.blank, self.copy_in))
+            self._reset_statement()
+        elif kind == 'backslash':
+            raise _MetaCommand(match.start())
+        else:
+            self._token()
+            if kind == 'dollar':
+                self.state, self.tag = '$', text
+            elif kind == 'quote':
+                self.state = text.decode()
+            elif kind == 'paren':
+                self.parens = self.parens + 1 if text == b'(' else max(0, self.parens - 1)
+        return pos
+
+    def _scan_word(self, line, pos, upper):
+        if upper == b'E' and line[pos : pos + 1] == b"'":
+            self._token()
+            self.state = 'E'
+            return pos + 1
+        if upper == b'U' and line[pos : pos + 2] == b"&'":
+            self._token()
+            self.state = "'"
+            return pos + 2
+        self._word(upper)
+        return pos
+
+    def _scan_escape_string(self, line, pos):
+        if self.escaped:
+            self.escaped = False
+            return pos + 1
+        match = _E_STRING_STOP.search(line, pos)
+        if match is None:
+            return -1
+        at = match.start()
+        if match.group() == b'\\':
+            if at + 1 < len(line):
+                return at + 2
+            self.escaped = True
+            return -1
+        if line[at + 1 : at + 2] == b"'":
+            return at + 2
+        self.state = None
+        return at + 1
+
+    def _scan_quoted(self, line, pos, mark):
+        at = line.find(mark, pos)
+        if at < 0:
+            return -1
+        if line[at + 1 : at + 2] == mark:
+            return at + 2
+        self.state = None
+        return at + 1
+
+    def _scan_dollar_quoted(self, line, pos):
+        at = line.find(self.tag, pos)
+        if at < 0:
+            return -1
+        self.state = None
+        return at + len(self.tag)
+
+    def _scan_block_comment(self, line, pos):
+        """Block comments nest, as PostgreSQL nests them."""
+        match = _COMMENT_MARK.search(line, pos)
+        if match is None:
+            return -1
+        self.depth += 1 if match.group() == b'/*' else -1
+        if not self.depth:
+            self.state = None
+        return match.end()
 
 
 class _Lines:
@@ -226,61 +244,86 @@ def run(conn, stream):
     statement in batches, COPY data through the COPY protocol. A psql command other than
     ``\\restrict``/``\\unrestrict``, a statement the server refuses or an oversized statement
     stops it with a UserError naming the line; what ran before stays (the caller drops the
-    database)."""
-    lexer, lines = Lexer(), _Lines(stream)
-    pending = bytearray()
-    start = 0  # where the current statement begins in ``pending``
-    batch = False  # ``pending`` holds a complete, non-blank statement
-    cr = conn.cursor()
+    database). Returns the number of lines read."""
+    return _ScriptRun(conn, stream).run()
 
-    def send(sql):
-        try:
-            cr.execute(bytes(sql))
-        except psycopg2.Error as error:
-            raise _refused(lines.number, error) from None
 
-    for line in lines:
+class _ScriptRun:
+    """One dump being run: the statements read but not sent yet (``pending``), where the current
+    one begins in it (``start``) and whether it holds a complete, non-blank one (``batch``)."""
+
+    def __init__(self, conn, stream):
+        self.lexer, self.lines = Lexer(), _Lines(stream)
+        self.cr = conn.cursor()
+        self._restart()
+
+    def _restart(self):
+        self.pending, self.start, self.batch = bytearray(), 0, False
+
+    def run(self):
+        for line in self.lines:
+            if not self._psql_line(line):
+                self._feed(line)
+        if self.batch or not self.lexer.blank:
+            self._send(self.pending)
+        self.cr.close()
+        return self.lines.number
+
+    def _psql_line(self, line):
+        """True for a ``\\restrict`` line, skipped; a UserError for any other psql command
+        line; False for a line of SQL or data."""
+        lexer = self.lexer
         if lexer.state is None and lexer.blank and line.lstrip()[:1] == b'\\':
             if _RESTRICT.match(line):
-                continue
-            raise _meta_refused(lines.number, line)
-        base = len(pending)
-        pending += line
+                return True
+            raise _meta_refused(self.lines.number, line)
+        return False
+
+    def _feed(self, line):
+        base = len(self.pending)
+        self.pending += line
         try:
-            ends = lexer.feed(line)
+            ends = self.lexer.feed(line)
         except _MetaCommand as meta:
-            raise _meta_refused(lines.number, line[meta.args[0] :]) from None
+            raise _meta_refused(self.lines.number, line[meta.args[0] :]) from None
         for end, blank, copy_in in ends:
             if copy_in:
-                if line[end:].strip():
-                    raise UserError(
-                        'Line %d of the dump: a COPY ... FROM stdin must end its '
-                        'line (its data follows on the next lines).' % lines.number
-                    )
-                if batch:
-                    send(pending[:start])
-                try:
-                    cr.copy_expert(bytes(pending[start : base + end]), _CopyData(lines), COPY_CHUNK)
-                except psycopg2.Error as error:
-                    raise _refused(lines.number, error) from None
-                pending, start, batch = bytearray(), 0, False
-                break
-            batch = batch or not blank
-            start = base + end
-        else:
-            if lexer.blank and lexer.state is None and len(pending) >= FLUSH_BYTES:
-                if batch:
-                    send(pending)
-                pending, start, batch = bytearray(), 0, False
-            elif len(pending) - start > MAX_STATEMENT_BYTES:
-                raise UserError(
-                    'Line %d of the dump: a statement longer than %d MiB is refused.'
-                    % (lines.number, MAX_STATEMENT_BYTES >> 20)
-                )
-    if batch or not lexer.blank:
-        send(pending)
-    cr.close()
-    return lines.number
+                self._copy(line, base, end)
+                return
+            self.batch = self.batch or not blank
+            self.start = base + end
+        if self.lexer.blank and self.lexer.state is None and len(self.pending) >= FLUSH_BYTES:
+            if self.batch:
+                self._send(self.pending)
+            self._restart()
+        elif len(self.pending) - self.start > MAX_STATEMENT_BYTES:
+            raise UserError(
+                'Line %d of the dump: a statement longer than %d MiB is refused.'
+                % (self.lines.number, MAX_STATEMENT_BYTES >> 20)
+            )
+
+    def _copy(self, line, base, end):
+        """Send what is pending, then the COPY ending at ``base + end`` with its data lines."""
+        if line[end:].strip():
+            raise UserError(
+                'Line %d of the dump: a COPY ... FROM stdin must end its '
+                'line (its data follows on the next lines).' % self.lines.number
+            )
+        if self.batch:
+            self._send(self.pending[: self.start])
+        try:
+            self.cr.copy_expert(
+                bytes(self.pending[self.start : base + end]), _CopyData(self.lines), COPY_CHUNK
+            )
+        except psycopg2.Error as error:
+            raise _refused(self.lines.number, error) from None
+        self._restart()
+
+    def _send(self, sql):
+        try:
+            self.cr.execute(bytes(sql))
+        except psycopg2.Error as error:
+            raise _refused(self.lines.number, error) from None
 
 
 def _meta_refused(number, text):

@@ -1,7 +1,8 @@
 """The stateless contract when a changing call fails: a gunicorn server of three workers, one
 shared change (a password, a group membership, an access right, a record rule, a parameter, a
 custom field) made by a call that fails at each point — an error after the change, the process
-dying before the commit, the process killed *during* the commit, the process dying right after it. Afterwards every
+dying before the commit, the process killed *during* the commit, the process dying right after it.
+Afterwards every
 worker must hold exactly what the database holds: the change on all of them or on none.
 
 The signal that tells the other processes is written inside the changing transaction, so the

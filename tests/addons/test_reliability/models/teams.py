@@ -1,7 +1,8 @@
 """Records split between two teams: each team's record rule shows it only its own rows.
 
 A folder holds notes (one2many) and tags (many2many); ``ledger`` is readable by team A only (no
-access right at all for team B), and so is a note's ``bonus`` field (``groups=``). The security scenarios try to reach team A's rows as a member of
+access right at all for team B), and so is a note's ``bonus`` field (``groups=``). The security
+scenarios try to reach team A's rows as a member of
 team B through every route.
 """
 
