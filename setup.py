@@ -38,6 +38,8 @@ setup(
             'pytest>=7',
             'hypothesis>=6',
             'ruff',
+            'mypy',
+            'types-psycopg2',
             'erppeek==1.7.2',
             'odooly==2.6.7',
             'odoo-client-lib==2.0.1',

@@ -6,7 +6,11 @@ application served by a foreign WSGI server all call :func:`settle` with the imm
 the declared defaults, and none keeps a copy of its own to drift from the others.
 """
 
+from __future__ import annotations
+
 import os
+from collections.abc import Mapping
+from typing import Any
 
 from . import registry, sql_db
 from .modules import module
@@ -14,7 +18,7 @@ from .service import cron
 from .tools import config
 
 
-def settle(options, database_server=None):
+def settle(options: config.Options, database_server: Mapping[str, Any] | None = None) -> config.Options:
     """Hand ``options`` to the database access, the addons path, the registries and cron.
 
     ``database_server``: the connection parameters of an embedded PostgreSQL the caller started,
@@ -27,7 +31,7 @@ def settle(options, database_server=None):
     return options
 
 
-def from_environment(environ=None):
+def from_environment(environ: Mapping[str, str] | None = None) -> config.Options:
     """Settings from the environment and its config file (no command line), settled: the start
     of an application served by a foreign WSGI server that never ran ``main()``."""
     return settle(config.parse([], os.environ if environ is None else environ))

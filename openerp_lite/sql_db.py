@@ -11,6 +11,8 @@ request limits, and with ``client_connection_check_interval`` so that a backend 
 serialization failure, which :func:`run_in_transaction` retries from scratch.
 """
 
+from __future__ import annotations
+
 import contextlib
 import itertools
 import logging
@@ -18,11 +20,14 @@ import os
 import random
 import threading
 import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar, Union
 
 import psycopg2
 import psycopg2.errorcodes
 import psycopg2.extensions
 import psycopg2.extras
+import psycopg2.sql
 
 from . import sql_pool
 from .exceptions import ConcurrencyError
@@ -32,19 +37,25 @@ from .tools import config
 
 _logger = logging.getLogger(__name__)
 
+#: what :meth:`Cursor.execute` takes: SQL text, or a ``psycopg2.sql`` composition
+Query = Union[str, bytes, psycopg2.sql.Composable]
+#: its parameters: positional or named
+Params = Union[Sequence[Any], Mapping[str, Any]]
+T = TypeVar('T')
+
 psycopg2.extensions.register_type(psycopg2.extensions.UNICODE)
 psycopg2.extensions.register_type(psycopg2.extensions.UNICODEARRAY)
 
 #: how this server's sessions show in ``pg_stat_activity``
 APPLICATION_NAME = 'openerp-lite'
 #: the connection settings of this process (:func:`configure`), the declared defaults until then
-_settings = {}
-_pools = {}
+_settings: dict[str, Any] = {}
+_pools: dict[str, ConnectionPool] = {}
 _pools_lock = threading.Lock()
 #: Pools inherited through fork, kept referenced so their connections are never finalised here.
-_inherited = []
+_inherited: list[ConnectionPool] = []
 #: the process's budget of connections and the thread closing the idle ones (made on first use)
-_process = {'budget': None, 'reaper': None}
+_process: dict[str, Any] = {'budget': None, 'reaper': None}
 
 __all__ = ['CONNECT_TIMEOUT', 'ConnectionPool', 'Cursor', 'cursor', 'is_retryable', 'run_in_transaction']
 
@@ -84,7 +95,7 @@ def configure(
     _process['budget'] = None
 
 
-def connection_params(dbname):
+def connection_params(dbname: str) -> dict[str, Any]:
     """Keyword arguments for :func:`psycopg2.connect`, without empty values."""
     params = {k: _settings[k] for k in ('host', 'port', 'user', 'password') if _settings[k]}
     params['dbname'] = dbname
@@ -106,7 +117,7 @@ class ConnectionPool(sql_pool.ConnectionPool):
         super().__init__(dbname, maxconn, wait_timeout, budget, _connect)
 
 
-def statement_timeout():
+def statement_timeout() -> float:
     """Seconds one statement may run (0: no limit)."""
     return _settings['statement_timeout']
 
@@ -137,7 +148,7 @@ def stats():
 #: milliseconds between two checks, during a long statement, that the client is still there
 #: (PostgreSQL 14 and later): a worker killed for a limit leaves no query running
 CLIENT_CHECK_MS = 1000
-_begins = {}
+_begins: dict[tuple[Any, ...], str] = {}
 
 
 def begin_statement(readonly=False, isolation='REPEATABLE READ', server_version=0):
@@ -176,7 +187,9 @@ class Cursor:
     every RPC call would pay for it.
     """
 
-    def __init__(self, pool, readonly=False, isolation='REPEATABLE READ'):
+    def __init__(
+        self, pool: sql_pool.ConnectionPool, readonly: bool = False, isolation: str = 'REPEATABLE READ'
+    ) -> None:
         self._pool = pool
         #: True: every transaction of this cursor is READ ONLY (PostgreSQL refuses any write)
         self.readonly = readonly
@@ -189,27 +202,27 @@ class Cursor:
             pool.give_back(self._conn, keep=False)
             raise
         self._savepoint_ids = itertools.count()
-        self._after_commit = []
+        self._after_commit: list[Callable[[], Any]] = []
         #: scratch space of the current transaction, emptied by commit and rollback: the signal
         #: protocol keeps there ``signals_seen`` (the counters the call checked),
         #: ``pending_signals``/``deferred_signals`` (the ones it bumps) and ``rebuilt_registry``
         #: (custom models changed: the registry to serve once committed)
-        self.transaction_data = {}
+        self.transaction_data: dict[str, Any] = {}
         #: the ORM's state for this cursor (``orm.environment.Transaction``), made by the first
         #: environment on it and shared by every later one
-        self.orm_transaction = None
+        self.orm_transaction: Any = None
         self.sql_count = 0
         self._in_transaction = False
         # per transaction: a statement sent with COMMIT, in the round trip it makes anyway
-        self._guard = None
+        self._guard: tuple[Any, Any] | None = None
         # per transaction: statements sent with COMMIT, before the guard
-        self._at_commit = []
+        self._at_commit: list[tuple[Any, Any]] = []
         #: True once a commit of this cursor succeeded (a retry must not run the work again)
         self.committed = False
         self.closed = False
 
     # -- queries -----------------------------------------------------------------------------
-    def execute(self, query, params=None):
+    def execute(self, query: Query, params: Params | None = None) -> None:
         self.sql_count += 1
         if not self._in_transaction:
             self._in_transaction = True
@@ -232,7 +245,7 @@ class Cursor:
         callable, called at commit time."""
         self._at_commit.append((statement, params))
 
-    def executemany(self, query, seq):
+    def executemany(self, query: Query, seq: Iterable[Params]) -> None:
         self.sql_count += 1
         self._begin()
         return self._obj.executemany(query, seq)
@@ -245,19 +258,19 @@ class Cursor:
     def mogrify(self, query, params=None):
         return self._obj.mogrify(query, params)
 
-    def fetchone(self):
+    def fetchone(self) -> tuple[Any, ...] | None:
         return self._obj.fetchone()
 
-    def fetchall(self):
+    def fetchall(self) -> list[tuple[Any, ...]]:
         return self._obj.fetchall()
 
-    def dictfetchall(self):
-        names = [d.name for d in self._obj.description]
+    def dictfetchall(self) -> list[dict[str, Any]]:
+        names = [d.name for d in self._obj.description or ()]
         return [dict(zip(names, row)) for row in self._obj.fetchall()]
 
     def dictfetchone(self):
         row = self._obj.fetchone()
-        return dict(zip([d.name for d in self._obj.description], row)) if row else None
+        return dict(zip([d.name for d in self._obj.description or ()], row)) if row else None
 
     @property
     def rowcount(self):
@@ -272,11 +285,11 @@ class Cursor:
         return self._conn
 
     # -- transaction control -----------------------------------------------------------------
-    def after_commit(self, callback):
+    def after_commit(self, callback: Callable[[], Any]) -> None:
         """Run ``callback()`` after the next successful commit (dropped on rollback)."""
         self._after_commit.append(callback)
 
-    def commit(self):
+    def commit(self) -> None:
         """Commit, then run the ``after_commit`` callbacks in order.
 
         Every callback runs even if an earlier one fails; the first failure is then raised. The
@@ -324,7 +337,7 @@ class Cursor:
             raise CommitRefused(str(error).strip()) from error
         self._in_transaction = False
 
-    def rollback(self):
+    def rollback(self) -> None:
         self._after_commit = []
         self.transaction_data = {}
         self._guard = None
@@ -353,7 +366,7 @@ class Cursor:
         else:
             self._obj.execute('RELEASE SAVEPOINT "%s"' % name)
 
-    def close(self, keep=True):
+    def close(self, keep: bool = True) -> None:
         if self.closed:
             return
         self.closed = True
@@ -392,7 +405,7 @@ def pool_for(dbname):
     return pool
 
 
-def cursor(dbname, readonly=False, isolation='REPEATABLE READ'):
+def cursor(dbname: str, readonly: bool = False, isolation: str = 'REPEATABLE READ') -> Cursor:
     """A new :class:`Cursor` on ``dbname``; use it in a ``with`` block. ``readonly``: its
     transactions are ``READ ONLY``; ``isolation``: ``'READ COMMITTED'`` for the few transactions
     that must wait for a concurrent update instead of failing to serialise."""
@@ -477,7 +490,14 @@ class RetryStats:
     refused = 0
 
 
-def run_in_transaction(dbname, work, attempts=5, max_backoff=1.0, readonly=False, again=None):
+def run_in_transaction(
+    dbname: str,
+    work: Callable[[Cursor], T],
+    attempts: int = 5,
+    max_backoff: float = 1.0,
+    readonly: bool | Callable[[], bool] = False,
+    again: Callable[[BaseException], bool] | None = None,
+) -> T:
     """Call ``work(cr)`` in a fresh transaction (``READ ONLY`` with ``readonly``), committing on
     success: the one retry loop of a call.
 
@@ -512,7 +532,7 @@ def run_in_transaction(dbname, work, attempts=5, max_backoff=1.0, readonly=False
             delay = random.uniform(0, min(max_backoff, 0.01 * 2**attempt))
             _logger.info(
                 '%s on %s, retrying in %.3fs (attempt %d/%d)',
-                psycopg2.errorcodes.lookup(error.pgcode),
+                psycopg2.errorcodes.lookup(error.pgcode or ''),
                 dbname,
                 delay,
                 attempt,

@@ -5,11 +5,15 @@ running again) and the services (which clean error the client gets) all ask this
 "the connection was lost" or "a statement ran too long" means the same thing everywhere.
 """
 
+from __future__ import annotations
+
+from collections.abc import Mapping
+
 import psycopg2
 import psycopg2.errorcodes
 import psycopg2.errors
 
-from .exceptions import DatabaseUnavailable, LimitExceeded, UserError, ValidationError
+from .exceptions import DatabaseUnavailable, LimitExceeded, OpenERPLiteError, UserError, ValidationError
 
 #: SQLSTATEs after which the whole transaction is worth running again from scratch.
 RETRYABLE_PGCODES = frozenset(
@@ -32,12 +36,12 @@ SESSION_ENDING_PGCODES = frozenset(
 )
 
 
-def is_retryable(error):
+def is_retryable(error: BaseException) -> bool:
     """True when ``error`` is a PostgreSQL error that a fresh transaction may not hit again."""
     return isinstance(error, psycopg2.Error) and getattr(error, 'pgcode', None) in RETRYABLE_PGCODES
 
 
-def is_connection_lost(error):
+def is_connection_lost(error: BaseException) -> bool:
     """True for a driver error saying the session went away: no SQLSTATE at all (the socket
     closed), a connection exception (class 08) or an intervention that ends the session (a
     terminated backend, a server shutting down)."""
@@ -47,13 +51,18 @@ def is_connection_lost(error):
     return code is None or code[:2] == '08' or code in SESSION_ENDING_PGCODES
 
 
-def first_line(error):
+def first_line(error: BaseException) -> str:
     """The first line of the server's message for ``error`` (its class name when it has none)."""
     text = (getattr(error, 'pgerror', None) or str(error)).strip()
     return text.splitlines()[0] if text else type(error).__name__
 
 
-def client_error(error, dbname, statement_limit='its limit', constraint_messages=None):
+def client_error(
+    error: BaseException,
+    dbname: str,
+    statement_limit: str = 'its limit',
+    constraint_messages: Mapping[str | None, str] | None = None,
+) -> OpenERPLiteError | None:
     """The clean error a client gets for ``error``, a driver error raised by a call on ``dbname``,
     or None when it is a fault of the server to log with its traceback.
 

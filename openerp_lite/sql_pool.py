@@ -12,12 +12,16 @@ Pools are never shared across a fork: ``sql_db`` closes them before forking and 
 child inherits (:meth:`ConnectionPool.neutralise_after_fork`).
 """
 
+from __future__ import annotations
+
 import contextlib
 import logging
 import os
 import select
 import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 import psycopg2
 import psycopg2.extensions
@@ -25,6 +29,9 @@ import psycopg2.extensions
 from .exceptions import TooBusy
 
 _logger = logging.getLogger(__name__)
+
+#: a driver connection
+Connection = psycopg2.extensions.connection
 
 #: seconds a new connection may take before the attempt fails (libpq's own default is forever)
 CONNECT_TIMEOUT = 10
@@ -39,7 +46,7 @@ class Budget:
     their own lists, so a borrower waiting for any connection wakes on any give-back.
     """
 
-    def __init__(self, maxconn, wait_timeout, idle_timeout=60.0):
+    def __init__(self, maxconn: int, wait_timeout: float, idle_timeout: float = 60.0) -> None:
         self.maxconn = maxconn
         self.wait_timeout = wait_timeout
         self.idle_timeout = idle_timeout
@@ -47,7 +54,7 @@ class Budget:
         self.open = 0
         self.waiting = 0
         self.refused = 0
-        self.pools = []
+        self.pools: list[ConnectionPool] = []
 
     def stats(self):
         with self.cond:
@@ -137,15 +144,22 @@ class ConnectionPool:
     next borrow. A pool made on its own (``budget=None``) has a budget of ``maxconn`` for itself.
     """
 
-    def __init__(self, dbname, maxconn=None, wait_timeout=10.0, budget=None, connect=None):
+    def __init__(
+        self,
+        dbname: str,
+        maxconn: int | None = None,
+        wait_timeout: float = 10.0,
+        budget: Budget | None = None,
+        connect: Callable[[str], Connection] | None = None,
+    ) -> None:
         self.dbname = dbname
-        self.budget = budget if budget is not None else Budget(maxconn, wait_timeout)
+        self.budget = budget if budget is not None else Budget(maxconn or 0, wait_timeout)
         #: ``(connection, idle since)``, oldest first
-        self.idle = []
-        self.borrowed = set()  # connections (or slot tokens) handed out, by identity
+        self.idle: list[tuple[Connection, float]] = []
+        self.borrowed: set[Any] = set()  # connections (or slot tokens) handed out, by identity
         self.closed = False
         self._pid = os.getpid()
-        self._connect = connect
+        self._connect = connect or _connect_by_name
         with self.budget.cond:
             self.budget.pools.append(self)
 
@@ -169,7 +183,7 @@ class ConnectionPool:
         self.closed = True
         self._pid = os.getpid()
 
-    def borrow(self):
+    def borrow(self) -> Connection:
         """A connection to this database, waiting up to ``wait_timeout`` for a free one."""
         if self._pid != os.getpid():
             raise psycopg2.InterfaceError('connection pool of %r was inherited through fork' % self.dbname)
@@ -200,7 +214,7 @@ class ConnectionPool:
                 self.borrowed.add(conn)
         return conn
 
-    def give_back(self, conn, keep=True):
+    def give_back(self, conn: Connection, keep: bool = True) -> None:
         """Return ``conn``; it is kept only when clean, still connected and the pool is open."""
         if self._pid != os.getpid():
             # borrowed before a fork: the socket is the parent's; it was detached already
@@ -223,7 +237,7 @@ class ConnectionPool:
         if discard:
             _discard(conn)
 
-    def close(self):
+    def close(self) -> None:
         """Close the idle connections; connections in use are closed when given back."""
         if self._pid != os.getpid():
             self.neutralise_after_fork()
@@ -242,6 +256,11 @@ class ConnectionPool:
     def stats(self):
         with self.budget.cond:
             return {'idle': len(self.idle), 'in_use': len(self.borrowed), 'max': self.maxconn}
+
+
+def _connect_by_name(dbname: str) -> Connection:
+    """A connection to ``dbname`` with libpq's defaults (``PGHOST``...) for the rest."""
+    return psycopg2.connect(dbname=dbname)
 
 
 def _is_alive(conn):

@@ -9,10 +9,16 @@ string counts for nothing). Strings cannot grow past the body that carries them,
 ``--max-request-size`` already bounds.
 """
 
+from __future__ import annotations
+
 import itertools
 import re
+from typing import TYPE_CHECKING
 
 from .errors import protocol_error
+
+if TYPE_CHECKING:  # for annotations only: no import at run time
+    from ..tools.config import Options
 
 #: values (containers and scalars) one request may carry: a batch ``create`` of 10,000 records of
 #: 20 fields is 400,000
@@ -26,11 +32,11 @@ class Limits:
 
     __slots__ = ('items', 'depth')
 
-    def __init__(self, items=DEFAULT_ITEMS, depth=DEFAULT_DEPTH):
+    def __init__(self, items: int = DEFAULT_ITEMS, depth: int = DEFAULT_DEPTH) -> None:
         self.items, self.depth = items, depth
 
     @classmethod
-    def of(cls, options):
+    def of(cls, options: Options) -> Limits:
         """The bounds ``--max-request-values`` and ``--max-request-depth`` set."""
         return cls(options.max_request_values or DEFAULT_ITEMS, options.max_request_depth or DEFAULT_DEPTH)
 

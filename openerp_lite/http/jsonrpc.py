@@ -4,14 +4,20 @@ Transport-only. Malformed envelopes get the JSON-RPC 2.0 codes (-32700 parse err
 request, -32602 invalid params); everything else is the services' business.
 """
 
+from __future__ import annotations
+
 import base64
 import datetime
 import decimal
 import json
 import math
+from typing import TYPE_CHECKING, Any
 
 from . import body_limits
 from .errors import jsonrpc_error, protocol_error
+
+if TYPE_CHECKING:  # for annotations only: no import at run time
+    from .body_limits import Limits
 
 CONTENT_TYPE = 'application/json'
 
@@ -23,7 +29,7 @@ class Call:
 
     __slots__ = ('service', 'method', 'args', 'id')
 
-    def __init__(self, service, method, args, id_):
+    def __init__(self, service: str, method: str, args: list[Any], id_: Any) -> None:
         self.service = service
         self.method = method
         self.args = args
@@ -45,7 +51,7 @@ def _finite_float(text):
     return value
 
 
-def loads(body, limits=None):
+def loads(body: bytes, limits: Limits | None = None) -> Any:
     """The JSON value of a request body, refused (ProtocolError -32700/-32600) when it is not JSON,
     holds NaN or an infinity, or would decode past ``limits`` (checked before decoding)."""
     body_limits.check_json(body, limits or body_limits.Limits())
@@ -59,7 +65,7 @@ def loads(body, limits=None):
         raise protocol_error('Invalid JSON data: nested too deep', -32600)
 
 
-def decode(body, limits=None):
+def decode(body: bytes, limits: Limits | None = None) -> Call:
     """A :class:`Call` from a request body; raises ProtocolError carrying the id when known.
 
     The error's ``request_id`` attribute lets the caller echo the id even for a bad envelope.
@@ -85,7 +91,7 @@ def decode(body, limits=None):
         if not isinstance(args, list):
             raise protocol_error('JSON-RPC params "args" must be a list.', -32602)
     except Exception as error:
-        error.request_id = request_id
+        error.request_id = request_id  # type: ignore[attr-defined]
         raise
     return Call(service, method, args, request_id)
 
@@ -104,7 +110,7 @@ def _default(value):
     return str(value)
 
 
-def encode_result(request_id, result):
+def encode_result(request_id: Any, result: Any) -> bytes:
     """Reply bytes for a successful call; ``None`` becomes ``false`` like over XML-RPC."""
     if result is None:
         result = False
@@ -116,7 +122,7 @@ def encode_result(request_id, result):
     ).encode('utf-8')
 
 
-def encode_error(request_id, error):
+def encode_error(request_id: Any, error: BaseException) -> bytes:
     """Reply bytes carrying the JSON-RPC error object for ``error``."""
     return json.dumps(
         {'jsonrpc': '2.0', 'id': request_id, 'error': jsonrpc_error(error)},

@@ -6,15 +6,21 @@ external entities are rejected before a single entity is defined; a cheap byte s
 case away even earlier.
 """
 
+from __future__ import annotations
+
 import datetime
 import decimal
 import math
 import re
 import xmlrpc.client
+from typing import TYPE_CHECKING, Any
 from xml.parsers import expat
 
 from . import body_limits
 from .errors import integer_fault, legacy_fault, protocol_error
+
+if TYPE_CHECKING:  # for annotations only: no import at run time
+    from .body_limits import Limits
 
 CONTENT_TYPE = 'text/xml; charset=utf-8'
 
@@ -40,21 +46,21 @@ class _Unmarshaller(xmlrpc.client.Unmarshaller):
         if not math.isfinite(value):
             raise ValueError('%r is not a finite number' % data)
         self.append(value)
-        self._value = 0
+        self._value = False
 
-    dispatch['double'] = end_double
+    dispatch['double'] = end_double  # type: ignore[assignment]
 
     def end_bigdecimal(self, data):
         value = decimal.Decimal(data)
         if not value.is_finite():
             raise ValueError('%r is not a finite number' % data)
         self.append(value)
-        self._value = 0
+        self._value = False
 
-    dispatch['bigdecimal'] = end_bigdecimal
+    dispatch['bigdecimal'] = end_bigdecimal  # type: ignore[assignment]
 
 
-def decode(body, limits=None):
+def decode(body: bytes, limits: Limits | None = None) -> tuple[str, tuple[Any, ...]]:
     """``(method_name, params_tuple)`` from an XML-RPC ``methodCall`` body.
 
     Raises ProtocolError (-32700 for unparsable XML or a DTD, -32600 for XML that is not a call,
@@ -68,10 +74,10 @@ def decode(body, limits=None):
     body_limits.check_xml_values(body, limits)
     depth = body_limits.DepthGuard(limits)
     target = _Unmarshaller(use_datetime=True, use_builtin_types=True)
-    target.xml(None, None)  # expat already yields text; as the stdlib's own ExpatParser does
+    target.xml(None, None)  # type: ignore[arg-type]  # expat already yields text; as the stdlib's own ExpatParser does
     parser = expat.ParserCreate(None, None)
     parser.buffer_text = True
-    root = []
+    root: list[str] = []
 
     def start(tag, attrs):
         if not root:
@@ -120,7 +126,7 @@ def decode(body, limits=None):
     return method, params
 
 
-def encode_result(result):
+def encode_result(result: Any) -> bytes:
     """Response bytes for a successful call; ``None`` becomes ``False`` (OpenERP's convention)."""
     if result is None:
         result = False
@@ -186,7 +192,7 @@ def _encode(value, out):
         raise _NotPlain()
 
 
-def encode_fault(error, legacy):
+def encode_fault(error: BaseException, legacy: bool) -> bytes:
     """Response bytes for ``error``: string fault codes when ``legacy``, integer codes otherwise."""
     code, text = legacy_fault(error) if legacy else integer_fault(error)
     fault = xmlrpc.client.Fault(code, text)

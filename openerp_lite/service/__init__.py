@@ -6,7 +6,11 @@ modules are imported on first use so the ``object`` service (and the ORM behind 
 to a process that never calls it.
 """
 
+from __future__ import annotations
+
 import importlib
+from collections.abc import Sequence
+from typing import Any
 
 from ..exceptions import ProtocolError
 from .base import CallInfo
@@ -16,7 +20,7 @@ __all__ = ['CallInfo', 'SERVICES', 'dispatch']
 #: Service names reachable over RPC; nothing else under ``openerp_lite.service`` is.
 SERVICES = ('common', 'db', 'object')
 
-_loaded = {}
+_loaded: dict[str, Any] = {}
 
 
 def _service(name):
@@ -39,7 +43,7 @@ def _service(name):
     return module
 
 
-def dispatch(service_name, method, params, info):
+def dispatch(service_name: Any, method: Any, params: Sequence[Any], info: CallInfo) -> Any:
     """Call ``method`` of service ``service_name`` with the positional ``params``.
 
     Raises :class:`ProtocolError` (-32601) for an unknown service or method, (-32602) for wrong

@@ -4,13 +4,20 @@ Services are plain Python: they get the decoded parameters and a :class:`CallInf
 object, so each one can be called from a test or a script without a server.
 """
 
+from __future__ import annotations
+
 import inspect
 import re
 import threading
 import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .. import catalog, sql_db
 from ..exceptions import AccessDenied, ProtocolError
+
+if TYPE_CHECKING:  # for annotations only: no import at run time
+    from ..tools.config import Options
 
 
 class CallInfo:
@@ -22,16 +29,18 @@ class CallInfo:
 
     __slots__ = ('options', 'remote_addr', 'host')
 
-    def __init__(self, options, remote_addr=None, host=None):
+    def __init__(self, options: Options, remote_addr: str | None = None, host: str | None = None) -> None:
         self.options = options
         self.remote_addr = remote_addr
         self.host = host
 
 
-_signatures = {}
+_signatures: dict[Callable[..., Any], inspect.Signature] = {}
 
 
-def call_exposed(functions, service, method, params, info):
+def call_exposed(
+    functions: dict[str, Callable[..., Any]], service: str, method: Any, params: Sequence[Any], info: CallInfo
+) -> Any:
     """Call ``functions[method](info, *params)``, refusing unknown names and wrong argument counts.
 
     The argument check happens before the call, so a TypeError raised *inside* a service is still
@@ -50,7 +59,7 @@ def call_exposed(functions, service, method, params, info):
     return func(info, *params)
 
 
-def require_str(value, what):
+def require_str(value: Any, what: str) -> str:
     """``value`` when it is a string, else the client sent the wrong type (-32602)."""
     if not isinstance(value, str):
         raise ProtocolError('%s must be a string, got %s' % (what, type(value).__name__), -32602)
@@ -75,7 +84,7 @@ def host_based(options):
     return '%h' in pattern or '%d' in pattern
 
 
-def db_allowed(info, name):
+def db_allowed(info: CallInfo, name: str) -> bool:
     """True when ``--db-filter`` lets this call use database ``name``."""
     return isinstance(name, str) and re.match(dbfilter_pattern(info), name) is not None
 
@@ -92,11 +101,11 @@ def check_db_allowed(info, name):
 DB_NAME = re.compile(r'^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$')
 #: seconds a positive answer of the catalog stays trusted for a database with no registry here
 SERVED_TTL = 30.0
-_served = {}
+_served: dict[str, Any] = {}
 _served_lock = threading.Lock()
 
 
-def is_served(info, name):
+def is_served(info: CallInfo, name: Any) -> bool:
     """True when this server serves database ``name``: a well-formed name that ``--db-filter``
     lets through, of a database carrying the openerp-lite mark (``catalog``) — known without
     opening a connection to it. A database this process holds a registry of is known."""
@@ -117,7 +126,7 @@ def is_served(info, name):
     return True
 
 
-def check_served(info, name):
+def check_served(info: CallInfo, name: Any) -> None:
     """Refuse, as bad credentials, a database this server does not serve (see :func:`is_served`)."""
     if not is_served(info, name):
         raise AccessDenied()

@@ -6,6 +6,8 @@ Precedence, lowest first: the defaults of the table below, the INI file (``-c``,
 :func:`parse` and passes the resulting :class:`Options` down.
 """
 
+from __future__ import annotations
+
 import argparse
 import configparser
 import contextlib
@@ -13,6 +15,8 @@ import io
 import os
 import re
 import tempfile
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ..exceptions import ConfigError
 
@@ -113,7 +117,7 @@ def choice(*allowed):
             raise ValueError('expected one of %s, got %r' % (', '.join(allowed), value))
         return value
 
-    convert.choices = allowed
+    convert.choices = allowed  # type: ignore[attr-defined]  # read by the help text
     return convert
 
 
@@ -554,7 +558,7 @@ class Options:
 
     __slots__ = ('_values', '_origins')
 
-    def __init__(self, values, origins):
+    def __init__(self, values: Mapping[str, Any], origins: Mapping[str, str]) -> None:
         missing = set(OPTIONS_BY_KEY) - set(values)
         if missing:
             raise ValueError('settings without a value for %s' % ', '.join(sorted(missing)))
@@ -576,14 +580,14 @@ class Options:
     def get(self, key, default=None):
         return self._values.get(key, default)
 
-    def origin(self, key):
+    def origin(self, key: str) -> str:
         """'default', 'file', 'env', 'cli' or 'runtime'."""
         return self._origins[key]
 
     def as_dict(self):
         return dict(self._values)
 
-    def replace(self, **changes):
+    def replace(self, **changes: Any) -> Options:
         """New settings with ``changes`` (values already converted), marked as set at runtime."""
         unknown = set(changes) - set(OPTIONS_BY_KEY)
         if unknown:
@@ -593,7 +597,7 @@ class Options:
         return Options(values, origins)
 
 
-def defaults():
+def defaults() -> Options:
     """The settings every option declares by default: what a layer uses before it was handed the
     server's own (a library use, a test of one layer)."""
     values = {opt.key: opt.default for opt in OPTIONS}
@@ -645,7 +649,7 @@ def build_parser(prog='openerp-server'):
         '(admin_passwd) is set in the config file only.',
     )
     parser.add_argument('--version', action='version', version='%(prog)s ' + release.version)
-    groups = {}
+    groups: dict[str, argparse._ArgumentGroup] = {}
     for opt in OPTIONS:
         if opt.file_only:
             continue
@@ -695,7 +699,7 @@ def read_file(path):
         raise ConfigError('Config file %s does not exist' % path) from None
     except (OSError, configparser.Error, UnicodeDecodeError) as error:
         raise ConfigError('Config file %s cannot be read: %s' % (path, error)) from None
-    values = {}
+    values: dict[str, Any] = {}
     if not parser.has_section(SECTION):
         return values
     for key, raw in parser.items(SECTION):
@@ -723,7 +727,9 @@ def default_config_path(environ=None):
     return environ.get('OPENERP_SERVER') or os.path.expanduser('~/.openerp_serverrc')
 
 
-def parse(argv, environ=None, prog='openerp-server'):
+def parse(
+    argv: Sequence[str], environ: Mapping[str, str] | None = None, prog: str = 'openerp-server'
+) -> Options:
     """Build the effective :class:`Options` from defaults, file, environment and ``argv``.
 
     Raises :class:`ConfigError` (naming the key or flag, and the file) for an unknown key or flag or
@@ -822,7 +828,7 @@ def markdown_table():
     return '\n'.join(rows) + '\n'
 
 
-def sql_time_limit(options):
+def sql_time_limit(options: Options) -> float:
     """Seconds one SQL statement may run under ``options`` (0: no limit): ``--limit-time-sql``, or
     nine tenths of ``--limit-time-real``, so that PostgreSQL cancels a runaway statement (the call
     gets a clean fault) before the worker itself is killed."""
@@ -831,7 +837,7 @@ def sql_time_limit(options):
     return 0.9 * float(options.limit_time_real or 0)
 
 
-def database_settings(options, server=None):
+def database_settings(options: Options, server: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The ``sql_db.configure`` arguments under ``options``: the PostgreSQL server (``server``,
     the ``{'host', 'port', 'user', 'password'}`` of an embedded one, when given), the process's
     connection cap, the idle timeout and the statement timeout."""
