@@ -142,6 +142,25 @@ def surface(model_cls, orm_core=()):
     return declared
 
 
+def declared(model_cls, method):
+    """The declaration of ``method`` on ``model_cls``; an access error naming it otherwise."""
+    if not method or method.startswith('_'):
+        raise AccessError('Private methods (such as %s) cannot be called remotely.' % method)
+    declaration = model_cls._rpc_methods.get(method)
+    if declaration is None:
+        raise AccessError(
+            'Method %r of model %s is not callable over RPC (it is not declared '
+            'with @api.rpc).' % (method, model_cls._name)
+        )
+    return declaration
+
+
+def is_readonly(model_cls, method):
+    """Whether ``method`` of ``model_cls`` (None: no such model) is declared read-only."""
+    declaration = model_cls._rpc_methods.get(method) if model_cls is not None else None
+    return bool(declaration is not None and declaration.readonly)
+
+
 def check_caller(records, declaration):
     """Raise AccessError unless the user of ``records`` holds what ``declaration`` asks for.
 

@@ -1,12 +1,13 @@
-"""The ``object`` service: ``execute`` and ``execute_kw`` on model methods.
+"""The ``object`` service: ``execute`` and ``execute_kw`` on model methods, put together.
 
-What a client may call is the declared RPC surface (``orm.rpc``): a method is reachable only when
-its model declares it with ``@api.rpc``, and the caller's declared rights (groups, the access right
-on the model, the record rules on the ids) are checked here, before the method runs. Undeclared
-and private (``_``) names are refused with an access error naming them. Each call runs in one
-transaction — ``READ ONLY`` for a method declared read-only — retried from scratch on a
-serialization failure (``sql_db.run_in_transaction``). Argument forms and result shapes are
-``binding``'s business.
+Each part has a module of its own: what a client may call and the rights it needs is the declared
+RPC surface (``orm.rpc``: undeclared and private names are refused with an access error naming
+them, the caller's groups, access right and record rules are checked before the method runs);
+argument forms and result shapes are ``binding``'s; the credentials ``security``'s; what a
+database error means for the client ``sql_errors``'. This module runs the call in one transaction
+— ``READ ONLY`` for a method declared read-only — with one retry loop
+(``sql_db.run_in_transaction``) for serialization failures and for this service's own reasons
+to run a call again (:class:`_Attempts`).
 """
 
 import logging
@@ -16,9 +17,9 @@ import psycopg2
 import psycopg2.errors
 
 from .. import sql_db, sql_errors
-from ..exceptions import AccessDenied, AccessError, ProtocolError, UserError
+from ..exceptions import AccessDenied, ProtocolError, UserError
 from ..orm.environment import Environment
-from ..orm.rpc import check_caller
+from ..orm.rpc import check_caller, declared, is_readonly
 from ..registry import Registry
 from . import binding, security
 from .base import call_exposed, catalog_exists, check_served
@@ -81,25 +82,10 @@ class _ModeChanged(Exception):
     """The registry the call began with said read-only, the current one says otherwise."""
 
 
-def declared(model_cls, method):
-    """The declaration of ``method`` on ``model_cls``; an access error naming it otherwise."""
-    if not method or method.startswith('_'):
-        raise AccessError('Private methods (such as %s) cannot be called remotely.' % method)
-    declaration = model_cls._rpc_methods.get(method)
-    if declaration is None:
-        raise AccessError(
-            'Method %r of model %s is not callable over RPC (it is not declared '
-            'with @api.rpc).' % (method, model_cls._name)
-        )
-    return declaration
-
-
 def _readonly(registry, model, method):
     """Whether the call will run read-only, from the registry this process has now (checked
     again against the current one inside the transaction)."""
-    model_cls = registry.models.get(model)
-    declaration = model_cls._rpc_methods.get(method) if model_cls is not None else None
-    return bool(declaration is not None and declaration.readonly)
+    return is_readonly(registry.models.get(model), method)
 
 
 def _execute(info, db, uid, password, model, method, args, kwargs, session=None):
