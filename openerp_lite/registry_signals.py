@@ -1,6 +1,6 @@
 """The signal protocol: how every process's registry and caches keep in step with PostgreSQL.
 
-**Stateless mode** (the default; DESIGN §4): PostgreSQL is the truth. A transaction that changes
+**Stateless mode** (the default; docs/architecture.md, "State, per mode"): PostgreSQL is the truth. A transaction that changes
 shared state bumps the counters of the kinds it touched inside itself (``signals``), so its commit
 publishes the change and the signal together; a process compares the counters with the versions
 it knows, in the snapshot its call reads its data in, and reloads the registry or clears just the

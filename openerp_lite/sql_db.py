@@ -5,7 +5,7 @@ One pool per database name, shared by the threads of a process, all within the p
 :func:`close_all` in the parent before forking, and as a safety net a fork hook gives the child an
 empty set of pools and detaches every inherited socket (without closing it, which would end the
 parent's session), so a worker never talks over a socket opened by another process. Every
-transaction runs at REPEATABLE READ (DESIGN §7), under a ``statement_timeout`` derived from the
+transaction runs at REPEATABLE READ (docs/architecture.md, "Transactions"), under a ``statement_timeout`` derived from the
 request limits, and with ``client_connection_check_interval`` so that a backend whose client died
 (a worker killed for a limit) stops its query within a second; the loser of a write race gets a
 serialization failure, which :func:`run_in_transaction` retries from scratch.

@@ -2,7 +2,7 @@
 
 An adapter module exposes ``serve(application, options, hooks)`` and blocks until the server stops.
 Adapters see only a WSGI callable, the options and a :class:`Hooks` object: they never import the
-ORM (DESIGN §1), so the process model stays separate from the application.
+ORM (docs/architecture.md, "Layers"), so the process model stays separate from the application.
 """
 
 import importlib

@@ -6,7 +6,7 @@ worker for its memory or request count needs a master that replaces it. So they 
 gunicorn adapter (and ``gunicorn.conf.py``); the threaded and waitress servers call
 :func:`report_not_applied` at startup instead of ignoring them silently.
 
-This module imports nothing from the ORM (DESIGN §1): it sees a ``worker`` object with an
+This module imports nothing from the ORM (docs/architecture.md, "Layers"): it sees a ``worker`` object with an
 ``alive`` attribute (gunicorn's) and the options.
 
 Option mapping (OpenERP 7 names):

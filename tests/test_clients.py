@@ -2,8 +2,8 @@
 
 erppeek 1.7.2 (XML-RPC and JSON-RPC), odoo-client-lib 2.0.1 (XML-RPC and JSON-RPC), odooly 2.6.7 (web
 mode and /jsonrpc) and OdooRPC 0.10.1 (login over /jsonrpc at series 10, over
-/web/session/authenticate below 10). Each is driven through its public API only; see
-/work/shared/reference/clients.md for what each sends. Plus the web-session routes themselves:
+/web/session/authenticate below 10). Each is driven through its public API only, sending what
+that library sends on its own. Plus the web-session routes themselves:
 cookie flags, sessions shared between two server processes, expired/forged/destroyed ids.
 """
 

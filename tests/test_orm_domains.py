@@ -4,7 +4,7 @@ One scratch database per module holds ``base`` plus a fixed set of partners (a t
 hierarchy, countries, NULLs in char, boolean and many2one columns, names with ``%`` and ``_``).
 Hypothesis builds random domains over those rows; each is searched through the ORM with
 ``active_test=False`` and evaluated by :class:`Reference`, which encodes OpenERP's domain
-semantics (reference §2 "Domain language"):
+semantics, as OpenERP 6.1 and 7.0 document their domain language:
 
 * ``=``/``!=`` with ``False`` are ``IS NULL``/``IS NOT NULL``; ``!=``, ``not in``, ``not like`` and
   ``not ilike`` also match NULL; a boolean ``= False`` matches NULL and false alike;

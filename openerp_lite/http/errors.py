@@ -2,8 +2,9 @@
 
 Code that raises picks a kind (``openerp_lite.exceptions``); this module alone decides how that kind
 looks on the wire: the legacy string fault of ``/xmlrpc/<service>``, the integer fault of
-``/xmlrpc/2/<service>`` and the JSON-RPC error object. Clients depend on these shapes (see
-``clients.md``): erppeek parses ``warning -- `` prefixes, odoorpc needs ``error.data.message``.
+``/xmlrpc/2/<service>`` and the JSON-RPC error object. Clients depend on these shapes (tests/test_clients.py
+drives each published client): erppeek parses ``warning -- `` prefixes, odoorpc needs
+``error.data.message``.
 """
 
 import traceback
