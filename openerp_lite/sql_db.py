@@ -81,7 +81,7 @@ def configure(
     close_all()
     _settings.update(
         host=host or None,
-        port=int(port) if port else None,
+        port=_port_setting(port),
         user=user or None,
         password=password or None,
         maxconn=int(maxconn),
@@ -92,19 +92,47 @@ def configure(
     _process['budget'] = None
 
 
-def connection_params(dbname):
-    """Keyword arguments for :func:`psycopg2.connect`, without empty values."""
-    params = {k: _settings[k] for k in ('host', 'port', 'user', 'password') if _settings[k]}
+def _port_setting(port):
+    """An int for one port, libpq's comma list (text) for several, None when unset."""
+    if not port:
+        return None
+    text = str(port).replace(' ', '')
+    return text if ',' in text else int(text)
+
+
+def connection_params(dbname, host=None, port=None):
+    """Keyword arguments for :func:`psycopg2.connect`, without empty values: to the primary, or
+    to ``host``/``port`` (a standby) with the configured user and password.
+
+    Several primary hosts (``--db_host a,b``) make libpq try each in turn and keep the one that
+    accepts writes (``target_session_attrs=read-write``): after a failover, new connections find
+    the promoted standby by themselves. Only startup parameters a transaction-mode PgBouncer
+    accepts are sent (``application_name``; no ``options``)."""
+    params = {k: _settings[k] for k in ('user', 'password') if _settings[k]}
+    if host is None:
+        params.update({k: _settings[k] for k in ('host', 'port') if _settings[k]})
+        if ',' in str(_settings['host'] or ''):
+            params['target_session_attrs'] = 'read-write'
+    else:
+        params['host'] = host
+        if port:
+            params['port'] = port
     params['dbname'] = dbname
     params['application_name'] = _settings['application_name']
     return params
 
 
-def _connect(dbname):
-    conn = psycopg2.connect(connect_timeout=CONNECT_TIMEOUT, **connection_params(dbname))
+def _connect(dbname, host=None, port=None, timeout=CONNECT_TIMEOUT):
+    conn = psycopg2.connect(connect_timeout=timeout, **connection_params(dbname, host, port))
     # Cursor opens its transactions itself (see BEGIN below)
     conn.autocommit = True
     return conn
+
+
+def standby_connector(host, port, timeout):
+    """A ``connect(dbname)`` for the pools of the standby at ``host``/``port`` (``sql_replica``),
+    with its own connect timeout: a standby that does not answer must cost a call little."""
+    return lambda dbname: _connect(dbname, host, port, timeout)
 
 
 class ConnectionPool(sql_pool.ConnectionPool):
@@ -117,6 +145,12 @@ class ConnectionPool(sql_pool.ConnectionPool):
 def is_retryable(error):
     """True when ``error`` is a PostgreSQL error that a fresh transaction may not hit again."""
     return isinstance(error, psycopg2.Error) and getattr(error, 'pgcode', None) in RETRYABLE_PGCODES
+
+
+def is_connection_lost(error):
+    """True when ``error`` says the session went away (no SQLSTATE: the socket closed or the
+    connection could not be made)."""
+    return _is_connection_lost(error)
 
 
 def _is_connection_lost(error):
@@ -420,6 +454,20 @@ def close_db(dbname):
         pool = _pools.pop(dbname, None)
     if pool is not None:
         pool.close()
+    for closer in list(_other_pools):
+        closer(dbname)
+
+
+#: ``close()`` of other sets of pools of this process (the standbys', ``sql_replica``), closed
+#: with the primary's
+_other_pools = []
+
+
+def register_pools(closer):
+    """Have :func:`close_all` (before a fork, on reconfiguration) call ``closer()`` too, and
+    :func:`close_db` ``closer(dbname)``."""
+    if closer not in _other_pools:
+        _other_pools.append(closer)
 
 
 def close_all():
@@ -429,6 +477,25 @@ def close_all():
         _pools.clear()
     for pool in pools:
         pool.close()
+    for closer in list(_other_pools):
+        closer()
+
+
+def primary_wal_position(dbname):
+    """The primary's current WAL position (``pg_current_wal_lsn()``, text such as ``0/3000148``),
+    read outside any transaction on a pooled connection: every commit that returned to a client
+    before this call lies at or before it."""
+    pool = pool_for(dbname)
+    conn = pool.borrow()
+    healthy = False
+    try:
+        with conn.cursor() as cr:
+            cr.execute('SELECT pg_current_wal_lsn()::text')
+            position = cr.fetchone()[0]
+        healthy = True
+        return position
+    finally:
+        pool.give_back(conn, keep=healthy)
 
 
 #: the maintenance database: where CREATE/DROP DATABASE and catalog queries are sent
@@ -492,9 +559,9 @@ class RetryStats:
     refused = 0
 
 
-def run_in_transaction(dbname, work, attempts=5, max_backoff=1.0, readonly=False):
+def run_in_transaction(dbname, work, attempts=5, max_backoff=1.0, readonly=False, pool=None):
     """Call ``work(cr)`` in a fresh transaction (``READ ONLY`` with ``readonly``), committing on
-    success.
+    success; on the primary, or on ``pool`` (a standby's pool of ``dbname``, ``sql_replica``).
 
     A serialization failure, deadlock or lock timeout rolls back and runs ``work`` again from
     scratch after a randomised back-off, at most ``attempts`` times; after that the caller gets a
@@ -503,7 +570,7 @@ def run_in_transaction(dbname, work, attempts=5, max_backoff=1.0, readonly=False
     for attempt in range(1, attempts + 1):
         cr = None
         try:
-            cr = cursor(dbname, readonly)
+            cr = cursor(dbname, readonly) if pool is None else Cursor(pool, readonly)
             with cr:
                 return work(cr)
         except psycopg2.Error as error:

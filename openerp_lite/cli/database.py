@@ -6,7 +6,7 @@ Shared by the server, cron and test commands.
 import logging
 import os
 
-from .. import sql_db
+from .. import sql_db, sql_replica
 from ..tools import config
 
 _logger = logging.getLogger(__name__)
@@ -46,6 +46,7 @@ def start_database(options, hooks, environ=None):
         password=options.db_password,
         **config.pool_settings(options),
     )
+    sql_replica.configure(**config.replica_settings(options))
     shown = sql_db.connection_params('postgres')
     _logger.info(
         'using PostgreSQL at %s:%s as %s',

@@ -4,8 +4,9 @@ What a client may call is the declared RPC surface (``orm.rpc``): a method is re
 its model declares it with ``@api.rpc``, and the caller's declared rights (groups, the access right
 on the model, the record rules on the ids) are checked here, before the method runs. Undeclared
 and private (``_``) names are refused with an access error naming them. Each call runs in one
-transaction — ``READ ONLY`` for a method declared read-only — retried from scratch on a
-serialization failure (``sql_db.run_in_transaction``). Argument forms and result shapes are
+transaction — ``READ ONLY`` for a method declared read-only, on a hot standby when there are any
+(``sql_replica``, which keeps read-your-writes), unless a call of the same request wrote before —
+retried from scratch on a serialization failure (``sql_db.run_in_transaction``). Argument forms and result shapes are
 ``binding``'s business.
 """
 
@@ -16,7 +17,7 @@ import time
 import psycopg2
 import psycopg2.errors
 
-from .. import sql_db
+from .. import sql_db, sql_replica
 from ..exceptions import (
     AccessDenied,
     AccessError,
@@ -135,8 +136,12 @@ def _execute(info, db, uid, password, model, method, args, kwargs, session=None)
             raise _ModeChanged()
         return _call(Environment(cr, uid, {}, current), model, declaration, args, kwargs)
 
+    readonly = _readonly(registry, model, method)
+    on_standby = readonly and not getattr(info, 'wrote', False) and sql_replica.configured()
+    if not readonly:
+        info.wrote = True
     try:
-        result = _run_call(db, registry, work, _readonly(registry, model, method), credentials)
+        result = _run_call(db, registry, work, readonly, credentials, on_standby)
     except psycopg2.IntegrityError as error:
         raise _integrity_error(registry, error) from None
     except psycopg2.errors.QueryCanceled as error:
@@ -164,17 +169,18 @@ def _execute(info, db, uid, password, model, method, args, kwargs, session=None)
     return result
 
 
-def _run_call(db, registry, work, readonly, credentials):
+def _run_call(db, registry, work, readonly, credentials, on_standby=False):
     """:func:`_run_checked`, run again in a read-write transaction when the method stopped being
-    read-only, or after reserving a password check when the credential cache emptied meanwhile."""
+    read-only, or after reserving a password check when the credential cache emptied meanwhile.
+    ``on_standby``: a read-only run may go to a hot standby."""
     for _attempt in range(3):
         try:
-            return _run_checked(db, registry, work, readonly)
+            return _run_checked(db, registry, work, readonly, on_standby)
         except _ModeChanged:
-            readonly = False
+            readonly = on_standby = False
         except security.NeedsReservation:
             credentials.reserve()
-    return _run_checked(db, registry, work, readonly)
+    return _run_checked(db, registry, work, readonly, on_standby)
 
 
 def _registry(info, db):
@@ -212,24 +218,26 @@ CHECK_FIRST_FOR = 1.0
 _last_refusal = [float('-inf')]
 
 
-def _run_checked(db, registry, work, readonly):
+def _transaction(db, work, readonly, on_standby):
+    """Run ``work`` in one transaction, retried on serialization failures: on a standby that
+    caught up with the primary when ``on_standby`` (else, or when none did, on the primary)."""
+    if on_standby and readonly:
+        return sql_replica.run_read_only(db, work, SERIALIZATION_ATTEMPTS)
+    return sql_db.run_in_transaction(db, work, attempts=SERIALIZATION_ATTEMPTS, readonly=readonly)
+
+
+def _run_checked(db, registry, work, readonly, on_standby=False):
     """Run ``work`` checking the other processes' signals at commit (no extra round trip); when
     they moved — the commit guard refused, or the call failed and the signals say why it may
     have — run it again after bringing this process up to date first. Right after a refusal, the
     next calls check first."""
     if time.monotonic() - _last_refusal[0] < CHECK_FIRST_FOR:
-        return sql_db.run_in_transaction(
-            db,
-            functools.partial(work, optimistic=False, readonly=readonly),
-            attempts=SERIALIZATION_ATTEMPTS,
-            readonly=readonly,
+        return _transaction(
+            db, functools.partial(work, optimistic=False, readonly=readonly), readonly, on_standby
         )
     try:
-        return sql_db.run_in_transaction(
-            db,
-            functools.partial(work, optimistic=True, readonly=readonly),
-            attempts=SERIALIZATION_ATTEMPTS,
-            readonly=readonly,
+        return _transaction(
+            db, functools.partial(work, optimistic=True, readonly=readonly), readonly, on_standby
         )
     except sql_db.CommitRefused:
         _last_refusal[0] = time.monotonic()
@@ -242,11 +250,8 @@ def _run_checked(db, registry, work, readonly):
             moved = False
         if not moved:
             raise
-    return sql_db.run_in_transaction(
-        db,
-        functools.partial(work, optimistic=False, readonly=readonly),
-        attempts=SERIALIZATION_ATTEMPTS,
-        readonly=readonly,
+    return _transaction(
+        db, functools.partial(work, optimistic=False, readonly=readonly), readonly, on_standby
     )
 
 
