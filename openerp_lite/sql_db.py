@@ -122,17 +122,20 @@ def connection_params(dbname, host=None, port=None):
     return params
 
 
-def _connect(dbname, host=None, port=None, timeout=CONNECT_TIMEOUT):
-    conn = psycopg2.connect(connect_timeout=timeout, **connection_params(dbname, host, port))
+def _connect(dbname, host=None, port=None, timeout=CONNECT_TIMEOUT, factory=None):
+    conn = psycopg2.connect(
+        connect_timeout=timeout, connection_factory=factory, **connection_params(dbname, host, port)
+    )
     # Cursor opens its transactions itself (see BEGIN below)
     conn.autocommit = True
     return conn
 
 
-def standby_connector(host, port, timeout):
+def standby_connector(host, port, timeout, factory=None):
     """A ``connect(dbname)`` for the pools of the standby at ``host``/``port`` (``sql_replica``),
-    with its own connect timeout: a standby that does not answer must cost a call little."""
-    return lambda dbname: _connect(dbname, host, port, timeout)
+    with its own connect timeout (a standby that does not answer must cost a call little) and
+    connection class ``factory``."""
+    return lambda dbname: _connect(dbname, host, port, timeout, factory)
 
 
 class ConnectionPool(sql_pool.ConnectionPool):

@@ -28,6 +28,7 @@ import threading
 import time
 
 import psycopg2
+import psycopg2.extensions
 
 from . import sql_db, sql_pool
 from .exceptions import TooBusy
@@ -43,7 +44,9 @@ CONNECT_TIMEOUT = 2
 POLL_FIRST, POLL_MAX = 0.0005, 0.005
 
 _REPLAYED = (
-    'SELECT pg_is_in_recovery(), COALESCE(pg_wal_lsn_diff(%s::pg_lsn, pg_last_wal_replay_lsn()), 0)::bigint'
+    'SELECT pg_is_in_recovery(), '
+    'COALESCE(pg_wal_lsn_diff(%s::pg_lsn, pg_last_wal_replay_lsn()), 0)::bigint, '
+    'pg_last_wal_replay_lsn()::text'
 )
 _PROBE = (
     'SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn()::text, '
@@ -75,6 +78,9 @@ class Standby:
         #: seconds the last read waited for the standby to catch up
         self.last_wait = 0.0
         self.waited = 0
+        #: reads that needed no replay check: the connection they ran on had seen the standby
+        #: past the primary's position already (the primary had written nothing since)
+        self.unchecked = 0
 
     def pool(self, dbname):
         pool = self._pools.get(dbname)
@@ -83,7 +89,9 @@ class Standby:
             with self._lock:
                 pool = self._pools.get(dbname)
                 if pool is None:
-                    connect = sql_db.standby_connector(self.host, self.port, CONNECT_TIMEOUT)
+                    connect = sql_db.standby_connector(
+                        self.host, self.port, CONNECT_TIMEOUT, StandbyConnection
+                    )
                     pool = self._pools[dbname] = sql_pool.ConnectionPool(
                         dbname, budget=budget, connect=connect
                     )
@@ -133,6 +141,7 @@ class Standby:
             'last_wait_ms': round(self.last_wait * 1000.0, 3),
             'reads': self.reads,
             'waited': self.waited,
+            'unchecked': self.unchecked,
             'skipped': self.skipped,
         }
 
@@ -185,7 +194,9 @@ def status(probe=False):
     ``reason``, ``resting_for`` (seconds before it is tried again), ``lag_bytes`` (WAL it had still
     to replay at its last check), ``replay_age`` (seconds since it replayed a transaction, at the
     last probe), ``last_wait_ms``, ``reads`` (calls it served), ``waited`` (of them, how many
-    waited for it to catch up) and ``skipped`` (reads that went to the primary instead).
+    waited for it to catch up), ``unchecked`` (how many needed no replay check: the primary had
+    not written since the standby was last seen past it) and ``skipped`` (reads that went to the
+    primary instead).
     ``probe``: measure each standby not resting now (two short queries; the health route)."""
     standbys = _current['standbys']
     if probe:
@@ -228,15 +239,17 @@ def run_read_only(dbname, work, attempts):
     standbys = _current['standbys']
     candidates = standbys.in_turn()
     if candidates:
-        target = sql_db.primary_wal_position(dbname)
+        target = lsn(sql_db.primary_wal_position(dbname))
         deadline = time.monotonic() + standbys.wait
         for standby in candidates:
-            pool = _caught_up(standby, dbname, target, deadline)
-            if pool is None:
+            gate = CaughtUp(standby, standby.pool(dbname), target, deadline)
+            try:
+                result = sql_db.run_in_transaction(dbname, work, attempts, readonly=True, pool=gate)
+            except NotReady:
                 standby.skipped += 1
                 continue
-            try:
-                result = sql_db.run_in_transaction(dbname, work, attempts, readonly=True, pool=pool)
+            except TooBusy:
+                break
             except psycopg2.Error as error:
                 if not _session_ended(error):
                     raise
@@ -248,53 +261,83 @@ def run_read_only(dbname, work, attempts):
     return sql_db.run_in_transaction(dbname, work, attempts, readonly=True)
 
 
-def _caught_up(standby, dbname, target, deadline):
-    """The pool of ``dbname`` on ``standby`` once it has replayed WAL position ``target``; None
-    (and the standby rests) when it is down, promoted or still behind at ``deadline``."""
-    try:
-        pool = standby.pool(dbname)
-        conn = pool.borrow()
-    except TooBusy:
-        return None
-    except psycopg2.Error as error:
-        standby.rest('down', _first_line(error))
-        return None
-    healthy = False
-    started = time.monotonic()
-    pause = POLL_FIRST
-    try:
+class NotReady(Exception):
+    """The standby could not take this read (promoted, or behind at the deadline); it rests."""
+
+
+class StandbyConnection(psycopg2.extensions.connection):
+    """A connection to a standby that remembers the highest WAL position its server was seen to
+    have replayed through it (:func:`lsn`). Replay only moves forward while the session lasts;
+    a restarted standby may show older data until it replays again, but it also ended the
+    session: a new connection knows nothing and checks."""
+
+    replayed = -1
+
+
+class CaughtUp:
+    """The pool of one database on ``standby`` as a transaction borrows from it: each connection
+    it hands out has replayed WAL position ``target`` (checked on that very connection, waiting
+    until ``deadline``), else :class:`NotReady` (or the driver's error when it is down)."""
+
+    def __init__(self, standby, pool, target, deadline):
+        self.standby, self.pool, self.target, self.deadline = standby, pool, target, deadline
+        self.dbname = pool.dbname
+
+    def borrow(self):
+        conn = self.pool.borrow()
+        standby = self.standby
+        if getattr(conn, 'replayed', -1) >= self.target:
+            # seen past the target through this session already: the primary wrote nothing since
+            standby.unchecked += 1
+            standby.last_wait = 0.0
+        else:
+            try:
+                self._wait_for_replay(conn)
+            except BaseException:
+                self.pool.give_back(conn, keep=not conn.closed)
+                raise
+        standby.mark_up()
+        return conn
+
+    def give_back(self, conn, keep=True):
+        self.pool.give_back(conn, keep)
+
+    def _wait_for_replay(self, conn):
+        standby, target = self.standby, '%X/%X' % (self.target >> 32, self.target & 0xFFFFFFFF)
+        started = time.monotonic()
+        pause = POLL_FIRST
         with conn.cursor() as cr:
             while True:
                 cr.execute(_REPLAYED, (target,))
-                in_recovery, behind = cr.fetchone()
+                in_recovery, behind, replayed = cr.fetchone()
                 if not in_recovery:
-                    healthy = True
                     standby.rest('promoted', 'no longer in recovery: not read as a standby')
-                    return None
+                    raise NotReady()
                 standby.lag_bytes = max(0, behind)
                 if behind <= 0:
-                    healthy = True
+                    if isinstance(conn, StandbyConnection):
+                        conn.replayed = max(conn.replayed, lsn(replayed))
                     break
-                if time.monotonic() + pause > deadline:
-                    healthy = True
+                if time.monotonic() + pause > self.deadline:
                     standby.rest(
                         'behind',
                         '%d bytes of WAL still to replay after %.0f ms'
                         % (behind, (time.monotonic() - started) * 1000.0),
                     )
-                    return None
+                    raise NotReady()
                 time.sleep(pause)
                 pause = min(POLL_MAX, pause * 2)
-    except psycopg2.Error as error:
-        standby.rest('down', _first_line(error))
-        return None
-    finally:
-        pool.give_back(conn, keep=healthy)
-    standby.last_wait = time.monotonic() - started
-    if pause != POLL_FIRST:
-        standby.waited += 1
-    standby.mark_up()
-    return pool
+        standby.last_wait = time.monotonic() - started
+        if pause != POLL_FIRST:
+            standby.waited += 1
+
+
+def lsn(text):
+    """A WAL position's text (``'16/B374D848'``) as a comparable int; -1 for None."""
+    if not text:
+        return -1
+    high, _slash, low = text.partition('/')
+    return (int(high, 16) << 32) | int(low, 16)
 
 
 def _session_ended(error):

@@ -778,7 +778,9 @@ def parse(argv, environ=None, prog='openerp-server'):
         )
         origins[key] = 'cli'
     values['config'] = config_path
-    return Options(values, origins)
+    options = Options(values, origins)
+    replica_settings(options)  # standbys and ports that do not pair up are refused here
+    return options
 
 
 def render(options):
