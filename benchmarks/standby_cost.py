@@ -101,11 +101,12 @@ def main(argv=None):
             for setup in SETUPS if round_no % 2 else tuple(reversed(SETUPS)):
                 server = servers[setup]
                 other = servers['primary' if setup == 'standby' else 'standby']
-                row = run_workload('xmlrpc', 'read', server.url, db, uid, ids, args.seconds, args.clients)
+                # one client first (the processes of the read workload gone), then the read load
                 writes = timed_writes(server.url, db, uid, ids[1], args.pairs)
                 # the write goes through the other server: the read on this one is another
                 # process's read of it, the case read-your-writes is about
                 reads, stale = timed_pairs(other.url, server.url, db, uid, ids[0], args.pairs)
+                row = run_workload('xmlrpc', 'read', server.url, db, uid, ids, args.seconds, args.clients)
                 failures += row['errors'] + stale
                 results = figures[setup]
                 results['rps'].append(row['rps'])
