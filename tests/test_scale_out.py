@@ -62,7 +62,14 @@ def cluster():
 def servers(cluster):
     """Two server processes reading on the standby, and the database they share."""
     standby = cluster.standbys[0]
-    args = ['--db_replica_host', '127.0.0.1', '--db_replica_port', str(standby.port)]
+    args = [
+        '--db_replica_host',
+        '127.0.0.1',
+        '--db_replica_port',
+        str(standby.port),
+        '--addons-path',
+        'tests/addons',
+    ]
     first = start_server(cluster.primary.params, args)
     second = start_server(cluster.primary.params, args)
     name = 'oelt_scale'
@@ -145,6 +152,27 @@ def test_rights_removed_on_one_process_are_enforced_by_standby_reads_on_another(
     admin_a('res.users', 'write', [uid], {'groups_id': [(3, group_user)]})
     with pytest.raises(xmlrpc.client.Fault):
         user_b('res.partner', 'search', [])
+
+
+def test_a_module_installed_on_one_process_is_served_by_standby_reads_on_another(servers):
+    """The registry signal read on a standby: B's next read there reloads its registry (from the
+    standby, caught up) and serves the new model; after the uninstall it is gone again."""
+    first, second, db = servers
+    a, b = Client(first, db), Client(second, db)
+    assert b('res.partner', 'search_count', []) >= 1
+    a('ir.module.module', 'update_list')
+    (module,) = a('ir.module.module', 'search', [('name', '=', 'test_stateless_extra')])
+    a('ir.module.module', 'button_immediate_install', [module])
+    reads_before = standby_figures(second)['reads']
+    assert b('res.partner', 'search_count', []) >= 1
+    assert b('ir.model', 'search_count', [('model', '=', 'test.stateless.extra')]) == 1
+    assert b('test.stateless.extra', 'search', []) == []
+    assert standby_figures(second)['reads'] - reads_before == 3
+    a('ir.module.module', 'button_immediate_uninstall', [module])
+    with pytest.raises(xmlrpc.client.Fault) as gone:
+        b('test.stateless.extra', 'search', [])
+    assert "doesn't exist" in gone.value.faultString
+    assert b('ir.model', 'search_count', [('model', '=', 'test.stateless.extra')]) == 0
 
 
 def test_a_stopped_standby_costs_no_failed_call(cluster, servers):
