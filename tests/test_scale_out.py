@@ -89,12 +89,16 @@ def test_read_only_calls_are_served_by_the_standby(cluster, servers):
     reads_before = standby_figures(first)['reads']
     for _ in range(50):
         assert client('res.partner', 'read', [partner], ['name'])[0]['name'] == 'Read Where'
+    # a backend publishes its counts at the end of a transaction a second after its last report
+    # (else when idle for ten): one more read then
+    time.sleep(1.1)
+    client('res.partner', 'read', [partner], ['name'])
     # the standby's own statistics: each read is a transaction there (and its replay check one more)
     assert standby.xact_commits(db, at_least=before + 50) - before >= 50
     assert standby.sessions_of(db) >= 1
     figures = standby_figures(first)
     assert figures['state'] == 'up'
-    assert figures['reads'] - reads_before == 50
+    assert figures['reads'] - reads_before == 51
     assert figures['lag_bytes'] is not None
     # a write never goes there: the standby refuses any, and the call succeeds
     client('res.partner', 'write', [partner], {'name': 'Written'})
@@ -173,6 +177,25 @@ def test_a_module_installed_on_one_process_is_served_by_standby_reads_on_another
         b('test.stateless.extra', 'search', [])
     assert "doesn't exist" in gone.value.faultString
     assert b('ir.model', 'search_count', [('model', '=', 'test.stateless.extra')]) == 0
+
+
+def test_prefork_workers_read_on_the_standby(cluster, servers):
+    """Each gunicorn worker opens its own standby connections after the fork."""
+    _first, _second, db = servers
+    standby = cluster.standbys[0]
+    started = standby.query('SELECT now()')[0][0]
+    prefork = start_server(
+        cluster.primary.params,
+        ['--workers', '2', '--db_replica_host', '127.0.0.1', '--db_replica_port', str(standby.port)],
+    )
+    try:
+        for _ in range(20):
+            client = Client(prefork, db)  # a new connection each time: both workers answer
+            assert client('res.partner', 'search_count', []) >= 1
+        # sessions a worker opened on the standby after the fork, their last statement a read's commit
+        assert standby.sessions_of(db, since=started, last_statement='COMMIT') >= 1
+    finally:
+        prefork.stop()
 
 
 def test_a_stopped_standby_costs_no_failed_call(cluster, servers):

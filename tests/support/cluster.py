@@ -142,11 +142,13 @@ class Node:
                 return count
             time.sleep(0.2)
 
-    def sessions_of(self, dbname, application_name='openerp-lite'):
-        """How many sessions ``application_name`` has open on this server in ``dbname``."""
+    def sessions_of(self, dbname, application_name='openerp-lite', since=None, last_statement=None):
+        """How many sessions ``application_name`` has open on this server in ``dbname`` (opened
+        at or after ``since``; whose last statement holds ``last_statement``)."""
         rows = self.query(
-            'SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND application_name = %s',
-            (dbname, application_name),
+            'SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND application_name = %s '
+            'AND (%s::timestamptz IS NULL OR backend_start >= %s) AND (%s::text IS NULL OR query LIKE %s)',
+            (dbname, application_name, since, since, last_statement, '%%%s%%' % last_statement),
         )
         return rows[0][0]
 
