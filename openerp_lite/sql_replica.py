@@ -54,6 +54,7 @@ _PROBE = (
 )
 #: SQLSTATEs of a standby session ended under the call (shutdown, crash, cannot connect now)
 _SESSION_ENDED = frozenset(('57P01', '57P02', '57P03'))
+NOT_IN_RECOVERY = "not in recovery (promoted, or a primary): its data may not be the primary's"
 
 
 class Standby:
@@ -69,7 +70,8 @@ class Standby:
         self.reason = None
         self.resting_until = 0.0
         self.reads = 0
-        #: reads this standby could not take (down, promoted, behind): they ran on the primary
+        #: reads this standby could not take (down, not a standby, behind, resting): they ran on
+        #: the primary
         self.skipped = 0
         #: bytes of WAL the standby still had to replay at its last check
         self.lag_bytes = None
@@ -190,7 +192,7 @@ def configured():
 
 
 def status(probe=False):
-    """Each standby's figures: ``server``, ``state`` (up, down, behind, promoted, unknown),
+    """Each standby's figures: ``server``, ``state`` (up, down, behind, not a standby, unknown),
     ``reason``, ``resting_for`` (seconds before it is tried again), ``lag_bytes`` (WAL it had still
     to replay at its last check), ``replay_age`` (seconds since it replayed a transaction, at the
     last probe), ``last_wait_ms``, ``reads`` (calls it served), ``waited`` (of them, how many
@@ -221,7 +223,7 @@ def _probe(standby):
             cr.execute(_PROBE)
             in_recovery, _replayed, age = cr.fetchone()
             if not in_recovery:
-                standby.rest('promoted', 'no longer in recovery: not read as a standby')
+                standby.rest('not a standby', NOT_IN_RECOVERY)
             else:
                 cr.execute(_REPLAYED, (target,))
                 standby.lag_bytes = max(0, cr.fetchone()[1])
@@ -258,6 +260,9 @@ def run_read_only(dbname, work, attempts):
                 continue
             standby.reads += 1
             return result
+    for standby in standbys.members:
+        if standby not in candidates:  # resting: this read went to the primary without it
+            standby.skipped += 1
     return sql_db.run_in_transaction(dbname, work, attempts, readonly=True)
 
 
@@ -311,7 +316,7 @@ class CaughtUp:
                 cr.execute(_REPLAYED, (target,))
                 in_recovery, behind, replayed = cr.fetchone()
                 if not in_recovery:
-                    standby.rest('promoted', 'no longer in recovery: not read as a standby')
+                    standby.rest('not a standby', NOT_IN_RECOVERY)
                     raise NotReady()
                 standby.lag_bytes = max(0, behind)
                 if behind <= 0:

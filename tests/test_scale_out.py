@@ -17,8 +17,9 @@ import xmlrpc.client
 import pytest
 
 from openerp_lite.orm.environment import SUPERUSER_ID
+from tests.support import pg as pgsupport
 from tests.support.cluster import Cluster
-from tests.support.server import start_server
+from tests.support.server import free_port, start_server
 
 ADMIN = 'admin'
 
@@ -322,3 +323,31 @@ def _failover_under_load(cluster, server, db, old, new):
     assert server.alive() and server.pid == pid
     rows = new.query('SELECT id FROM res_partner WHERE id = ANY(%s)', (created,), dbname=db)
     assert {row[0] for row in rows} == set(created)
+
+
+def test_a_standby_that_never_answers_or_is_a_primary_is_skipped(pg):
+    """Misconfigured standbys cost no call: one address where nothing listens, and the primary
+    itself named as a standby (not in recovery: its data may be anything)."""
+    primary_port = pg.get('port') or 5432
+    server = start_server(
+        pg,
+        [
+            '--db_replica_host',
+            '127.0.0.1,127.0.0.1',
+            '--db_replica_port',
+            '%d,%d' % (free_port(), primary_port),
+        ],
+    )
+    name = pgsupport.new_db_name('oelt_sk')
+    try:
+        server.xmlrpc('db').create_database(server.admin_passwd, name, False, 'en_US', ADMIN)
+        uid = server.xmlrpc('common').login(name, 'admin', ADMIN)
+        client = Client(server, name, uid)
+        for _ in range(10):
+            assert client('res.partner', 'search_count', []) >= 1
+        states = {figures['state'] for figures in health(server)['replicas']}
+        assert states == {'down', 'not a standby'}
+        assert all(figures['reads'] == 0 for figures in health(server)['replicas'])
+    finally:
+        server.stop()
+        pgsupport.drop_database(pg, name)
