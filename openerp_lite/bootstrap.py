@@ -12,19 +12,21 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from . import registry, sql_db
+from . import registry, sql_db, sql_replica
 from .modules import module
 from .service import cron
 from .tools import config
 
 
 def settle(options: config.Options, database_server: Mapping[str, Any] | None = None) -> config.Options:
-    """Hand ``options`` to the database access, the addons path, the registries and cron.
+    """Hand ``options`` to the database access (the primary and its hot standbys), the addons
+    path, the registries and cron.
 
     ``database_server``: the connection parameters of an embedded PostgreSQL the caller started,
     used instead of ``--db_host`` and friends.
     """
     sql_db.configure(**config.database_settings(options, database_server))
+    sql_replica.configure(**config.replica_settings(options))
     module.initialize_addons_path(options.addons_path)
     registry.configure(options)
     cron.configure(options)

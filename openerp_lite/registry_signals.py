@@ -1,15 +1,15 @@
 """The signal protocol: how every process's registry and caches keep in step with PostgreSQL.
 
-**Stateless mode** (the default; docs/architecture.md, "State, per mode"): PostgreSQL is the truth. A transaction that changes
-shared state bumps the counters of the kinds it touched inside itself (``signals``), so its commit
-publishes the change and the signal together; a process compares the counters with the versions
-it knows, in the snapshot its call reads its data in, and reloads the registry or clears just the
-cache kinds that moved: RPC calls do it with a guard sent with their ``COMMIT``
-(:meth:`Registry.check_signals_at_commit`, no statement of its own; on a mismatch the call runs
-again once the process caught up), other work (login, cron) with one query first
-(:meth:`Registry.check_signals`). A database whose identity changed (dropped and restored under the
-same name) is reloaded whatever its counters say. **Stateful mode**: one process, memory is the
-truth, no check and no bump.
+**Stateless mode** (the default; docs/architecture.md, "State, per mode"): PostgreSQL is the
+truth. A transaction that changes shared state bumps the counters of the kinds it touched inside
+itself (``signals``), so its commit publishes the change and the signal together; a process
+compares the counters with the versions it knows, in the snapshot its call reads its data in, and
+reloads the registry or clears just the cache kinds that moved: RPC calls do it with a guard sent
+with their ``COMMIT`` (:meth:`Registry.check_signals_at_commit`, no statement of its own; on a
+mismatch the call runs again once the process caught up), other work (login, cron) with one query
+first (:meth:`Registry.check_signals`). A database whose identity changed (dropped and restored
+under the same name) is reloaded whatever its counters say. **Stateful mode**: one process, memory
+is the truth, no check and no bump.
 
 Threads of one process share the caches, so a value enters a cache only when it cannot be stale
 (:meth:`Registry.cache_store`): never from a transaction that changed that kind itself (not

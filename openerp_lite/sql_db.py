@@ -5,10 +5,11 @@ One pool per database name, shared by the threads of a process, all within the p
 :func:`close_all` in the parent before forking, and as a safety net a fork hook gives the child an
 empty set of pools and detaches every inherited socket (without closing it, which would end the
 parent's session), so a worker never talks over a socket opened by another process. Every
-transaction runs at REPEATABLE READ (docs/architecture.md, "Transactions"), under a ``statement_timeout`` derived from the
-request limits, and with ``client_connection_check_interval`` so that a backend whose client died
-(a worker killed for a limit) stops its query within a second; the loser of a write race gets a
-serialization failure, which :func:`run_in_transaction` retries from scratch.
+transaction runs at REPEATABLE READ (docs/architecture.md, "Transactions"), under a
+``statement_timeout`` derived from the request limits, and with
+``client_connection_check_interval`` so that a backend whose client died (a worker killed for a
+limit) stops its query within a second; the loser of a write race gets a serialization failure,
+which :func:`run_in_transaction` retries from scratch.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def configure(
     _settings.clear()
     _settings.update(
         host=host or None,
-        port=int(port) if port else None,
+        port=_port_setting(port),
         user=user or None,
         password=password or None,
         maxconn=int(declared.db_maxconn if maxconn is None else maxconn),
@@ -95,19 +96,50 @@ def configure(
     _process['budget'] = None
 
 
-def connection_params(dbname: str) -> dict[str, Any]:
-    """Keyword arguments for :func:`psycopg2.connect`, without empty values."""
-    params = {k: _settings[k] for k in ('host', 'port', 'user', 'password') if _settings[k]}
+def _port_setting(port):
+    """An int for one port, libpq's comma list (text) for several, None when unset."""
+    if not port:
+        return None
+    text = str(port).replace(' ', '')
+    return text if ',' in text else int(text)
+
+
+def connection_params(dbname: str, host: str | None = None, port: Any = None) -> dict[str, Any]:
+    """Keyword arguments for :func:`psycopg2.connect`, without empty values: to the primary, or
+    to ``host``/``port`` (a standby) with the configured user and password.
+
+    Several primary hosts (``--db_host a,b``) make libpq try each in turn and keep the one that
+    accepts writes (``target_session_attrs=read-write``): after a failover, new connections find
+    the promoted standby by themselves. Only startup parameters a transaction-mode PgBouncer
+    accepts are sent (``application_name``; no ``options``)."""
+    params = {k: _settings[k] for k in ('user', 'password') if _settings[k]}
+    if host is None:
+        params.update({k: _settings[k] for k in ('host', 'port') if _settings[k]})
+        if ',' in str(_settings['host'] or ''):
+            params['target_session_attrs'] = 'read-write'
+    else:
+        params['host'] = host
+        if port:
+            params['port'] = port
     params['dbname'] = dbname
     params['application_name'] = _settings['application_name']
     return params
 
 
-def _connect(dbname):
-    conn = psycopg2.connect(connect_timeout=CONNECT_TIMEOUT, **connection_params(dbname))
+def _connect(dbname, host=None, port=None, timeout=CONNECT_TIMEOUT, factory=None):
+    conn = psycopg2.connect(
+        connect_timeout=timeout, connection_factory=factory, **connection_params(dbname, host, port)
+    )
     # Cursor opens its transactions itself (see BEGIN below)
     conn.autocommit = True
     return conn
+
+
+def standby_connector(host, port, timeout, factory=None):
+    """A ``connect(dbname)`` for the pools of the standby at ``host``/``port`` (``sql_replica``),
+    with its own connect timeout (a standby that does not answer must cost a call little) and
+    connection class ``factory``."""
+    return lambda dbname: _connect(dbname, host, port, timeout, factory)
 
 
 class ConnectionPool(sql_pool.ConnectionPool):
@@ -418,6 +450,20 @@ def close_db(dbname):
         pool = _pools.pop(dbname, None)
     if pool is not None:
         pool.close()
+    for closer in list(_other_pools):
+        closer(dbname)
+
+
+#: ``close()`` of other sets of pools of this process (the standbys', ``sql_replica``), closed
+#: with the primary's
+_other_pools: list[Callable[..., None]] = []
+
+
+def register_pools(closer):
+    """Have :func:`close_all` (before a fork, on reconfiguration) call ``closer()`` too, and
+    :func:`close_db` ``closer(dbname)``."""
+    if closer not in _other_pools:
+        _other_pools.append(closer)
 
 
 def close_all():
@@ -427,6 +473,25 @@ def close_all():
         _pools.clear()
     for pool in pools:
         pool.close()
+    for closer in list(_other_pools):
+        closer()
+
+
+def primary_wal_position(dbname):
+    """The primary's current WAL position (``pg_current_wal_lsn()``, text such as ``0/3000148``),
+    read outside any transaction on a pooled connection: every commit that returned to a client
+    before this call lies at or before it."""
+    pool = pool_for(dbname)
+    conn = pool.borrow()
+    healthy = False
+    try:
+        with conn.cursor() as cr:
+            cr.execute('SELECT pg_current_wal_lsn()::text')
+            position = cr.fetchone()[0]
+        healthy = True
+        return position
+    finally:
+        pool.give_back(conn, keep=healthy)
 
 
 #: the maintenance database: where CREATE/DROP DATABASE and catalog queries are sent
@@ -497,9 +562,11 @@ def run_in_transaction(
     max_backoff: float = 1.0,
     readonly: bool | Callable[[], bool] = False,
     again: Callable[[BaseException], bool] | None = None,
+    pool: Any = None,
 ) -> T:
     """Call ``work(cr)`` in a fresh transaction (``READ ONLY`` with ``readonly``), committing on
-    success: the one retry loop of a call.
+    success, on the primary or on ``pool`` (a standby's pool of ``dbname``, ``sql_replica``): the
+    one retry loop of a call.
 
     A serialization failure, deadlock or lock timeout rolls back and runs ``work`` again from
     scratch after a randomised back-off. Any other exception rolls back and propagates, unless
@@ -512,7 +579,8 @@ def run_in_transaction(
     for attempt in range(1, attempts + 1):
         cr = None
         try:
-            cr = cursor(dbname, readonly() if callable(readonly) else readonly)
+            mode = readonly() if callable(readonly) else readonly
+            cr = cursor(dbname, mode) if pool is None else Cursor(pool, mode)
             with cr:
                 return work(cr)
         except psycopg2.Error as error:

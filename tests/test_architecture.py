@@ -19,6 +19,7 @@ LAYERS = {
     'openerp_lite.sql_errors': 2,
     'openerp_lite.sql_pool': 2,
     'openerp_lite.sql_db': 2,
+    'openerp_lite.sql_replica': 2,
     'openerp_lite.catalog': 2,
     'openerp_lite.server_tables': 2,
     'openerp_lite.signals': 2,

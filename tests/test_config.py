@@ -340,3 +340,40 @@ def test_readme_options_table_is_up_to_date():
     assert config.markdown_table() in text, (
         'README.md options table is stale: run python3 scripts/options_table.py --write'
     )
+
+
+# -- several database servers ---------------------------------------------------------------------
+
+
+def test_failover_hosts_and_ports_are_comma_lists():
+    options = parse(['--db_host', 'pg1,pg2', '--db_port', '5432, 5433'])
+    assert options.db_host == 'pg1,pg2'
+    assert options.db_port == '5432,5433'
+    assert parse(['--db_port', '6432']).db_port == 6432
+
+
+def test_standbys_pair_with_their_ports():
+    options = parse(['--db_replica_host', 'r1,r2', '--db_replica_port', '5433', '--db_port', '5432'])
+    assert config.replica_settings(options)['replicas'] == [('r1', 5433), ('r2', 5433)]
+    options = parse(['--db_replica_host', 'r1,r2', '--db_replica_port', '5433,5434'])
+    assert config.replica_settings(options)['replicas'] == [('r1', 5433), ('r2', 5434)]
+    # no port given: the primary's, when it is one port
+    options = parse(['--db_replica_host', 'r1', '--db_port', '6000'])
+    assert config.replica_settings(options)['replicas'] == [('r1', 6000)]
+
+
+@pytest.mark.parametrize(
+    'argv, needle',
+    [
+        (['--db_port', '5432,x'], '--db_port'),
+        (['--db_port', '5432,,5433'], '--db_port'),
+        (['--db_replica_port', '70000'], '--db_replica_port'),
+        (['--db_replica_host', 'a,b,c', '--db_replica_port', '1,2'], 'one per --db_replica_host'),
+        (['--db_replica_port', '5433'], 'without --db_replica_host'),
+        (['--db-replica-wait', 'soon'], '--db-replica-wait'),
+    ],
+)
+def test_bad_database_server_lists_are_refused_by_name(argv, needle):
+    with pytest.raises(ConfigError) as info:
+        parse(argv)
+    assert needle in str(info.value)

@@ -322,7 +322,24 @@ def _health(environ, start_response, options):
         'mode': options.mode,
     }
     report.update(_processes())
+    replicas = _replicas()
+    if replicas is not None:
+        report['replicas'] = replicas
     return _json(start_response, '200 OK', report)
+
+
+def _replicas():
+    """The hot standbys' figures as this process sees them (``sql_replica.status``, measured now),
+    or None without standbys; the health route answers whatever they do."""
+    from .. import sql_replica
+
+    if not sql_replica.configured():
+        return None
+    try:
+        return sql_replica.status(probe=True)
+    except Exception as error:  # the health route must still answer
+        _logger.warning('standby figures unavailable: %s', error)
+        return [{'state': 'unknown', 'reason': str(error)}]
 
 
 def _processes():

@@ -24,15 +24,17 @@ class CallInfo:
     """Facts about the call that are not parameters: the settings and who is asking.
 
     ``host`` is the ``Host`` the client used (for ``dbfilter``'s ``%h``/``%d``); ``remote_addr``
-    the client address (for logs and login records).
+    the client address (for logs and login records). ``wrote`` becomes True once a call of this
+    request ran read-write: the read-only calls after it in the same request go to the primary.
     """
 
-    __slots__ = ('options', 'remote_addr', 'host')
+    __slots__ = ('options', 'remote_addr', 'host', 'wrote')
 
     def __init__(self, options: Options, remote_addr: str | None = None, host: str | None = None) -> None:
         self.options = options
         self.remote_addr = remote_addr
         self.host = host
+        self.wrote = False
 
 
 _signatures: dict[Callable[..., Any], inspect.Signature] = {}

@@ -9,10 +9,10 @@ serialization error instead.
 
 The job itself runs in a transaction of its own (with the retry on serialization failures of
 :func:`sql_db.run_in_transaction`), as the job's user; its work commits independently of the
-schedule update, which is written and committed on the claiming cursor afterwards (docs/architecture.md,
-"Transactions"). A
-job that raises is logged with its traceback, its transaction is rolled back, its failure count
-goes up and it is rescheduled for its next interval: it never blocks the jobs after it.
+schedule update, which is written and committed on the claiming cursor afterwards
+(docs/architecture.md, "Transactions"). A job that raises is logged with its traceback, its
+transaction is rolled back, its failure count goes up and it is rescheduled for its next interval:
+it never blocks the jobs after it.
 
 Who calls :func:`process_database`: the cron threads of the threaded and waitress servers, the cron
 processes a prefork master supervises, and ``openerp-server cron`` (see :class:`CronLoop`).

@@ -622,18 +622,62 @@ class _Bounded(io.RawIOBase):
 
 
 def _restore_zip(archive, db_name, limit):
-    """Run the archive's dump.sql in the new database ``db_name`` (``tools.sql_script``: its SQL
-    and COPY data, never a psql command)."""
-    conn = sql_db.admin_connection(db_name)
+    """Run the archive's dump.sql in the new database ``db_name`` (:func:`_run_dump_sql`)."""
     try:
         with archive.open('dump.sql') as member:
-            stream = io.BufferedReader(_Bounded(member, limit), 1 << 16)
-            lines = sql_script.run(conn, stream)
+            return _run_dump_sql(db_name, io.BufferedReader(_Bounded(member, limit), 1 << 16))
     except zipfile.BadZipFile as error:
         raise UserError('The dump.sql of the backup is corrupt: %s' % error)
+
+
+def _run_dump_sql(db_name, stream):
+    """Run the plain SQL dump ``stream`` in database ``db_name`` (``tools.sql_script``: its SQL and
+    COPY data, never a psql command) as one transaction, ended by ``RESET ALL``.
+
+    A dump sets session parameters (``search_path`` to nothing, ``check_function_bodies``...).
+    Through a transaction-mode pooler (PgBouncer) a session setting outlives its client on the
+    server session, and the next client of that session would inherit it: one transaction keeps
+    the whole dump on one server session, and ``RESET ALL`` before ``COMMIT`` leaves it as it was.
+    """
+    conn = sql_db.admin_connection(db_name)
+    try:
+        with conn.cursor() as cr:
+            cr.execute('BEGIN')
+        lines = sql_script.run(conn, stream)
+        with conn.cursor() as cr:
+            cr.execute('RESET ALL; COMMIT')
     finally:
         conn.close()
     return lines
+
+
+def _restore_custom(tool, raw, db_name):
+    """Restore the custom-format dump ``raw`` into ``db_name``: ``pg_restore`` turns it into SQL,
+    run by :func:`_run_dump_sql` (so that it too leaves no session setting behind)."""
+    with (
+        tempfile.NamedTemporaryFile(prefix='oel-restore-', suffix='.dump') as handle,
+        tempfile.TemporaryFile() as errors,
+    ):
+        handle.write(raw)
+        handle.flush()
+        proc = subprocess.Popen(
+            [tool, '--no-owner', '--file', '-', handle.name],
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            env=_pg_env(),
+        )
+        try:
+            _run_dump_sql(db_name, proc.stdout)
+            # pg_restore wrote everything: its status says whether the dump was whole
+            proc.stdout.read()
+        finally:
+            proc.stdout.close()
+            returncode = proc.wait()
+        if returncode != 0:
+            errors.seek(0)
+            raise UserError(
+                'Restore into %r failed: %s' % (db_name, errors.read().decode('utf-8', 'replace'))
+            )
 
 
 def _give_new_identity(db_name):
@@ -680,19 +724,7 @@ def restore(info, master_pwd, db_name, data, copy=False):
         if kind == 'zip':
             _restore_zip(archive, db_name, limit)
         else:
-            with tempfile.NamedTemporaryFile(prefix='oel-restore-', suffix='.dump') as handle:
-                handle.write(raw)
-                handle.flush()
-                proc = subprocess.run(
-                    [tool, '--no-owner', '--dbname', db_name, handle.name],
-                    capture_output=True,
-                    env=_pg_env(),
-                    check=False,
-                )
-            if proc.returncode != 0:
-                raise UserError(
-                    'Restore into %r failed: %s' % (db_name, proc.stderr.decode('utf-8', 'replace'))
-                )
+            _restore_custom(tool, raw, db_name)
         if not _mark_if_initialised(db_name):
             raise UserError(
                 'The dump restored into %r is not an openerp-lite database (base is '

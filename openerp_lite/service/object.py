@@ -4,10 +4,12 @@ Each part has a module of its own: what a client may call and the rights it need
 RPC surface (``orm.rpc``: undeclared and private names are refused with an access error naming
 them, the caller's groups, access right and record rules are checked before the method runs);
 argument forms and result shapes are ``binding``'s; the credentials ``security``'s; what a
-database error means for the client ``sql_errors``'. This module runs the call in one transaction
-— ``READ ONLY`` for a method declared read-only — with one retry loop
-(``sql_db.run_in_transaction``) for serialization failures and for this service's own reasons
-to run a call again (:class:`_Attempts`).
+database error means for the client ``sql_errors``'; which hot standby may serve a read, and
+when it has caught up, ``sql_replica``'s. This module runs the call in one transaction —
+``READ ONLY`` for a method declared read-only, on a caught-up standby when there are any, unless
+a call of the same request wrote before — with one retry loop (``sql_db.run_in_transaction``)
+for serialization failures and for this service's own reasons to run a call again
+(:class:`_Attempts`).
 """
 
 import logging
@@ -16,7 +18,7 @@ import time
 import psycopg2
 import psycopg2.errors
 
-from .. import sql_db, sql_errors
+from .. import sql_db, sql_errors, sql_replica
 from ..exceptions import AccessDenied, ProtocolError, UserError
 from ..orm.environment import Environment
 from ..orm.rpc import check_caller, declared, is_readonly
@@ -112,15 +114,13 @@ def _execute(info, db, uid, password, model, method, args, kwargs, session=None)
             raise _ModeChanged()
         return _call(Environment(cr, uid, {}, current), model, declaration, args, kwargs)
 
-    attempts = _Attempts(registry, credentials, _readonly(registry, model, method))
+    readonly = _readonly(registry, model, method)
+    on_standby = readonly and not info.wrote and sql_replica.configured()
+    if not readonly:
+        info.wrote = True
+    attempts = _Attempts(registry, credentials, readonly, on_standby)
     try:
-        return sql_db.run_in_transaction(
-            db,
-            attempts.run(work),
-            attempts=SERIALIZATION_ATTEMPTS,
-            readonly=attempts.readonly,
-            again=attempts.again,
-        )
+        return attempts.execute(db, work)
     except psycopg2.Error as error:
         translated = sql_errors.client_error(error, db, _statement_limit(), registry.sql_constraints)
         if translated is None:
@@ -166,14 +166,16 @@ class _Attempts:
     moved — the commit guard refused, or the call failed and the signals say why it may have — it
     runs again after bringing this process up to date first. Right after a refusal, the next calls
     of the process check first. A call that found its method no longer read-only runs again
-    read-write; one that found the credential cache emptied runs again after reserving a password
-    check.
+    read-write (on the primary); one that found the credential cache emptied runs again after
+    reserving a password check. A read-only call may run on a hot standby that has caught up with
+    the primary (``sql_replica``), else on the primary.
     """
 
-    def __init__(self, registry, credentials, readonly):
+    def __init__(self, registry, credentials, readonly, on_standby=False):
         self.registry = registry
         self.credentials = credentials
         self.mode_readonly = readonly
+        self.on_standby = on_standby
         self.optimistic = time.monotonic() - _last_refusal[0] >= CHECK_FIRST_FOR
 
     def readonly(self):
@@ -182,9 +184,22 @@ class _Attempts:
     def run(self, work):
         return lambda cr: work(cr, self.optimistic, self.mode_readonly)
 
+    def execute(self, db, work):
+        if self.on_standby:
+            try:
+                return sql_replica.run_read_only(db, self.run(work), SERIALIZATION_ATTEMPTS, again=self.again)
+            except _ModeChanged:
+                pass  # the method is no longer read-only: on the primary, read-write
+        return sql_db.run_in_transaction(
+            db, self.run(work), attempts=SERIALIZATION_ATTEMPTS, readonly=self.readonly, again=self.again
+        )
+
     def again(self, error):
         if isinstance(error, _ModeChanged):
             self.mode_readonly = False
+            if self.on_standby:
+                self.on_standby = False
+                return False  # leaves the standby for the primary (execute)
             return True
         if isinstance(error, security.NeedsReservation):
             self.credentials.reserve()

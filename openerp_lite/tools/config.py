@@ -69,6 +69,23 @@ def to_opt_port(text):
     return value
 
 
+def to_opt_ports(text):
+    """One port (an int), several as a comma list (``'5432,5433'``: libpq's multi-host form, one
+    port per host or one for all), or None (unset)."""
+    if text is None or str(text).strip() in ('', 'False', 'None'):
+        return None
+    parts = [part.strip() for part in str(text).split(',')]
+    if '' in parts:
+        raise ValueError('expected a port or a comma list of ports, got %r' % text)
+    ports = [to_opt_port(part) for part in parts]
+    return ports[0] if len(ports) == 1 else ','.join(str(port) for port in ports)
+
+
+def to_port_list(text):
+    """A list of ports (a comma list in the config file), each checked."""
+    return [to_opt_port(part) for part in to_list(text)]
+
+
 def to_float(text):
     try:
         return float(str(text).strip())
@@ -122,7 +139,7 @@ def choice(*allowed):
 
 
 def _fmt_list(value):
-    return ','.join(value)
+    return ','.join(str(item) for item in value)
 
 
 class Option:
@@ -463,10 +480,18 @@ OPTIONS = [
         ['--db_host'],
         to_opt_str,
         None,
-        'PostgreSQL host (unset: the embedded server)',
+        'PostgreSQL host (unset: the embedded server); a comma list of hosts fails over to the one '
+        'that accepts writes (libpq multi-host, target_session_attrs=read-write)',
         section='Database',
     ),
-    Opt('db_port', ['--db_port'], to_opt_port, None, 'PostgreSQL port', section='Database'),
+    Opt(
+        'db_port',
+        ['--db_port'],
+        to_opt_ports,
+        None,
+        'PostgreSQL port, or a comma list: one per --db_host, or one for all',
+        section='Database',
+    ),
     Opt('db_user', ['-r', '--db_user'], to_opt_str, None, 'PostgreSQL user', section='Database'),
     Opt('db_password', ['-w', '--db_password'], to_opt_str, None, 'PostgreSQL password', section='Database'),
     Opt(
@@ -483,6 +508,31 @@ OPTIONS = [
         to_float,
         60.0,
         'seconds after which an idle connection is closed (one per database stays open)',
+        section='Database',
+    ),
+    Opt(
+        'db_replica_host',
+        ['--db_replica_host'],
+        to_list,
+        [],
+        'hot standbys serving the calls declared read-only, with read-your-writes (comma list)',
+        section='Database',
+    ),
+    Opt(
+        'db_replica_port',
+        ['--db_replica_port'],
+        to_port_list,
+        [],
+        'ports of the --db_replica_host standbys: one per host, or one for all (unset: --db_port)',
+        section='Database',
+    ),
+    Opt(
+        'db_replica_wait',
+        ['--db-replica-wait'],
+        to_float,
+        0.05,
+        'seconds a read-only call waits for a standby to replay what the primary had committed '
+        'when the call began; longer, it runs on the primary and the standby rests a while',
         section='Database',
     ),
     Opt(
@@ -618,6 +668,8 @@ class _Parser(argparse.ArgumentParser):
 _METAVARS = {
     to_port: 'PORT',
     to_opt_port: 'PORT',
+    to_opt_ports: 'PORT[,PORT...]',
+    to_port_list: 'PORT,...',
     to_nonneg_int: 'N',
     to_float: 'X',
     to_opt_float: 'X',
@@ -756,7 +808,9 @@ def parse(
         )
         origins[key] = 'cli'
     values['config'] = config_path
-    return Options(values, origins)
+    options = Options(values, origins)
+    replica_settings(options)  # standbys and ports that do not pair up are refused here
+    return options
 
 
 def render(options):
@@ -835,6 +889,27 @@ def sql_time_limit(options: Options) -> float:
     if options.limit_time_sql is not None:
         return float(options.limit_time_sql)
     return 0.9 * float(options.limit_time_real or 0)
+
+
+def replica_settings(options: Options) -> dict[str, Any]:
+    """The ``sql_replica.configure`` arguments that come from the options: the standbys as
+    ``(host, port)`` pairs (a port of None: the primary's) and the replay wait."""
+    hosts = list(options.db_replica_host or [])
+    ports = list(options.db_replica_port or [])
+    if ports and len(ports) not in (1, len(hosts)):
+        raise ConfigError(
+            '--db_replica_port needs one port, or one per --db_replica_host (%d hosts, %d ports)'
+            % (len(hosts), len(ports))
+        )
+    if ports and not hosts:
+        raise ConfigError('--db_replica_port was given without --db_replica_host')
+    if len(ports) == 1:
+        ports = ports * len(hosts)
+    default_port = options.db_port if isinstance(options.db_port, int) else None
+    return {
+        'replicas': [(host, ports[i] if ports else default_port) for i, host in enumerate(hosts)],
+        'wait': float(options.db_replica_wait),
+    }
 
 
 def database_settings(options: Options, server: Mapping[str, Any] | None = None) -> dict[str, Any]:

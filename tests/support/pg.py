@@ -4,6 +4,11 @@ The machine's server at 127.0.0.1:5432 when it answers (or whatever ``PGHOST``/`
 otherwise an embedded server started once for the whole run. ``OPENERP_LITE_TEST_EMBEDDED=1``
 forces the embedded server even when the machine's one answers, so a whole run (or one file) can
 be repeated on it: ``OPENERP_LITE_TEST_EMBEDDED=1 pytest tests/test_db_service.py``.
+
+``OPENERP_LITE_TEST_PGBOUNCER=1`` puts a PgBouncer in transaction pooling in front of that server
+for the whole run (``tests/support/cluster.py``): every connection of the tests and of the servers
+they start goes through it, so a test module can be repeated through a transaction-mode pooler:
+``OPENERP_LITE_TEST_PGBOUNCER=1 pytest tests/test_stateless.py``.
 """
 
 import os
@@ -49,7 +54,10 @@ def embedded_params():
 
 
 def stop_embedded():
-    """Stop the run's embedded server (if one was started) and remove its temporary cluster."""
+    """Stop the run's PgBouncer and embedded server (if started) and remove its temporary cluster."""
+    bouncer = _embedded.pop('pgbouncer', None)
+    if bouncer is not None:
+        bouncer.stop()
     server = _embedded.pop('server', None)
     _embedded.pop('params', None)
     if server is not None:
@@ -62,11 +70,22 @@ def embedded_forced():
     return os.environ.get('OPENERP_LITE_TEST_EMBEDDED', '').strip().lower() in ('1', 'true', 'yes')
 
 
+def pgbouncer_forced():
+    """True when ``OPENERP_LITE_TEST_PGBOUNCER`` asks for a PgBouncer in front of the server."""
+    return os.environ.get('OPENERP_LITE_TEST_PGBOUNCER', '').strip().lower() in ('1', 'true', 'yes')
+
+
 def params():
-    """The server of this run: the embedded one when forced or when no system server answers."""
-    if embedded_forced():
-        return embedded_params()
-    return system_params() or embedded_params()
+    """The server of this run: the embedded one when forced or when no system server answers;
+    behind the run's PgBouncer when ``OPENERP_LITE_TEST_PGBOUNCER`` asks for one."""
+    server = embedded_params() if embedded_forced() else system_params() or embedded_params()
+    if not pgbouncer_forced():
+        return server
+    if 'pgbouncer' not in _embedded:
+        from tests.support import cluster
+
+        _embedded['pgbouncer'] = cluster.PgBouncer(server, pool_mode='transaction')
+    return _embedded['pgbouncer'].params
 
 
 def kind(pg):
