@@ -519,6 +519,26 @@ def test_forwarded_headers_are_trusted_only_in_proxy_mode(pg, rel_db, start_serv
     assert not (direct if proxy_mode else forwarded)
 
 
+def test_a_cached_password_digest_is_worthless_in_another_worker():
+    """The credential cache keeps HMAC digests keyed by a per-process secret; a worker forked
+    from the master must make its own, or a digest leaked from one worker (a core dump, a
+    debugger) would open every other one."""
+    from openerp_lite.service import security
+
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child, as a forked worker: its digest of the same password
+        try:
+            os.write(write_end, security._digest('same password'))
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    child_digest = os.read(read_end, 64)
+    os.close(read_end)
+    os.waitpid(pid, 0)
+    assert child_digest and child_digest != security._digest('same password')
+
+
 def xml_login(db):
     import xmlrpc.client
 
