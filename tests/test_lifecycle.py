@@ -20,6 +20,7 @@ import pytest
 from tests.support import pg as pgsupport
 from tests.support.rpc import BackgroundCalls, call
 from tests.support.server import ROOT, prepare_databases, start_server
+from tests.support.wait import wait_for
 
 TEST_ADDONS = os.path.join(ROOT, 'tests', 'addons')
 SERVERS = ('threaded', 'waitress', 'gunicorn')
@@ -29,16 +30,6 @@ def health(server):
     status, _headers, body = server.request('GET', '/web/health', timeout=10)
     assert status == 200, body
     return json.loads(body)
-
-
-def wait_for(condition, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError('timed out after %ss waiting for %s' % (timeout, what))
 
 
 @pytest.fixture(scope='module')
