@@ -19,6 +19,7 @@ import time
 
 import pytest
 
+from openerp_lite.bench import launcher
 from openerp_lite.service import cron
 from tests.support import pg as pgsupport
 from tests.support.server import EXECUTABLE, ROOT, prepare_databases, start_server
@@ -146,21 +147,15 @@ def _cron_process(pg, db):
         sys.executable,
         EXECUTABLE,
         'cron',
-        '--db_host',
-        str(pg['host']),
         '-d',
         db,
         '--addons-path',
         TEST_ADDONS,
         '--cron-interval',
         POLL,
-    ]
-    if pg.get('port'):
-        cmd += ['--db_port', str(pg['port'])]
-    if pg.get('user'):
-        cmd += ['-r', pg['user']]
+    ] + launcher.db_args(pg)
     log = tempfile.TemporaryFile()  # a pipe nobody reads could fill up and block the process
-    return subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    return subprocess.Popen(cmd, cwd=ROOT, env=launcher.clean_environ(), stdout=log, stderr=subprocess.STDOUT)
 
 
 def _stop(proc, timeout=20):
