@@ -141,9 +141,17 @@ def _title(pid):
     return ' '.join(psutil.Process(pid).cmdline()).strip()
 
 
+def _board_with_cron(server):
+    """The health report once the cron process is on it (a HUP earlier in the module replaces
+    it, and its successor takes a moment to start)."""
+    return wait_for(
+        lambda: (lambda report: report['cron'] and report)(health(server)), 30, 'the cron process'
+    )
+
+
 def test_process_titles_name_the_role_and_the_database(prefork, db):
     wait_for(lambda: _title(prefork.pid) == 'openerp-server: master', 10, 'the master title')
-    report = health(prefork)
+    report = _board_with_cron(prefork)
     for entry in report['workers']:
         assert _title(entry['pid']) == 'openerp-server: worker [%s]' % db
     assert [_title(entry['pid']) for entry in report['cron']] == ['openerp-server: cron [%s]' % db]
@@ -152,7 +160,7 @@ def test_process_titles_name_the_role_and_the_database(prefork, db):
 def test_health_reports_each_prefork_worker(prefork, db):
     for _ in range(6):
         call(prefork, db, 'res.partner', 'search_count', [[]])
-    report = health(prefork)
+    report = _board_with_cron(prefork)
     assert report['server'] == 'gunicorn' and report['mode'] == 'stateless'
     assert len(report['workers']) == 2
     for entry in report['workers']:
