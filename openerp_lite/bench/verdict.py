@@ -3,8 +3,12 @@
 How it is chosen, so an operator can check it against the tables:
 
 1. only configurations that started and served every call without an error are candidates;
-2. when the isolation workload ran, the candidates whose other clients' p99 at most doubles
-   while one client runs a CPU hog are preferred (one slow report must not stall everybody);
+2. when the isolation workload ran, the candidates that isolate are preferred (one slow report
+   must not stall everybody): those whose other clients' p99 while one client runs a CPU hog (the
+   median of the rounds) is at most half the baseline's, measured in the same rounds (one process
+   with threads shares its interpreter with the hog: its other clients wait for it). Without a
+   baseline, the comparison is with three times the machine's quiet p99 (the median, over the
+   candidates, of their p99 without the hog);
 3. among those, the highest throughput: the geometric mean, over the database workloads, of the
    configuration's rate over the baseline's (threaded stateful), each ratio taken round by round;
 4. configurations within the noise of the best (the spread of its rounds, at least 5 %) are taken
@@ -17,8 +21,10 @@ from . import stats
 
 BASELINE = 'threaded stateful'
 STATELESS = 'threaded stateless'
-#: the other clients' p99 may grow this much under the CPU hog for a configuration that isolates
-ISOLATION_LIMIT = 2.0
+#: the share of the baseline's p99 under the CPU hog that a configuration that isolates stays within
+ISOLATION_SHARE = 0.5
+#: without a baseline: how far above the machine's quiet p99 it may be
+ISOLATION_LIMIT = 3.0
 #: the smallest difference in throughput the verdict treats as real
 MIN_NOISE = 0.05
 MB = 1024.0 * 1024.0
@@ -97,11 +103,24 @@ def decide(report):
                 logs.append(math.log(r['median']))
         return math.exp(sum(logs) / len(logs)) if logs else 0.0
 
-    isolation = {s['config']: s for s in report['summary']['isolation']}
+    isolation = {s['config']: s for s in report['summary']['isolation'] if s['config'] in candidates}
+    quiet = stats.spread([s['p99_ms_alone']['median'] for s in isolation.values() if s['p99_ms_alone']])
+    quiet_p99 = quiet['median'] if quiet else None
+
+    limit, limit_text = None, ''
+    if baseline in isolation and isolation[baseline]['p99_ms_hog']:
+        limit = ISOLATION_SHARE * isolation[baseline]['p99_ms_hog']['median']
+        limit_text = 'at most half the %.1f ms of %s' % (
+            isolation[baseline]['p99_ms_hog']['median'],
+            baseline,
+        )
+    elif quiet_p99:
+        limit = ISOLATION_LIMIT * quiet_p99
+        limit_text = 'within x%g of the quiet %.1f ms' % (ISOLATION_LIMIT, quiet_p99)
 
     def isolates(config):
         summary = isolation.get(config)
-        return bool(summary and summary['p99_ratio'] and summary['p99_ratio']['median'] <= ISOLATION_LIMIT)
+        return bool(limit and summary and summary['p99_ms_hog'] and summary['p99_ms_hog']['median'] <= limit)
 
     pool = [c for c in candidates if isolates(c)] or candidates
     best = max(pool, key=score)
@@ -134,12 +153,13 @@ def decide(report):
             )
     if chosen in isolation:
         mine = isolation[chosen]
-        text = "a CPU hog: while one client runs %s, the other clients' read1 p99 grows x%s" % (
+        text = "a CPU hog: while one client runs %s, the other clients' read1 p99 is %s ms" % (
             mine['hog_method'],
-            stats.show(mine['p99_ratio'], '%.2f'),
+            stats.show(mine['p99_ms_hog'], '%.1f'),
         )
         if reference in isolation:
-            text += ' (%s: x%s)' % (reference, stats.show(isolation[reference]['p99_ratio'], '%.2f'))
+            text += ' (%s: %s ms)' % (reference, stats.show(isolation[reference]['p99_ms_hog'], '%.1f'))
+        text += '; %.1f ms without the hog on this machine' % quiet_p99
         reasons.append(text)
     memory = _memory(report, chosen)
     if memory:
@@ -156,9 +176,9 @@ def decide(report):
             )
     how = 'fewest processes among the configurations within %.0f %% of the best throughput' % (100 * noise)
     if pool != candidates:
-        how += ", of those whose other clients' p99 at most doubles under a CPU hog"
-    elif isolation:
-        how += "; none kept the other clients' p99 within x%g under the CPU hog" % ISOLATION_LIMIT
+        how += ", of those whose other clients' p99 under a CPU hog is %s" % limit_text
+    elif limit:
+        how += "; none kept the other clients' p99 under the CPU hog %s" % limit_text
     if len(tied) > 1:
         how += ' (%s)' % ', '.join(tied)
     return {
