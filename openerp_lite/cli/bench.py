@@ -236,6 +236,10 @@ def main(argv=None):
         except (RuntimeError, ValueError) as error:
             print('%s: %s' % (PROG, error), file=sys.stderr)
             return 1
+        except KeyboardInterrupt:
+            # the runner has stopped its servers and dropped its scratch database on the way out
+            print('\n%s: interrupted; its servers are stopped, nothing was reported' % PROG, file=sys.stderr)
+            return 130
     finally:
         for stop in cleanup:
             stop()
