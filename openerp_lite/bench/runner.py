@@ -153,10 +153,11 @@ def _entry(config):
     }
 
 
-def start_servers(configs, settings, data, master_password, out):
-    """Start every configuration (they wait, idle, while the others are measured); returns
-    ``[(entry, server or None)]`` in order; a server that does not start is reported, not run."""
-    started = []
+def start_servers(configs, settings, data, master_password, out, started):
+    """Start every configuration (they wait, idle, while the others are measured), appending
+    ``(entry, server or None)`` to ``started`` as each one starts, so that the caller stops those
+    already running when a later one is interrupted; a server that does not start is reported,
+    not run."""
     for config in configs:
         entry = _entry(config)
         try:
@@ -176,7 +177,6 @@ def start_servers(configs, settings, data, master_password, out):
         entry['pid'] = server.pid
         out.write('started %s (pid %d) on %s\n' % (config.name, server.pid, server.url))
         started.append((entry, server))
-    return started
 
 
 def _rotated(items, turn):
@@ -378,7 +378,7 @@ def run(settings, out=None):
     }
     started = []
     try:
-        started = start_servers(configs, settings, data, master_password, out)
+        start_servers(configs, settings, data, master_password, out, started)
         report['configurations'] = [entry for entry, _server in started]
         steps = plan(settings, [server for _entry, server in started if server], data)
         report['estimate_seconds'] = sum(step.seconds for step in steps)
