@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from openerp_lite.bench import launcher
+from openerp_lite.bench import launcher, stats, verdict
 from tests.support.server import EXECUTABLE, ROOT
 
 CONFIGURATIONS = 'threaded:stateful,gunicorn:stateless:2'
@@ -176,3 +176,103 @@ def test_each_configuration_has_one_log_and_a_command_line_that_runs_again(bench
             assert server.alive()
         finally:
             assert server.stop() == 0
+
+
+def _entry(name, kind, mode, workers=None):
+    return {'name': name, 'kind': kind, 'mode': mode, 'workers': workers, 'floor': False}
+
+
+def _measured(read1_rates, hog_p99=None, processes=None):
+    """A report of three rounds of read1 (``{config: [rate per round]}``), the isolation rounds'
+    p99 during the hog, and one memory probe per configuration."""
+    entries = [
+        _entry('threaded stateful', 'threaded', 'stateful'),
+        _entry('waitress stateful', 'waitress', 'stateful'),
+        _entry('gunicorn w2 stateless', 'gunicorn', 'stateless', 2),
+        _entry('gunicorn w3 stateless', 'gunicorn', 'stateless', 3),
+    ]
+    rows = []
+    for config, rates in read1_rates.items():
+        for turn, rate in enumerate(rates, 1):
+            rows.append(
+                {
+                    'config': config,
+                    'key': 'read1',
+                    'workload': 'read1',
+                    'unit': 'req',
+                    'engine': 'wrk',
+                    'concurrency': 4,
+                    'round': turn,
+                    'rate': rate,
+                    'operations': int(rate),
+                    'errors': 0,
+                    'p50_ms': 2.0,
+                    'p95_ms': 4.0,
+                    'p99_ms': 6.0,
+                    'loadgen_cpu_pct': 10.0,
+                    'server_cpu_pct': 90.0,
+                }
+            )
+    for config, p99 in (hog_p99 or {}).items():
+        for turn in (1, 2, 3):
+            rows.append(
+                {
+                    'config': config,
+                    'key': 'isolation',
+                    'concurrency': 2,
+                    'round': turn,
+                    'hog_method': 'bench.tools.cpu_burn(2)',
+                    'p99_ratio': p99 / 6.0,
+                    'p99_ms_alone': 6.0,
+                    'p99_ms_hog': p99,
+                    'p50_ms_alone': 2.0,
+                    'p50_ms_hog': 3.0,
+                    'rate_alone': 800.0,
+                    'rate_hog': 400.0,
+                    'hog_calls': 2,
+                    'errors': 0,
+                }
+            )
+    for entry in entries:
+        count = (processes or {}).get(entry['name'], entry['workers'] or 1)
+        sizes = {str(pid): 40 * 1024 * 1024 for pid in range(count)}
+        rows.append({'config': entry['name'], 'key': 'memory', 'rss_last': sizes, 'errors': 0})
+    report = {'configurations': entries, 'rows': rows}
+    report['summary'] = stats.summarize(report)
+    return report
+
+
+READ1 = {
+    'threaded stateful': [700.0, 600.0, 650.0],
+    'waitress stateful': [1100.0, 1000.0, 1050.0],
+    'gunicorn w2 stateless': [700.0, 640.0, 660.0],
+    'gunicorn w3 stateless': [720.0, 650.0, 690.0],
+}
+
+
+def test_the_verdict_prefers_a_server_that_keeps_other_clients_going_during_a_cpu_hog():
+    hog = {
+        'threaded stateful': 80.0,
+        'waitress stateful': 55.0,
+        'gunicorn w2 stateless': 17.0,
+        'gunicorn w3 stateless': 20.0,
+    }
+    decided = verdict.decide(_measured(READ1, hog))
+    # waitress is faster, but its other clients wait behind the hog; of the two prefork servers,
+    # equal within the noise, the one with fewer processes
+    assert decided['config'] == 'gunicorn w2 stateless'
+    assert decided['command'] == './openerp-server --server gunicorn --mode stateless --workers 2'
+    assert any(
+        'p99 is 17.0 [17.0..17.0] ms (threaded stateful: 80.0' in reason for reason in decided['reasons']
+    )
+    assert any(reason.startswith('memory: 40 MB per serving process, 80 MB') for reason in decided['reasons'])
+
+
+def test_without_the_isolation_workload_the_verdict_is_the_fastest_with_its_ratio_and_spread():
+    decided = verdict.decide(_measured(READ1))
+    assert decided['config'] == 'waitress stateful'
+    throughput = decided['reasons'][0]
+    # per round: 1100/700, 1000/600, 1050/650
+    assert throughput.startswith(
+        'throughput: read1 at 4 clients is x1.62 [1.57..1.67] the rate of threaded stateful'
+    )
