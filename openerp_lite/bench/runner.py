@@ -22,7 +22,19 @@ import xmlrpc.client
 
 import psycopg2
 
-from . import dataset, machine, measure, report_html, report_text, servers, stats, targets, verdict, workloads
+from . import (
+    dataset,
+    machine,
+    measure,
+    report_html,
+    report_text,
+    servers,
+    stats,
+    targets,
+    verdict,
+    workloads,
+    wrk,
+)
 from .progress import Progress
 from .protocol import Credentials
 
@@ -229,9 +241,14 @@ def plan(settings, running, data):
     rounds. The estimate is the sum of the steps' seconds, so it counts exactly what will run."""
     apps = [server for server in running if not server.config.is_floor]
     floors = [server for server in running if server.config.is_floor]
-    per_cell = (
-        settings.requests / REQUESTS_RATE_GUESS if settings.requests else settings.duration
-    ) + CELL_OVERHEAD
+
+    def cell_seconds(workload):
+        if settings.requests:
+            return settings.requests / REQUESTS_RATE_GUESS + CELL_OVERHEAD
+        if measure.choose_engine(workload, settings.engine, settings.requests) == 'wrk':
+            return wrk.effective_seconds(settings.duration) + CELL_OVERHEAD
+        return settings.duration + CELL_OVERHEAD
+
     steps = []
 
     def cell_step(server, workload, clients, turn):
@@ -254,7 +271,7 @@ def plan(settings, running, data):
             return row, report_text.cell_summary(row)
 
         label = 'r%d %s: %s c%d' % (turn, server.config.name, workload.key, clients)
-        return Step(label, per_cell, action)
+        return Step(label, cell_seconds(workload), action)
 
     if 'memory' in settings.workloads:
         seconds = settings.memory_requests / MEMORY_RATE_GUESS + CELL_OVERHEAD
@@ -301,7 +318,10 @@ def plan(settings, running, data):
     if 'isolation' in settings.workloads:
         # both phases, the pause for the first hog call, and the hog call running at the end,
         # which takes longer than its CPU seconds while the clients compete with it
-        seconds = 2 * settings.duration + min(0.5, settings.hog_seconds / 4) + 1.5 * settings.hog_seconds
+        phase = settings.duration  # each phase is timed, whatever --requests says
+        if measure.choose_engine(workloads.Read1(), settings.engine, None) == 'wrk':
+            phase = wrk.effective_seconds(settings.duration)
+        seconds = 2 * phase + min(0.5, settings.hog_seconds / 4) + 1.5 * settings.hog_seconds
         seconds += 2 * CELL_OVERHEAD
         for turn in range(1, settings.rounds + 1):
             for server in _rotated(apps, turn - 1):
