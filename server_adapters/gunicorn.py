@@ -113,8 +113,9 @@ class SyncWorker(sync.SyncWorker):
         super().handle(listener, client, addr)
 
 
-class _Application(BaseApplication):
-    """Gunicorn application serving an already-built WSGI callable with settings from a dict."""
+class Application(BaseApplication):
+    """Gunicorn application serving an already-built WSGI callable with settings from a dict (the
+    server's own application, and the bench's floors under the same settings)."""
 
     def __init__(self, wsgi, config):
         self._wsgi = wsgi
@@ -154,7 +155,7 @@ def serve(application, options, hooks):
         options.limit_request,
     )
     try:
-        _Application(application, config).run()
+        Application(application, config).run()
     finally:
         # A worker leaves gunicorn through SystemExit, up through this frame: only the master
         # may run the shutdown hooks (they stop the embedded PostgreSQL).

@@ -1,14 +1,13 @@
 """Addon tests: ``openerp-server test -d DB -m MODULE`` and ``--test-enable`` at install, with
 ``openerp_lite.tests.TransactionCase`` rolling every test back."""
 
-import os
 import subprocess
 import sys
 import textwrap
 
-import psycopg2
 import pytest
 
+from openerp_lite.bench import launcher
 from tests.support import pg as pgsupport
 from tests.support.server import EXECUTABLE, ROOT
 
@@ -110,13 +109,10 @@ def run(pg, addons_dir):
         cmd = (
             [sys.executable, EXECUTABLE]
             + list(args)
-            + ['--addons-path', str(addons_dir), '--db_host', str(pg['host']), '--log-level', 'warn']
+            + ['--addons-path', str(addons_dir), '--log-level', 'warn']
+            + launcher.db_args(pg)
         )
-        if pg.get('port'):
-            cmd += ['--db_port', str(pg['port'])]
-        if pg.get('user'):
-            cmd += ['-r', pg['user']]
-        env = {k: v for k, v in os.environ.items() if not k.startswith('OPENERP_LITE_')}
+        env = launcher.clean_environ()
         proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
         return proc.returncode, proc.stdout + proc.stderr
 
@@ -124,13 +120,7 @@ def run(pg, addons_dir):
 
 
 def count(pg, db, query):
-    conn = psycopg2.connect(dbname=db, **pg)
-    try:
-        with conn.cursor() as cr:
-            cr.execute(query)
-            return cr.fetchone()[0]
-    finally:
-        conn.close()
+    return pgsupport.sql(pg, db, query)[0][0]
 
 
 def test_test_command_runs_a_module_s_tests_each_rolled_back(pg, db, run):

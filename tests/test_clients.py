@@ -14,7 +14,6 @@ import uuid
 import zipfile
 from http.cookiejar import CookieJar
 
-import psycopg2
 import pytest
 
 from tests.support import pg as pgsupport
@@ -324,13 +323,7 @@ def test_session_opened_on_one_process_works_on_another_and_logout_ends_it_every
 def test_sessions_are_stored_hashed_without_password(server, db, pg):
     sid = _sid(server, db)
     params = {k: v for k, v in pg.items() if v is not None}
-    conn = psycopg2.connect(dbname=db, **params)
-    try:
-        with conn.cursor() as cr:
-            cr.execute('SELECT sid_hash, credential, context FROM web_session')
-            rows = cr.fetchall()
-    finally:
-        conn.close()
+    rows = pgsupport.sql(params, db, 'SELECT sid_hash, credential, context FROM web_session')
     secret = sid.split('.')[0].encode()
     assert rows and all(secret not in bytes(h) and b'admin' not in bytes(c) for h, c, _ in rows)
 

@@ -17,12 +17,13 @@ import sys
 import tempfile
 import time
 
-import psycopg2
 import pytest
 
+from openerp_lite.bench import launcher
 from openerp_lite.service import cron
 from tests.support import pg as pgsupport
 from tests.support.server import EXECUTABLE, ROOT, prepare_databases, start_server
+from tests.support.wait import wait_for
 
 TEST_ADDONS = os.path.join(ROOT, 'tests', 'addons')
 POLL = '0.2'
@@ -97,27 +98,16 @@ def cron_dbs(pg):
     try:
         prepare_databases(pg, names, ['test_misbehave'], TEST_ADDONS)
         for name in names:  # only the jobs of the tests: no housekeeping noise in the counts
-            _sql(pg, name, 'UPDATE ir_cron SET active = false')
+            pgsupport.sql(pg, name, 'UPDATE ir_cron SET active = false')
         yield names
     finally:
         for name in names:
             pgsupport.drop_database(pg, name)
 
 
-def _sql(pg, db, query, params=()):
-    conn = psycopg2.connect(dbname=db, **pg)
-    try:
-        conn.autocommit = True
-        with conn.cursor() as cr:
-            cr.execute(query, params)
-            return cr.fetchall() if cr.description else None
-    finally:
-        conn.close()
-
-
 def _add_job(pg, db, name, function, args, doall=False, priority=5, overdue=1):
     """A job every minute, due ``overdue`` seconds ago; its id."""
-    return _sql(
+    return pgsupport.sql(
         pg,
         db,
         'INSERT INTO ir_cron (name, user_id, active, interval_number, '
@@ -130,7 +120,7 @@ def _add_job(pg, db, name, function, args, doall=False, priority=5, overdue=1):
 
 
 def _make_due(pg, db, job_id, overdue=1):
-    _sql(
+    pgsupport.sql(
         pg,
         db,
         "UPDATE ir_cron SET nextcall = (now() at time zone 'UTC') - make_interval(secs => %s) WHERE id = %s",
@@ -139,11 +129,11 @@ def _make_due(pg, db, job_id, overdue=1):
 
 
 def _rows(pg, db, name):
-    return _sql(pg, db, 'SELECT count(*) FROM test_misbehave WHERE name = %s', (name,))[0][0]
+    return pgsupport.sql(pg, db, 'SELECT count(*) FROM test_misbehave WHERE name = %s', (name,))[0][0]
 
 
 def _job(pg, db, job_id):
-    row = _sql(
+    row = pgsupport.sql(
         pg,
         db,
         "SELECT nextcall > (now() at time zone 'UTC'), failure_count, lastcall FROM ir_cron WHERE id = %s",
@@ -152,36 +142,20 @@ def _job(pg, db, job_id):
     return {'rescheduled': row[0], 'failure_count': row[1], 'lastcall': row[2]}
 
 
-def _wait_for(condition, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError('timed out after %ss waiting for %s' % (timeout, what))
-
-
 def _cron_process(pg, db):
     cmd = [
         sys.executable,
         EXECUTABLE,
         'cron',
-        '--db_host',
-        str(pg['host']),
         '-d',
         db,
         '--addons-path',
         TEST_ADDONS,
         '--cron-interval',
         POLL,
-    ]
-    if pg.get('port'):
-        cmd += ['--db_port', str(pg['port'])]
-    if pg.get('user'):
-        cmd += ['-r', pg['user']]
+    ] + launcher.db_args(pg)
     log = tempfile.TemporaryFile()  # a pipe nobody reads could fill up and block the process
-    return subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    return subprocess.Popen(cmd, cwd=ROOT, env=launcher.clean_environ(), stdout=log, stderr=subprocess.STDOUT)
 
 
 def _stop(proc, timeout=20):
@@ -221,7 +195,7 @@ def test_three_processes_run_a_due_job_exactly_once_per_interval(pg, pollers):
     for interval in range(1, 4):
         if interval > 1:
             _make_due(pg, db, job)
-        _wait_for(lambda n=interval: _rows(pg, db, 'tick') >= n, 30, 'run %d' % interval)
+        wait_for(lambda n=interval: _rows(pg, db, 'tick') >= n, 30, 'run %d' % interval)
         time.sleep(2.5)  # about forty more polls in all
         assert _rows(pg, db, 'tick') == interval
         assert _job(pg, db, job)['rescheduled']
@@ -232,7 +206,7 @@ def test_missed_runs_are_caught_up_once_each_with_doall(pg, pollers):
     _add_job(pg, db, 'catchup', 'create', "({'name': 'catchup'},)", doall=True, overdue=175)
     _add_job(pg, db, 'skip', 'create', "({'name': 'skip'},)", doall=False, overdue=175)
     # due 2:55 ago, every minute: three occurrences (2:55, 1:55 and 0:55 ago)
-    _wait_for(lambda: _rows(pg, db, 'catchup') >= 3 and _rows(pg, db, 'skip') >= 1, 30, 'the catch-up runs')
+    wait_for(lambda: _rows(pg, db, 'catchup') >= 3 and _rows(pg, db, 'skip') >= 1, 30, 'the catch-up runs')
     time.sleep(1.5)
     assert (_rows(pg, db, 'catchup'), _rows(pg, db, 'skip')) == (3, 1)
 
@@ -241,15 +215,15 @@ def test_a_crashing_job_is_rolled_back_and_rescheduled_and_others_still_run(pg, 
     db = pollers
     crash = _add_job(pg, db, 'crash', 'write_then_fail', "('crash', 'boom on purpose')", priority=1)
     after = _add_job(pg, db, 'after-crash', 'create', "({'name': 'after-crash'},)", priority=9)
-    _wait_for(lambda: _rows(pg, db, 'after-crash') == 1, 30, 'the job after the crashing one')
-    _wait_for(lambda: _job(pg, db, crash)['failure_count'] == 1, 10, 'the failure count')
+    wait_for(lambda: _rows(pg, db, 'after-crash') == 1, 30, 'the job after the crashing one')
+    wait_for(lambda: _job(pg, db, crash)['failure_count'] == 1, 10, 'the failure count')
     state = _job(pg, db, crash)
     assert state['rescheduled'] and state['lastcall'] is None
     assert _rows(pg, db, 'crash') == 0  # its write was rolled back
     assert _job(pg, db, after)['failure_count'] == 0
     # due again: fails again, counted again, and still never blocks
     _make_due(pg, db, crash)
-    _wait_for(lambda: _job(pg, db, crash)['failure_count'] == 2, 30, 'the second failure')
+    wait_for(lambda: _job(pg, db, crash)['failure_count'] == 2, 30, 'the second failure')
     assert _rows(pg, db, 'crash') == 0
 
 
@@ -286,20 +260,20 @@ def test_prefork_restarts_a_cron_process_killed_with_sigkill(pg, cron_dbs):
     )
     first = second = []
     try:
-        first = _wait_for(lambda: _cron_pids(server), 20, 'a cron process on the board')
+        first = wait_for(lambda: _cron_pids(server), 20, 'a cron process on the board')
         assert len(first) == 1
         job = _add_job(pg, db, 'prefork', 'create', "({'name': 'prefork'},)")
-        _wait_for(lambda: _rows(pg, db, 'prefork') == 1, 30, 'the job run by the cron process')
+        wait_for(lambda: _rows(pg, db, 'prefork') == 1, 30, 'the job run by the cron process')
         os.kill(first[0], signal.SIGKILL)
-        second = _wait_for(lambda: [p for p in _cron_pids(server) if p != first[0]], 20, 'a new cron process')
+        second = wait_for(lambda: [p for p in _cron_pids(server) if p != first[0]], 20, 'a new cron process')
         assert len(second) == 1 and not _alive(first[0])
         _make_due(pg, db, job)
-        _wait_for(lambda: _rows(pg, db, 'prefork') == 2, 30, 'the job run by the new process')
+        wait_for(lambda: _rows(pg, db, 'prefork') == 2, 30, 'the job run by the new process')
     finally:
         started = time.monotonic()
         status = server.stop()
     assert status == 0 and time.monotonic() - started < 15
     # stopping the server stops its cron process too
-    _wait_for(
+    wait_for(
         lambda: not any(_alive(pid) for pid in first + second), 10, 'the cron process to stop with the server'
     )

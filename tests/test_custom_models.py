@@ -9,7 +9,6 @@ import base64
 import itertools
 import xmlrpc.client
 
-import psycopg2
 import pytest
 
 from tests.support import pg as pgsupport
@@ -43,27 +42,22 @@ def as_user(orm_server, world, login, route='xmlrpc2'):
     return RpcClient(orm_server, route, world['db'], world['uids'][login], login)
 
 
-def sql(world, query, params=()):
-    conn = psycopg2.connect(dbname=world['db'], **pgsupport.params())
-    try:
-        with conn.cursor() as cr:
-            cr.execute(query, params)
-            return cr.fetchall()
-    finally:
-        conn.close()
-
-
 def columns(world, table):
     return {
         row[0]
-        for row in sql(
-            world, 'SELECT column_name FROM information_schema.columns WHERE table_name = %s', (table,)
+        for row in pgsupport.sql(
+            pgsupport.params(),
+            world['db'],
+            'SELECT column_name FROM information_schema.columns WHERE table_name = %s',
+            (table,),
         )
     }
 
 
 def table_exists(world, table):
-    return sql(world, 'SELECT to_regclass(%s) IS NOT NULL', (table,))[0][0]
+    return pgsupport.sql(pgsupport.params(), world['db'], 'SELECT to_regclass(%s) IS NOT NULL', (table,))[0][
+        0
+    ]
 
 
 def new_model(api, name=None, **extra):

@@ -12,7 +12,6 @@ import uuid
 import xmlrpc.client
 import zipfile
 
-import psycopg2
 import pytest
 
 from openerp_lite import release
@@ -58,16 +57,6 @@ def _exists(pgkind, name):
         with conn.cursor() as cr:
             cr.execute('SELECT 1 FROM pg_database WHERE datname = %s', (name,))
             return cr.fetchone() is not None
-    finally:
-        conn.close()
-
-
-def _sql(pgkind, dbname, query, params=None):
-    conn = psycopg2.connect(dbname=dbname, **pgkind)
-    try:
-        with conn, conn.cursor() as cr:
-            cr.execute(query, params)
-            return cr.fetchall() if cr.description else None
     finally:
         conn.close()
 
@@ -184,8 +173,8 @@ def test_dump_then_restore_gives_the_same_data(dbserver, pgkind, names):
     pwd = dbserver.admin_passwd
     source, restored = names(), names()
     db.create_database(pwd, source, False, 'en_US')
-    _sql(pgkind, source, 'CREATE TABLE dump_probe (id serial PRIMARY KEY, name text, qty numeric)')
-    _sql(
+    pgsupport.sql(pgkind, source, 'CREATE TABLE dump_probe (id serial PRIMARY KEY, name text, qty numeric)')
+    pgsupport.sql(
         pgkind,
         source,
         'INSERT INTO dump_probe (name, qty) VALUES (%s, %s), (%s, %s)',
@@ -196,14 +185,14 @@ def test_dump_then_restore_gives_the_same_data(dbserver, pgkind, names):
 
     assert db.restore(pwd, restored, dumped) is True
     query = 'SELECT id, name, qty FROM dump_probe ORDER BY id'
-    assert _sql(pgkind, restored, query) == _sql(pgkind, source, query)
+    assert pgsupport.sql(pgkind, restored, query) == pgsupport.sql(pgkind, source, query)
     assert restored in db.list()
 
     # restoring over an existing database is refused and leaves it alone
     with pytest.raises(xmlrpc.client.Fault) as info:
         db.restore(pwd, source, dumped)
     assert 'already exists' in info.value.faultString
-    assert len(_sql(pgkind, source, query)) == 2
+    assert len(pgsupport.sql(pgkind, source, query)) == 2
 
 
 def test_restore_of_garbage_is_refused_and_leaves_nothing(dbserver, pgkind, names):
@@ -290,20 +279,20 @@ def zip_source(dbserver, pgkind):
     pwd = dbserver.admin_passwd
     db = dbserver.xmlrpc('db')
     db.create_database(pwd, name, False, 'en_US')
-    _sql(pgkind, name, 'CREATE TABLE dump_probe (id serial PRIMARY KEY, name text, qty numeric)')
-    _sql(
+    pgsupport.sql(pgkind, name, 'CREATE TABLE dump_probe (id serial PRIMARY KEY, name text, qty numeric)')
+    pgsupport.sql(
         pgkind,
         name,
         'INSERT INTO dump_probe (name, qty) VALUES (%s, %s), (%s, %s), (%s, %s)',
         ('alpha', 1.5, 'bêta; \\N', 42, None, None),
     )
-    _sql(
+    pgsupport.sql(
         pgkind,
         name,
         "INSERT INTO ir_config_parameter (key, value) VALUES ('database.uuid', %s)",
         (SOURCE_UUID,),
     )
-    _sql(
+    pgsupport.sql(
         pgkind,
         name,
         'INSERT INTO web_session (sid_hash, db, uid, login, credential) '
@@ -319,8 +308,12 @@ def _zip_of(dumped):
 
 
 def _identity(pgkind, name):
-    uuid_rows = _sql(pgkind, name, "SELECT value FROM ir_config_parameter WHERE key = 'database.uuid'")
-    return [row[0] for row in uuid_rows], _sql(pgkind, name, 'SELECT count(*) FROM web_session')[0][0]
+    uuid_rows = pgsupport.sql(
+        pgkind, name, "SELECT value FROM ir_config_parameter WHERE key = 'database.uuid'"
+    )
+    return [row[0] for row in uuid_rows], pgsupport.sql(pgkind, name, 'SELECT count(*) FROM web_session')[0][
+        0
+    ]
 
 
 def test_zip_dump_holds_dump_sql_manifest_and_filestore(dbserver, pgkind, zip_source):
@@ -332,9 +325,11 @@ def test_zip_dump_holds_dump_sql_manifest_and_filestore(dbserver, pgkind, zip_so
     assert 'CREATE TABLE public.dump_probe' in sql_text and 'COPY public.dump_probe' in sql_text
     assert 'OWNER TO' not in sql_text  # --no-owner
     manifest = json.loads(archive.read('manifest.json'))
-    ((server_version,),) = _sql(pgkind, 'postgres', 'SHOW server_version_num')[0:1]
+    ((server_version,),) = pgsupport.sql(pgkind, 'postgres', 'SHOW server_version_num')[0:1]
     installed = dict(
-        _sql(pgkind, name, "SELECT name, latest_version FROM ir_module_module WHERE state = 'installed'")
+        pgsupport.sql(
+            pgkind, name, "SELECT name, latest_version FROM ir_module_module WHERE state = 'installed'"
+        )
     )
     assert manifest == {
         'odoo_dump': '1',
@@ -355,11 +350,11 @@ def test_zip_restore_gives_the_same_data_on_every_route(dbserver, pgkind, names,
     assert dbserver.xmlrpc('db').restore(pwd, over_xmlrpc, dumped) is True
     assert dbserver.jsonrpc('db', 'restore', pwd, over_json, dumped, False) is True
     assert dbserver.xmlrpc('db', route='').restore(pwd, over_legacy, dumped) is True
-    expected = _sql(pgkind, name, ZIP_PROBE)
+    expected = pgsupport.sql(pgkind, name, ZIP_PROBE)
     assert expected[1][1] == 'bêta; \\N' and expected[2][1:] == (None, None)
     listed = dbserver.xmlrpc('db').list()
     for restored in (over_xmlrpc, over_json, over_legacy):
-        assert _sql(pgkind, restored, ZIP_PROBE) == expected
+        assert pgsupport.sql(pgkind, restored, ZIP_PROBE) == expected
         assert restored in listed  # marked as openerp-lite's
         # copy=False: the same database, identity and sessions included
         assert _identity(pgkind, restored) == ([SOURCE_UUID], 1)
@@ -371,7 +366,7 @@ def test_zip_restore_gives_the_same_data_on_every_route(dbserver, pgkind, names,
     assert base64.b64decode(custom)[:5] == b'PGDMP'
     again = names()
     assert dbserver.jsonrpc('db', 'restore', pwd, again, custom, True) is True
-    assert _sql(pgkind, again, ZIP_PROBE) == expected
+    assert pgsupport.sql(pgkind, again, ZIP_PROBE) == expected
     uuids, sessions = _identity(pgkind, again)
     assert uuids != [SOURCE_UUID] and sessions == 0
 
@@ -385,7 +380,7 @@ def test_zip_restore_as_a_copy_gets_a_new_identity(dbserver, pgkind, names, zip_
     assert uuid.UUID(new_uuid).version == 4
     assert sessions == 0
     # a backup without database.uuid gets one
-    _sql(pgkind, copied, "DELETE FROM ir_config_parameter WHERE key = 'database.uuid'")
+    pgsupport.sql(pgkind, copied, "DELETE FROM ir_config_parameter WHERE key = 'database.uuid'")
     second = names()
     dumped_again = dbserver.xmlrpc('db').dump(dbserver.admin_passwd, copied, 'zip')
     assert dbserver.xmlrpc('db', route='').restore(dbserver.admin_passwd, second, dumped_again, True) is True

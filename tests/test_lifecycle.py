@@ -21,6 +21,7 @@ import pytest
 from tests.support import pg as pgsupport
 from tests.support.rpc import BackgroundCalls, call
 from tests.support.server import ROOT, prepare_databases, start_server
+from tests.support.wait import wait_for
 
 TEST_ADDONS = os.path.join(ROOT, 'tests', 'addons')
 SERVERS = ('threaded', 'waitress', 'gunicorn')
@@ -30,16 +31,6 @@ def health(server):
     status, _headers, body = server.request('GET', '/web/health', timeout=10)
     assert status == 200, body
     return json.loads(body)
-
-
-def wait_for(condition, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError('timed out after %ss waiting for %s' % (timeout, what))
 
 
 @pytest.fixture(scope='module')
@@ -151,6 +142,14 @@ def _title(pid):
     return ' '.join(psutil.Process(pid).cmdline()).strip()
 
 
+def _board_with_cron(server):
+    """The health report once the cron process is on it (a HUP earlier in the module replaces
+    it, and its successor takes a moment to start)."""
+    return wait_for(
+        lambda: (lambda report: report['cron'] and report)(health(server)), 30, 'the cron process'
+    )
+
+
 def test_process_titles_name_the_role_and_the_database(prefork, db):
     wait_for(lambda: _title(prefork.pid) == 'openerp-server: master', 10, 'the master title')
 
@@ -162,13 +161,13 @@ def test_process_titles_name_the_role_and_the_database(prefork, db):
         ]
 
     wanted = (['openerp-server: worker [%s]' % db] * 2, ['openerp-server: cron [%s]' % db])
-    wait_for(lambda: titles() == wanted, 10, 'the worker and cron titles')
+    wait_for(lambda: titles() == wanted, 30, 'the worker and cron titles')
 
 
 def test_health_reports_each_prefork_worker(prefork, db):
     for _ in range(6):
         call(prefork, db, 'res.partner', 'search_count', [[]])
-    report = health(prefork)
+    report = _board_with_cron(prefork)
     assert report['server'] == 'gunicorn' and report['mode'] == 'stateless'
     assert len(report['workers']) == 2
     for entry in report['workers']:

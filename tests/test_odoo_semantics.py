@@ -9,7 +9,6 @@ import itertools
 import json
 import urllib.parse
 
-import psycopg2
 import pytest
 
 from openerp_lite.http import binary
@@ -51,16 +50,6 @@ def _gone(admin):
     rid = admin.call(REC, 'create', {'name': uniq('gone')})
     admin.call(REC, 'unlink', [rid])
     return rid
-
-
-def _sql(db, query, params=None):
-    conn = psycopg2.connect(dbname=db, **pgsupport.params())
-    try:
-        with conn, conn.cursor() as cr:
-            cr.execute(query, params)
-            return cr.fetchall() if cr.description else None
-    finally:
-        conn.close()
 
 
 # -- read, write, unlink of ids that do not exist -----------------------------------------------
@@ -158,7 +147,9 @@ def test_read_group_on_a_boolean_makes_one_false_group(rpc, world):
         REC, 'create', [{'name': '%s-%d' % (tag, i), 'flag': bool(v)} for i, v in enumerate(values)]
     )
     unset = [rid for rid, value in zip(ids, values) if value is None]
-    _sql(world['db'], 'UPDATE test_orm_record SET flag = NULL WHERE id = ANY(%s)', (unset,))
+    pgsupport.sql(
+        pgsupport.params(), world['db'], 'UPDATE test_orm_record SET flag = NULL WHERE id = ANY(%s)', (unset,)
+    )
     domain = [('name', 'like', tag + '-')]
     groups = rpc.call(REC, 'read_group', domain, ['flag'], ['flag'])
     assert [(g['flag'], g['flag_count']) for g in groups] == [(False, 5), (True, 2)]
@@ -267,7 +258,8 @@ def test_company_logo_placeholder_never_a_404(orm_server, world, logos):
     foreign = pgsupport.new_db_name('oelsemforeign')
     pgsupport.create_database(pgsupport.params(), foreign)
     try:
-        _sql(
+        pgsupport.sql(
+            pgsupport.params(),
             foreign,
             'CREATE TABLE res_company (id int, logo bytea); '
             'CREATE TABLE res_users (id int, company_id int); '

@@ -41,18 +41,6 @@ def as_user(orm_server, world, route, login):
     return RpcClient(orm_server, route, world['db'], world['uids'][login], login)
 
 
-def sql(world, query, params=()):
-    import psycopg2
-
-    conn = psycopg2.connect(dbname=world['db'], **pgsupport.params())
-    try:
-        with conn.cursor() as cr:
-            cr.execute(query, params)
-            return cr.fetchall()
-    finally:
-        conn.close()
-
-
 # -- users are partners ----------------------------------------------------------------------------
 
 
@@ -271,8 +259,9 @@ def test_attachments_follow_the_access_of_their_record(orm_server, world, route)
 def test_an_image_field_is_an_attachment_that_goes_with_its_record(orm_server, world):
     api = as_admin(orm_server, world, 'xmlrpc2')
     partner = api.call('res.partner', 'create', {'name': 'Pictured', 'image_1920': PNG})
-    rows = sql(
-        world,
+    rows = pgsupport.sql(
+        pgsupport.params(),
+        world['db'],
         'SELECT id, mimetype, file_size FROM ir_attachment WHERE res_model = '
         "'res.partner' AND res_field = 'image_1920' AND res_id = %s",
         (partner,),
@@ -285,8 +274,9 @@ def test_an_image_field_is_an_attachment_that_goes_with_its_record(orm_server, w
     assert api.call('res.partner', 'read', [partner], fields=['image_1920'])[0]['image_1920'] is False
     api.call('res.partner', 'write', [partner], {'image_1920': PNG})
     api.call('res.partner', 'unlink', [partner])
-    assert sql(
-        world,
+    assert pgsupport.sql(
+        pgsupport.params(),
+        world['db'],
         "SELECT count(*) FROM ir_attachment WHERE res_model = 'res.partner' AND "
         'res_id = %s AND res_field IS NOT NULL',
         (partner,),

@@ -1,13 +1,13 @@
 """The product and sale addons on a fresh database with demo data, their own tests, and the sale
 flow end to end over XML-RPC as a "Sales / User"."""
 
-import os
 import subprocess
 import sys
 import threading
 
 import pytest
 
+from openerp_lite.bench import launcher
 from tests.support import pg as pgsupport
 from tests.support.orm import RpcClient, RpcFault, drop_db, make_user
 from tests.support.server import EXECUTABLE, ROOT
@@ -74,17 +74,12 @@ def test_addon_tests_pass_with_openerp_server_test(pg, sale_db):
         sale_db,
         '-m',
         'product,sale',
-        '--db_host',
-        str(pg['host']),
         '--log-level',
         'warn',
-    ]
-    if pg.get('port'):
-        cmd += ['--db_port', str(pg['port'])]
-    if pg.get('user'):
-        cmd += ['-r', pg['user']]
-    env = {k: v for k, v in os.environ.items() if not k.startswith('OPENERP_LITE_')}
-    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    ] + launcher.db_args(pg)
+    done = subprocess.run(
+        cmd, cwd=ROOT, env=launcher.clean_environ(), capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stderr.count('\nOK') == 2
 

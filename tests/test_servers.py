@@ -16,10 +16,10 @@ import textwrap
 import time
 import xmlrpc.client
 
-import psycopg2
 import pytest
 
 import server_adapters
+from openerp_lite.bench import launcher
 from openerp_lite.tools import config
 from server_adapters import gunicorn as gunicorn_adapter
 from server_adapters import limits
@@ -402,13 +402,9 @@ def test_sleeper_past_the_real_time_limit_is_killed_and_its_write_rolled_back(pg
         elapsed = time.monotonic() - started
     assert elapsed < LIMIT_TIME_REAL + 6, elapsed
     assert other.ok >= 2 and not other.failures, (other.ok, other.failures)
-    conn = psycopg2.connect(dbname=misbehave_db, **pg)
-    try:
-        with conn.cursor() as cr:
-            cr.execute('SELECT count(*) FROM test_misbehave WHERE name = %s', (marker,))
-            assert cr.fetchone()[0] == 0
-    finally:
-        conn.close()
+    assert pgsupport.sql(
+        pg, misbehave_db, 'SELECT count(*) FROM test_misbehave WHERE name = %s', (marker,)
+    ) == [(0,)]
     assert 'WORKER TIMEOUT' in prefork.log()
     assert call(prefork, misbehave_db, 'res.partner', 'search_count', [[]]) >= 1
 
@@ -442,7 +438,7 @@ def test_workers_are_recycled_by_request_count_and_soft_memory(pg, limit):
 
 def test_gunicorn_conf_py_serves_with_the_same_limits(pg, misbehave_db):
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith('OPENERP_LITE_') and k != 'OPENERP_SERVER'}
+    env = launcher.clean_environ()
     env.update(
         {
             'OPENERP_LITE_DB_HOST': str(pg['host']),

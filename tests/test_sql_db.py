@@ -255,13 +255,7 @@ def _configured():
 
 def _bump_concurrently(dbname, pg):
     """Commit an update of row 1 from another session, outside the caller's snapshot."""
-    conn = psycopg2.connect(dbname=dbname, **pg)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as other:
-            other.execute('UPDATE t SET val = val + 100 WHERE id = 1')
-    finally:
-        conn.close()
+    pgsupport.sql(pg, dbname, 'UPDATE t SET val = val + 100 WHERE id = 1')
 
 
 def test_run_in_transaction_retries_a_real_serialization_failure(table, pg):

@@ -4,7 +4,6 @@ locales are there and inactive, ``base.language.install`` activates them (Odoo's
 read, write, search, search_read, read_group, name_search, sorting and copies according to the
 context's ``lang``, English being the fallback."""
 
-import psycopg2
 import pytest
 
 from tests.support import pg as pgsupport
@@ -37,17 +36,6 @@ def world(orm_server):
 @pytest.fixture(params=ROUTES)
 def api(request, orm_server, world):
     return RpcClient(orm_server, request.param, world['db'], 1, 'admin')
-
-
-def sql(world, query, params=()):
-    conn = psycopg2.connect(dbname=world['db'], **pgsupport.params())
-    try:
-        with conn.cursor() as cr:
-            cr.execute(query, params)
-            return cr.fetchall() if cr.description else None
-    finally:
-        conn.commit()
-        conn.close()
 
 
 def chair(api, suffix):
@@ -196,7 +184,9 @@ def test_read_group_groups_by_the_name_in_the_context_language(api, world):
 def test_creating_in_a_language_sets_it_and_the_english_fallback(api, world):
     product = api.call('product.product', 'create', {'name': 'Fauteuil %s' % api.route}, context=FR)
     assert api.call('product.product', 'read', [product], ['name'])[0]['name'] == 'Fauteuil %s' % api.route
-    [(stored,)] = sql(world, 'SELECT name FROM product_product WHERE id = %s', (product,))
+    [(stored,)] = pgsupport.sql(
+        pgsupport.params(), world['db'], 'SELECT name FROM product_product WHERE id = %s', (product,)
+    )
     assert stored == {'en_US': 'Fauteuil %s' % api.route, 'fr_FR': 'Fauteuil %s' % api.route}
     # name_create in German too
     [new_id, label] = api.call('product.category', 'name_create', 'Möbel %s' % api.route, context=DE)
@@ -305,10 +295,16 @@ def test_a_database_from_before_translations_keeps_its_names_as_the_english_ones
     """An older database holds plain text in the column: upgrading the module converts it."""
     admin = world['admin']
     category = admin.call('product.category', 'create', {'name': 'Legacy shelf'})
-    sql(world, "ALTER TABLE product_category ALTER COLUMN name TYPE varchar USING name->>'en_US'")
+    pgsupport.sql(
+        pgsupport.params(),
+        world['db'],
+        "ALTER TABLE product_category ALTER COLUMN name TYPE varchar USING name->>'en_US'",
+    )
     module = admin.call('ir.module.module', 'search', [('name', '=', 'product')])
     admin.call('ir.module.module', 'button_immediate_upgrade', module)
-    [(stored,)] = sql(world, 'SELECT name FROM product_category WHERE id = %s', (category,))
+    [(stored,)] = pgsupport.sql(
+        pgsupport.params(), world['db'], 'SELECT name FROM product_category WHERE id = %s', (category,)
+    )
     assert stored == {'en_US': 'Legacy shelf'}
     assert (
         admin.call('product.category', 'read', [category], ['name'], context=FR)[0]['name'] == 'Legacy shelf'

@@ -14,7 +14,8 @@ slows everybody else down under each server.
 
 ``bench.plain.row`` and ``bench.signalling.row`` are the same row, except that writing the second
 clears a cache in every process (its signal is bumped in the writing transaction):
-``benchmarks/signal_cost.py`` writes both, side by side, to measure what that costs.
+``openerp-server bench --workloads signal_cost`` writes both, back to back in alternating rounds,
+to measure what that costs.
 
 Do not install it on a production database: any user may call it.
 """,

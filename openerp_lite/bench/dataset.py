@@ -9,23 +9,27 @@ Every record the bench creates is recognisable (partners' ``ref`` ``BP000000``â€
 import concurrent.futures
 import xmlrpc.client
 
-from .workloads import REF_FORMAT
+from .workloads import REF_FORMAT, SIGNAL_MODELS
 
 MODULES = ('sale', 'bench_tools')
 PARTNER_BATCH = 1000
 ORDER_BATCH = 100
 PRODUCTS = 20
+#: rows of each signal-cost model: twenty per client for up to sixteen clients
+SIGNAL_ROWS = 320
 CITIES = ('Brussels', 'Paris', 'Berlin', 'London', 'Gent', 'Lyon', 'Zurich', 'Taipei')
 
 
 class Data:
     """What the workloads need to know about the database (picklable, inherited by clients)."""
 
-    def __init__(self, creds, partner_ids, product_ids, order_count):
+    def __init__(self, creds, partner_ids, product_ids, order_count, signal_rows=None):
         self.creds = creds
         self.partner_ids = partner_ids
         self.product_ids = product_ids
         self.order_count = order_count
+        #: ``{model: ids}`` of the rows the signal-cost pair writes
+        self.signal_rows = signal_rows or {}
 
     @property
     def partner_count(self):
@@ -122,6 +126,18 @@ def _products(rpc):
     return rpc('product.product', 'search', [['default_code', '=like', 'BENCH-%']], order='default_code')
 
 
+def _signal_rows(rpc):
+    """``{model: ids}``: the rows of both signal-cost models, topped up to :data:`SIGNAL_ROWS`."""
+    rows = {}
+    for model in SIGNAL_MODELS.values():
+        ids = rpc(model, 'search', [], order='id')
+        if len(ids) < SIGNAL_ROWS:
+            rpc(model, 'create', [{'name': 'row %d' % n, 'value': 0} for n in range(len(ids), SIGNAL_ROWS)])
+            ids = rpc(model, 'search', [], order='id')
+        rows[model] = ids[:SIGNAL_ROWS]
+    return rows
+
+
 def _order_batch(rpc, start, end, partner_ids, product_ids):
     ids = rpc(
         'sale.order',
@@ -174,5 +190,6 @@ def populate(url, creds, partners, orders, progress=lambda *args: None, parallel
     install_modules(rpc)
     partner_ids = _partners(rpc, partners, progress)
     product_ids = _products(rpc)
+    signal_rows = _signal_rows(rpc)
     order_count = _orders(url, creds, orders, partner_ids, product_ids, progress, parallel) if orders else 0
-    return Data(creds, partner_ids, product_ids, order_count)
+    return Data(creds, partner_ids, product_ids, order_count, signal_rows)

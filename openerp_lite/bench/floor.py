@@ -12,8 +12,6 @@ Run as ``python -m openerp_lite.bench.floor hello|read [openerp-server options]`
 import sys
 import xmlrpc.client
 
-from gunicorn.app.base import BaseApplication
-
 import server_adapters
 from server_adapters import gunicorn as gunicorn_adapter
 
@@ -58,20 +56,6 @@ class ReadFloor:
         return [body]
 
 
-class _Application(BaseApplication):
-    def __init__(self, wsgi, settings):
-        self._wsgi = wsgi
-        self._settings = settings
-        super().__init__()
-
-    def load_config(self):
-        for name, value in self._settings.items():
-            self.cfg.set(name, value)
-
-    def load(self):
-        return self._wsgi
-
-
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] not in ('hello', 'read'):
@@ -92,7 +76,7 @@ def main(argv=None):
     settings = gunicorn_adapter.settings(options, hooks)
     settings['proc_name'] = 'openerp-lite-floor-%s' % which
     app = hello_app if which == 'hello' else ReadFloor(options.db_name)
-    _Application(app, settings).run()
+    gunicorn_adapter.Application(app, settings).run()
     return 0
 
 

@@ -1,8 +1,9 @@
-"""The HTML report: one self-contained file (inline CSS and SVG, no script, no network)."""
+"""The HTML report: one self-contained file (inline CSS and SVG, no script, no network), the
+verdict first and the project's development targets last."""
 
 from html import escape
 
-from . import svg, targets
+from . import report_text, stats, svg, targets
 from .report_text import MB
 
 STYLE = """
@@ -13,7 +14,9 @@ th, td { border: 1px solid #ccc; padding: 3px 6px; text-align: right; }
 th { background: #f0f0f0; } td.l, th.l { text-align: left; }
 code { font-size: 11px; word-break: break-all; }
 .charts { display: flex; flex-wrap: wrap; gap: 16px; }
-.met { color: #2e7d32; font-weight: bold; } .missed { color: #c62828; font-weight: bold; }
+.verdict { border: 2px solid #3465a4; background: #f3f6fb; padding: 8px 16px; max-width: 1000px; }
+.verdict h2 { border: none; margin-top: 8px; }
+.dev { color: #555; }
 .note { color: #555; font-size: 12px; max-width: 900px; }
 """
 
@@ -75,60 +78,106 @@ def _machine(report):
             '%s s each, concurrency %s, warm-up %s s'
             % (s['duration'], ', '.join(str(c) for c in s['concurrency']), s['warmup']),
         ],
-        ['Run', '%s to %s' % (report['started'], report.get('finished', '?'))],
+        ['Rounds', '%s, each workload running the configurations in turn' % s.get('rounds')],
+        [
+            'Run',
+            '%s to %s; measured in %s (estimated %s)'
+            % (
+                report['started'],
+                report.get('finished', '?'),
+                report_text._clock(report.get('measured_seconds')),
+                report_text._clock(report.get('estimate_seconds')),
+            ),
+        ],
     ]
     return _table(['', ''], [[escape(k), v] for k, v in lines], left=2)
 
 
 def _configurations(report):
     return _table(
-        ['configuration', 'command line'],
+        ['configuration', 'command line (run it again as is: its config file is kept)', 'log'],
         [
             [
                 escape(e['name']),
                 '<code>%s</code>' % escape(e.get('command') or 'did not start: ' + e.get('error', '')[-300:]),
+                escape(e.get('log_file') or ''),
             ]
             for e in report['configurations']
         ],
-        left=2,
+        left=3,
+    )
+
+
+def _verdict(report):
+    v = report.get('verdict') or {}
+    if not v.get('config'):
+        return '<div class="verdict"><h2>Verdict: none</h2><p>%s</p></div>' % escape(
+            '; '.join(v.get('reasons') or ['nothing measured'])
+        )
+    ratios = report_text.headline_ratios(report)
+    return (
+        '<div class="verdict"><h2>Verdict: run %s on this machine for this data</h2>'
+        '<p><code>%s</code> (plus your usual options)</p><ul>%s</ul>'
+        '<p class="note">Chosen as: %s. Every figure is a median over alternating rounds; '
+        '[low..high] is the lowest and highest round.</p>%s</div>'
+        % (
+            escape(v['config']),
+            escape(v['command']),
+            ''.join('<li>%s</li>' % escape(reason) for reason in v['reasons']),
+            escape(v['how']),
+            _table(
+                ['headline ratio (round by round)', 'median [range]'],
+                [[escape(what), 'x' + stats.show(r, '%.2f')] for what, r in ratios],
+            )
+            if ratios
+            else '',
+        )
     )
 
 
 def _targets(report):
     lines = []
     for t in report.get('targets', []):
-        met = {
-            True: '<span class="met">met</span>',
-            False: '<span class="missed">missed</span>',
-            None: 'not measured',
-        }[t['met']]
+        reached = {True: 'yes', False: 'no', None: 'not measured'}[t['met']]
         lines.append(
-            [escape(t['description']), _n(t['ratio'], '%.2f'), '%s %.2f' % (escape(t['op']), t['goal']), met]
+            [
+                escape(t['description']),
+                _n(t['ratio'], '%.2f'),
+                '%s %.2f' % (escape(t['op']), t['goal']),
+                reached,
+            ]
         )
-    return _table(['target', 'ratio', 'goal', ''], lines)
+    return _table(['target', 'ratio', 'goal', 'reached'], lines)
+
+
+def _per_round(report, summary):
+    return ' '.join(
+        '%.0f' % r['rate']
+        for r in report['rows']
+        if r['config'] == summary['config']
+        and r['key'] == summary['key']
+        and r['concurrency'] == summary['concurrency']
+    )
 
 
 def _cells_table(report):
     lines = []
-    for row in report['rows']:
-        if row['key'] in ('isolation', 'memory'):
-            continue
+    for s in report['summary']['cells']:
         lines.append(
             [
-                escape(row['config']),
-                escape(row['key']),
-                row['concurrency'],
-                row['engine'],
-                '%.1f' % row['rate'],
-                '%.2f' % row['p50_ms'],
-                '%.2f' % row['p95_ms'],
-                '%.2f' % row['p99_ms'],
-                row['errors'],
-                _n(_rss_max(row.get('rss_bytes')), '%.0f'),
-                len(row.get('rss_bytes') or {}),
-                '%.0f' % row['loadgen_cpu_pct'],
-                '%.0f' % row['server_cpu_pct'],
-                _n(targets.floor_fraction(report, row), '%.2f'),
+                escape(s['config']),
+                escape(s['key']),
+                s['concurrency'],
+                s['engine'],
+                stats.show(s['rate']),
+                _per_round(report, s),
+                stats.show(s['p50_ms'], '%.2f'),
+                stats.show(s['p99_ms'], '%.2f'),
+                s['errors'],
+                _n(_rss_max(s.get('rss_bytes')), '%.0f'),
+                len(s.get('rss_bytes') or {}),
+                _n(s['server_cpu_pct']['median'], '%.0f'),
+                _n(targets.floor_fraction(report, s), '%.2f'),
             ]
         )
     return _table(
@@ -137,14 +186,13 @@ def _cells_table(report):
             'workload',
             'c',
             'load gen',
-            'ops/s',
+            'ops/s median [range]',
+            'ops/s by round',
             'p50 ms',
-            'p95 ms',
             'p99 ms',
             'errors',
             'RSS MB (max)',
             'processes',
-            'gen CPU %',
             'server CPU %',
             'of floor',
         ],
@@ -159,7 +207,16 @@ def charts(report):
 
 
 def _workload_svgs(report):
-    cells = [r for r in report['rows'] if r['key'] not in ('isolation', 'memory')]
+    cells = [
+        dict(
+            s,
+            rate=s['rate']['median'],
+            p50_ms=s['p50_ms']['median'],
+            p95_ms=s['p95_ms']['median'],
+            p99_ms=s['p99_ms']['median'],
+        )
+        for s in report['summary']['cells']
+    ]
     keys = []
     for row in cells:
         if row['key'] not in keys:
@@ -176,7 +233,11 @@ def _workload_svgs(report):
         if any(floor):
             series.append(('floor (bare WSGI)', [r['rate'] if f else None for r, f in zip(rows, floor)]))
         rate = svg.bar_chart(
-            '%s: throughput (concurrency %s)' % (key, level), names, series, unit, stack=True
+            '%s: throughput, median of the rounds (concurrency %s)' % (key, level),
+            names,
+            series,
+            unit,
+            stack=True,
         )
         latency = svg.bar_chart(
             '%s: latency percentiles' % key,
@@ -205,16 +266,16 @@ def _workload_charts(report):
 
 
 def _isolation(report):
-    rows = [r for r in report['rows'] if r['key'] == 'isolation']
+    rows = report['summary']['isolation']
     if not rows:
         return ''
     names = [r['config'] for r in rows]
     chart = svg.bar_chart(
-        'isolation: read1 p99 of the other clients (log scale)',
+        'isolation: read1 p99 of the other clients, median of the rounds (log scale)',
         names,
         [
-            ('without the hog', [r['p99_ms_alone'] for r in rows]),
-            ('during the hog', [r['p99_ms_hog'] for r in rows]),
+            ('without the hog', [r['p99_ms_alone']['median'] for r in rows]),
+            ('during the hog', [r['p99_ms_hog']['median'] for r in rows]),
         ],
         'ms',
         log=True,
@@ -223,10 +284,8 @@ def _isolation(report):
         [
             'configuration',
             'req/s alone',
-            'p50 alone',
             'p99 alone',
             'req/s during hog',
-            'p50 during',
             'p99 during',
             'p99 ratio',
             'hog calls',
@@ -235,13 +294,11 @@ def _isolation(report):
         [
             [
                 escape(r['config']),
-                '%.1f' % r['rate_alone'],
-                '%.2f' % r['p50_ms_alone'],
-                '%.2f' % r['p99_ms_alone'],
-                '%.1f' % r['rate_hog'],
-                '%.2f' % r['p50_ms_hog'],
-                '%.2f' % r['p99_ms_hog'],
-                _n(r['p99_ratio'], '%.2f'),
+                stats.show(r['rate_alone']),
+                stats.show(r['p99_ms_alone'], '%.2f'),
+                stats.show(r['rate_hog']),
+                stats.show(r['p99_ms_hog'], '%.2f'),
+                stats.show(r['p99_ratio'], '%.2f'),
                 r['hog_calls'],
                 r['errors'],
             ]
@@ -250,9 +307,17 @@ def _isolation(report):
     )
     return (
         '<h2>Isolation</h2><p class="note">%d clients call read1, first alone, then while one '
-        'more client calls <code>%s</code> again and again.</p><div class="charts">%s</div>%s'
+        'more client calls <code>%s</code> again and again; medians [range] over the rounds.</p>'
+        '<div class="charts">%s</div>%s'
         % (rows[0]['concurrency'], escape(rows[0]['hog_method']), chart, table)
     )
+
+
+def _signal(report):
+    text = report_text._signal(report)
+    if not text:
+        return ''
+    return '<h2>Signal cost</h2><p class="note">%s.</p><pre>%s</pre>' % (escape(text[0]), escape(text[1]))
 
 
 def _memory(report):
@@ -299,41 +364,43 @@ def _memory(report):
 
 
 def render(report):
-    errors = [r for r in report['rows'] if r.get('first_error')]
+    problems = report_text._problems(report)
     error_html = ''
-    if errors:
-        error_html = '<h2>Errors</h2>' + _table(
-            ['configuration', 'cell', 'first error'],
-            [[escape(r['config']), escape(r['key']), escape(r['first_error'])] for r in errors],
-            left=3,
-        )
+    if problems:
+        error_html = '<h2>Errors</h2><ul>%s</ul>' % ''.join('<li>%s</li>' % escape(p) for p in problems)
     return """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>openerp-server bench</title>
 <style>%(style)s</style></head><body>
 <h1>openerp-server bench</h1>
+%(verdict)s
 <h2>Machine and run</h2>%(machine)s
-<h2>Configurations</h2>%(configs)s
-<h2>Targets</h2><p class="note">Ratios of rates (or of p99 and RSS) measured in this run, at the
-concurrency shown; floors are the bare WSGI applications under the same Gunicorn settings.</p>%(targets)s
 <h2>Throughput and latency by workload</h2>
 <p class="note">Closed loop: each client sends its next request when the previous reply arrives.
-ops/s counts successful operations (a sale_flow operation is three calls); latencies are per
-operation as the client sees it; "of floor" is the rate as a fraction of the hello floor
-(version) or of the read floor (every database workload) at the same concurrency.</p>
+Each workload ran the configurations in turn, round after round; a figure is the median of the
+rounds with the lowest and highest in brackets. ops/s counts successful operations (a sale_flow
+operation is three calls); latencies are per operation as the client sees it; "of floor" is the
+rate as a fraction of the hello floor (version) or of the read floor (every database workload).</p>
 %(charts)s
 %(cells)s
 %(isolation)s
+%(signal)s
 %(memory)s
+<h2>Configurations</h2>%(configs)s
 %(errors)s
+<div class="dev"><h2>For the project's developers: development targets</h2><p class="note">The goals the
+project holds its code to, as ratios of medians in this run; they say nothing about your set-up.</p>
+%(targets)s</div>
 </body></html>
 """ % {
         'style': STYLE,
+        'verdict': _verdict(report),
         'machine': _machine(report),
         'configs': _configurations(report),
         'targets': _targets(report),
         'charts': _workload_charts(report),
         'cells': _cells_table(report),
         'isolation': _isolation(report),
+        'signal': _signal(report),
         'memory': _memory(report),
         'errors': error_html,
     }

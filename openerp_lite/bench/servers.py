@@ -6,22 +6,13 @@ the two floors are ``floor-hello`` and ``floor-read`` (see :mod:`.floor`).
 """
 
 import os
-import shlex
-import shutil
-import socket
-import subprocess
 import sys
-import tempfile
-import time
-import urllib.error
-import urllib.request
 
 import psutil
 
-from ..tools.process import terminate
+from . import launcher
+from .launcher import HOST, db_args, shown  # noqa: F401  (part of this module's face)
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-HOST = '127.0.0.1'
 KINDS = ('threaded', 'waitress', 'gunicorn')
 MODES = ('stateful', 'stateless')
 FLOORS = ('floor-hello', 'floor-read')
@@ -73,32 +64,6 @@ class Configuration:
         return self.workers or 1
 
 
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def server_executable():
-    """The command that starts ``openerp-server``: the checkout's script, else the installed one."""
-    script = os.path.join(ROOT, 'openerp-server')
-    if os.path.exists(script):
-        return [sys.executable, script]
-    installed = shutil.which('openerp-server')
-    if installed:
-        return [installed]
-    return [sys.executable, '-c', 'import sys; from openerp_lite.cli import main; sys.exit(main())']
-
-
-def db_args(pg):
-    """``--db_host``/``--db_port``/``-r``/``-w`` for the PostgreSQL ``pg`` (a params dict)."""
-    args = []
-    for key, flag in (('host', '--db_host'), ('port', '--db_port'), ('user', '-r'), ('password', '-w')):
-        if pg.get(key):
-            args += [flag, str(pg[key])]
-    return args
-
-
 def command(config, port, pg, conf_path, dbname, log_level):
     """The exact command line of ``config`` (shown in the report)."""
     if config.is_floor:
@@ -115,7 +80,7 @@ def command(config, port, pg, conf_path, dbname, log_level):
             dbname,
         ]
         return cmd + db_args(pg)
-    cmd = server_executable() + ['-c', conf_path, '--server', config.kind, '--mode', config.mode]
+    cmd = launcher.server_executable() + ['-c', conf_path, '--server', config.kind, '--mode', config.mode]
     if config.workers:
         # no recycling during the run: the memory workload watches one worker's growth
         cmd += ['--workers', str(config.workers), '--limit-request', '0']
@@ -134,29 +99,14 @@ def command(config, port, pg, conf_path, dbname, log_level):
     return cmd + db_args(pg)
 
 
-class RunningServer:
-    """A started configuration: ``url``, ``pid``, ``cmdline``; :meth:`stop` ends it by pid."""
+class RunningServer(launcher.Launched):
+    """A started configuration: ``url``, ``pid``, ``cmdline``, its kept ``conf_path`` and
+    ``log_path``; :meth:`stop` ends it by pid."""
 
-    def __init__(self, config, proc, port, cmdline, log_path, workdir):
-        self.config, self.proc, self.port = config, proc, port
-        self.pid = proc.pid
-        self.url = 'http://%s:%d' % (HOST, port)
-        self.cmdline = cmdline
-        self.log_path = log_path
-        self._workdir = workdir
-        self._log_handle = None
-
-    def alive(self):
-        return self.proc.poll() is None
-
-    def log_tail(self, size=4000):
-        try:
-            with open(self.log_path, 'rb') as handle:
-                handle.seek(0, os.SEEK_END)
-                handle.seek(max(0, handle.tell() - size))
-                return handle.read().decode('utf-8', 'replace')
-        except OSError:
-            return ''
+    def __init__(self, proc, port, cmdline, log_path, log_handle, config=None, conf_path=None):
+        super().__init__(proc, port, cmdline, log_path, log_handle)
+        self.config = config
+        self.conf_path = conf_path
 
     def serving_processes(self):
         """The processes that answer requests: gunicorn's workers, else the server itself."""
@@ -194,51 +144,44 @@ class RunningServer:
             pass
         return total
 
-    def stop(self, timeout=30):
-        """SIGTERM, wait, then SIGKILL, all by the pid this object started."""
-        terminate(self.proc, timeout)
-        if self._log_handle:
-            self._log_handle.close()
-        shutil.rmtree(self._workdir, ignore_errors=True)
-        return self.proc.returncode
+
+def slug(config):
+    """The file-name form of a configuration's name (``gunicorn_w2_stateless``)."""
+    return config.name.replace(' ', '_')
 
 
-def start(config, pg, master_password, dbname, log_dir, log_level='warn', timeout=120):
-    """Start ``config`` on a free port; returns a :class:`RunningServer` once ``/web/health``
-    (or the floor's root) answers. Raises RuntimeError with the log's end when it does not."""
-    workdir = tempfile.mkdtemp(prefix='oel-bench-')
-    conf_path = os.path.join(workdir, 'server.conf')
-    with open(conf_path, 'w', encoding='utf-8') as handle:
+def write_conf(folder, name, master_password):
+    """The configuration file of one server, kept in ``folder`` so its command line can be run
+    again after the bench (it holds the run's master password, nothing else)."""
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.abspath(os.path.join(folder, '%s.conf' % name))
+    with open(path, 'w', encoding='utf-8') as handle:
         handle.write('[options]\nadmin_passwd = %s\n' % master_password)
-    port = free_port()
+    os.chmod(path, 0o600)
+    return path
+
+
+def start(config, pg, master_password, dbname, output, log_level='warn', timeout=120, name=None):
+    """Start ``config`` on a free port with its config file in ``output/configs`` and its log in
+    ``output/logs`` (one file per server, named after it, or after ``name``); returns a
+    :class:`RunningServer` once ``/web/health`` (or the floor's root) answers. Raises RuntimeError
+    with the log's end when it does not."""
+    name = name or slug(config)
+    conf_path = None
+    if not config.is_floor:  # a floor takes no config file: everything is on its command line
+        conf_path = write_conf(os.path.join(output, 'configs'), name, master_password)
+    port = launcher.free_port()
     cmdline = command(config, port, pg, conf_path, dbname, log_level)
+    log_dir = os.path.join(output, 'logs')
     os.makedirs(log_dir, exist_ok=True)
-    log_path = os.path.join(log_dir, '%s.log' % config.name.replace(' ', '_'))
-    log_handle = open(log_path, 'ab')
-    env = {k: v for k, v in os.environ.items() if not k.startswith('OPENERP_LITE_') and k != 'OPENERP_SERVER'}
-    env['PYTHONPATH'] = ROOT + os.pathsep + env.get('PYTHONPATH', '')
-    proc = subprocess.Popen(cmdline, cwd=ROOT, env=env, stdout=log_handle, stderr=subprocess.STDOUT)
-    server = RunningServer(config, proc, port, cmdline, log_path, workdir)
-    server._log_handle = log_handle
-    probe = server.url + ('/' if config.is_floor else '/web/health')
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            server.stop()
-            raise RuntimeError(
-                '%s exited with status %s:\n%s' % (config.name, proc.returncode, server.log_tail())
-            )
-        try:
-            with urllib.request.urlopen(probe, timeout=2) as response:
-                if response.status == 200:
-                    return server
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.1)
-    server.stop()
-    raise RuntimeError('%s did not answer within %ss:\n%s' % (config.name, timeout, server.log_tail()))
-
-
-def shown(cmdline):
-    """A command line as a shell would take it."""
-    return ' '.join(shlex.quote(part) for part in cmdline)
+    return launcher.launch(
+        cmdline,
+        port,
+        os.path.join(log_dir, '%s.log' % name),
+        probe='/' if config.is_floor else '/web/health',
+        timeout=timeout,
+        name=config.name,
+        factory=RunningServer,
+        config=config,
+        conf_path=conf_path,
+    )

@@ -174,6 +174,69 @@ class SaleFlow(Workload):
             yield None  # end of one operation
 
 
+class Create1(Workload):
+    """``create`` of one partner per call (three fields): the cost of an insert with its
+    defaults, sequences and access checks."""
+
+    name = 'create1'
+
+    def bodies(self, data, index, clients):
+        bodies = []
+        for position in range(BODIES_PER_CLIENT):
+            path, body = protocol.execute_kw(
+                self.protocol,
+                data.creds,
+                'res.partner',
+                'create',
+                [
+                    {
+                        'name': 'Bench created %d-%d' % (index, position),
+                        'city': 'City %d' % (position % 50),
+                        'email': 'created%d.%d@example.com' % (index, position),
+                    }
+                ],
+            )
+            bodies.append(body)
+        return path, bodies
+
+
+#: the two models of the signal cost: the same row, written with and without a cache signal
+SIGNAL_MODELS = {'plain': 'bench.plain.row', 'signalling': 'bench.signalling.row'}
+
+
+class SignalWrite(Workload):
+    """``write`` of one integer on a row of the client's own, on ``bench.plain.row`` (clears
+    nothing) or ``bench.signalling.row`` (bumps a cache signal in the writing transaction, so
+    concurrent writers contend on the signal's row). Measured in pairs, back to back."""
+
+    name = 'signal_write'
+    #: the runner asks every serving process how many calls it ran again around these cells
+    counts_retries = True
+
+    def __init__(self, variant):
+        super().__init__()
+        self.variant = variant
+        self.model = SIGNAL_MODELS[variant]
+
+    @property
+    def key(self):
+        return 'signal_write %s' % self.variant
+
+    def bodies(self, data, index, clients):
+        ids = _spread(data.signal_rows[self.model], index, clients)
+        bodies = []
+        for position in range(BODIES_PER_CLIENT):
+            path, body = protocol.execute_kw(
+                self.protocol,
+                data.creds,
+                self.model,
+                'write',
+                [[ids[position % len(ids)]], {'value': position}],
+            )
+            bodies.append(body)
+        return path, bodies
+
+
 class Hog(Workload):
     """The misbehaving client of the isolation workload: a CPU-bound call of ``seconds``."""
 
@@ -188,23 +251,45 @@ class Hog(Workload):
         return path, [body]
 
 
-#: names accepted by ``--workloads``, in report order; each expands into cells (see :func:`cells`)
-WORKLOAD_NAMES = ('version', 'read1', 'search_read80', 'write1', 'sale_flow', 'isolation', 'memory')
+#: names accepted by ``--workloads``, in report order; each expands into cells (see :func:`groups`)
+WORKLOAD_NAMES = (
+    'version',
+    'read1',
+    'search_read80',
+    'write1',
+    'create1',
+    'sale_flow',
+    'signal_cost',
+    'isolation',
+    'memory',
+)
+#: workloads the runner measures in its own way, not as request cells
+SPECIAL = ('isolation', 'memory')
 
 
-def cells(names):
-    """The request workloads measured for the chosen names (isolation and memory are run
-    differently, by the runner, on ``read1``)."""
+def groups(names):
+    """The request cells of the chosen names, as groups measured back to back on one server in
+    each round: one workload each, except ``signal_cost``'s pair (plain, then signalling)."""
     result = []
     for name in names:
         if name == 'version':
-            result.append(Version())
+            result.append((Version(),))
         elif name == 'read1':
-            result += [Read1(XMLRPC), Read1(JSONRPC)]
+            result += [(Read1(XMLRPC),), (Read1(JSONRPC),)]
         elif name == 'search_read80':
-            result.append(SearchRead80())
+            result.append((SearchRead80(),))
         elif name == 'write1':
-            result.append(Write1())
+            result.append((Write1(),))
+        elif name == 'create1':
+            result.append((Create1(),))
         elif name == 'sale_flow':
-            result.append(SaleFlow())
+            result.append((SaleFlow(),))
+        elif name == 'signal_cost':
+            result.append((SignalWrite('plain'), SignalWrite('signalling')))
     return result
+
+
+def cells(names):
+    """Every request workload of the chosen names, in order (isolation and memory are run
+    differently, by the runner, on ``read1``)."""
+    return [workload for group in groups(names) for workload in group]

@@ -117,12 +117,17 @@ class Result:
         self.engine = 'wrk'
 
 
+def effective_seconds(seconds):
+    """How long a wrk run asked for ``seconds`` lasts: wrk takes whole seconds, at least one."""
+    return max(1, int(round(seconds)))
+
+
 def run(host, port, workload, data, clients, seconds, on_progress=None, timeout=60):
     """Run wrk for ``seconds`` with ``clients`` connections; returns a :class:`Result`."""
     with tempfile.NamedTemporaryFile('w', suffix='.lua', delete=False) as handle:
         handle.write(script(workload, data, clients))
         script_path = handle.name
-    seconds = max(1, int(round(seconds)))
+    seconds = effective_seconds(seconds)
     cmd = [
         available() or 'wrk',
         '-t%d' % clients,

@@ -75,11 +75,18 @@ def build_parser():
         help='clients in the closed loop, one cell per level (default: 4)',
     )
     run.add_argument(
+        '--rounds',
+        type=_positive(int),
+        default=3,
+        metavar='N',
+        help='rounds per workload, the configurations in turn in each; at least 3 (default: %(default)s)',
+    )
+    run.add_argument(
         '--duration',
         type=_positive(float),
         default=5.0,
         metavar='SECONDS',
-        help='length of each cell (default: %(default)s)',
+        help='length of each cell, in each round (default: %(default)s)',
     )
     run.add_argument(
         '--requests',
@@ -196,6 +203,8 @@ def main(argv=None):
             parser.error('--engine wrk: wrk is not installed (apt-get install wrk)')
     from ..bench import Settings, run
 
+    if args.rounds < 3:
+        parser.error('--rounds: at least 3 rounds are needed for a spread')
     cleanup = []
     try:
         pg = _postgres(args, cleanup)
@@ -220,12 +229,17 @@ def main(argv=None):
             isolation_clients=args.isolation_clients,
             memory_requests=args.memory_requests,
             log_level=args.server_log_level,
+            rounds=args.rounds,
         )
         try:
             report = run(settings)
         except (RuntimeError, ValueError) as error:
             print('%s: %s' % (PROG, error), file=sys.stderr)
             return 1
+        except KeyboardInterrupt:
+            # the runner has stopped its servers and dropped its scratch database on the way out
+            print('\n%s: interrupted; its servers are stopped, nothing was reported' % PROG, file=sys.stderr)
+            return 130
     finally:
         for stop in cleanup:
             stop()

@@ -15,9 +15,9 @@ import time
 import xmlrpc.client
 from dataclasses import dataclass, field
 
-import psycopg2
-
 from tests.support import rpc
+from tests.support.pg import sql  # noqa: F401  (the helpers below and the scenarios use it)
+from tests.support.wait import wait_for  # noqa: F401  (re-exported for the scenarios)
 
 #: clear passwords of the test users (distinct from anything else, so a scan can find them)
 PASSWORDS = {'team_a': 'clear-Pw-of-team-a-7f3k', 'team_b': 'clear-Pw-of-team-b-9q2m'}
@@ -82,18 +82,6 @@ def is_server_error_fault(text):
 
 
 # -- direct SQL ------------------------------------------------------------------------------
-
-
-def sql(pg, db, query, params=(), autocommit=True):
-    """Rows of ``query`` on ``db`` through a fresh connection (no pool, nothing kept)."""
-    conn = psycopg2.connect(dbname=db, **pg)
-    conn.autocommit = autocommit
-    try:
-        with conn.cursor() as cr:
-            cr.execute(query, params)
-            return cr.fetchall() if cr.description else None
-    finally:
-        conn.close()
 
 
 def table_digest(pg, db, tables):
@@ -171,16 +159,6 @@ def children(pid):
         if fields_[1] == str(pid) and fields_[0] != 'Z':
             found.append(int(entry))
     return sorted(found)
-
-
-def wait_for(predicate, timeout, interval=0.1):
-    """Poll ``predicate()`` until true or ``timeout`` seconds; returns its last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() >= deadline:
-            return value
-        time.sleep(interval)
 
 
 def run_threads(target, count, timeout=300):

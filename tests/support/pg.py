@@ -126,6 +126,19 @@ def create_database(pg, name):
         conn.close()
 
 
+def sql(pg, db, query, params=None):
+    """Rows of ``query`` on database ``db`` through a connection of its own, committed at once
+    (autocommit; no pool, nothing kept); None for a statement that returns no rows."""
+    conn = psycopg2.connect(dbname=db, **pg)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cr:
+            cr.execute(query, params)
+            return cr.fetchall() if cr.description else None
+    finally:
+        conn.close()
+
+
 def admin_sql(pg, query, params=()):
     """Run one statement on the maintenance database of ``pg`` (autocommit)."""
     conn = admin_connect(pg)

@@ -8,29 +8,18 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 import uuid
 import xmlrpc.client
 
-from openerp_lite.tools.process import terminate
+from openerp_lite.bench import launcher
+from openerp_lite.bench.launcher import ROOT, free_port  # noqa: F401  (re-exported for the tests)
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-EXECUTABLE = os.path.join(ROOT, 'openerp-server')
+EXECUTABLE = launcher.SCRIPT
 #: prefix of the master password of a test server; each server gets its own (a random suffix),
 #: so the failures one test provokes on purpose never slow down another test's master password
 ADMIN_PASSWD = 'admin-test-pw'
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 class JsonRpcError(Exception):
@@ -42,17 +31,15 @@ class JsonRpcError(Exception):
         self.code = error.get('code')
 
 
-class RunningServer:
+class RunningServer(launcher.Launched):
     """A started server: its URL, master password, config file, and helpers to talk to it."""
 
-    def __init__(self, proc, port, admin_passwd, config_path, log_path, workdir):
-        self.proc = proc
-        self.pid = proc.pid
-        self.port = port
-        self.url = 'http://127.0.0.1:%d' % port
+    def __init__(
+        self, proc, port, admin_passwd, config_path, log_path, workdir, log_handle=None, cmdline=None
+    ):
+        super().__init__(proc, port, cmdline, log_path, log_handle)
         self.admin_passwd = admin_passwd
         self.config_path = config_path
-        self.log_path = log_path
         self.workdir = workdir
 
     # -- clients -------------------------------------------------------------------------------
@@ -93,23 +80,10 @@ class RunningServer:
         finally:
             conn.close()
 
-    def log(self):
-        with open(self.log_path, encoding='utf-8', errors='replace') as handle:
-            return handle.read()
-
-    # -- lifecycle -----------------------------------------------------------------------------
-    def alive(self):
-        return self.proc.poll() is None
-
-    def stop(self, timeout=20):
-        """SIGTERM, wait, then SIGKILL; removes the config and log files; returns the exit status
-        (again on a second call)."""
-        if self._log_handle.closed:
-            return self.proc.returncode
-        terminate(self.proc, timeout)
-        self._log_handle.close()
-        shutil.rmtree(self.workdir, ignore_errors=True)
-        return self.proc.returncode
+    def cleanup(self):
+        """The config and log files go with the server."""
+        if self.workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 def start_server(pg, args=(), admin_passwd=None, config_lines=(), timeout=30):
@@ -131,61 +105,36 @@ def start_server(pg, args=(), admin_passwd=None, config_lines=(), timeout=30):
         for line in config_lines:
             handle.write(line + '\n')
     port = free_port()
-    cmd = [
-        sys.executable,
-        EXECUTABLE,
+    cmd = launcher.server_executable() + [
         '-c',
         config_path,
         '--http-interface',
-        '127.0.0.1',
+        launcher.HOST,
         '--http-port',
         str(port),
-        '--db_host',
-        str(pg['host']),
         # no cron unless a test asks for it (a later --max-cron-threads wins): a server
         # without -d would otherwise poll every database of the shared test cluster
         '--max-cron-threads',
         '0',
     ]
-    if pg.get('port'):
-        cmd += ['--db_port', str(pg['port'])]
-    if pg.get('user'):
-        cmd += ['-r', pg['user']]
-    if pg.get('password'):
-        cmd += ['-w', pg['password']]
-    cmd += list(args)
-    env = {k: v for k, v in os.environ.items() if not k.startswith('OPENERP_LITE_') and k != 'OPENERP_SERVER'}
-    log_path = os.path.join(workdir, 'server.log')
-    log_handle = open(log_path, 'wb')
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log_handle, stderr=subprocess.STDOUT)
-    server = RunningServer(proc, port, admin_passwd, config_path, log_path, workdir)
-    server._log_handle = log_handle
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            log = server.log()
-            server.stop()
-            raise RuntimeError('openerp-server exited with %s:\n%s' % (proc.returncode, log))
-        try:
-            with urllib.request.urlopen(server.url + '/web/health', timeout=2) as response:
-                if response.status == 200:
-                    return server
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.1)
-    log = server.log()
-    server.stop()
-    raise RuntimeError('openerp-server did not answer /web/health within %ss:\n%s' % (timeout, log))
+    cmd += launcher.db_args(pg) + list(args)
+
+    def factory(proc, port, cmdline, log_path, log_handle):
+        return RunningServer(proc, port, admin_passwd, config_path, log_path, workdir, log_handle, cmdline)
+
+    try:
+        return launcher.launch(
+            cmd, port, os.path.join(workdir, 'server.log'), timeout=timeout, factory=factory
+        )
+    except RuntimeError:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
 
 
 def prepare_databases(pg, names, modules=(), addons_path=None, demo=False, timeout=240):
     """Create ``names`` with base and ``modules`` (with demo data or not) through
     ``openerp-server -d ... -i ... --stop-after-init``, the way an operator would."""
-    cmd = [
-        sys.executable,
-        EXECUTABLE,
-        '--db_host',
-        str(pg['host']),
+    cmd = launcher.server_executable() + [
         '-d',
         ','.join(names),
         '--stop-after-init',
@@ -198,11 +147,8 @@ def prepare_databases(pg, names, modules=(), addons_path=None, demo=False, timeo
         cmd.append('--without-demo')
     if addons_path:
         cmd += ['--addons-path', addons_path]
-    if pg.get('port'):
-        cmd += ['--db_port', str(pg['port'])]
-    if pg.get('user'):
-        cmd += ['-r', pg['user']]
-    env = {k: v for k, v in os.environ.items() if not k.startswith('OPENERP_LITE_') and k != 'OPENERP_SERVER'}
+    cmd += launcher.db_args(pg)
+    env = launcher.clean_environ()
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0:
         raise RuntimeError('preparing %s failed:\n%s%s' % (names, proc.stdout, proc.stderr))
