@@ -241,105 +241,133 @@ def plan(settings, running, data):
     rounds. The estimate is the sum of the steps' seconds, so it counts exactly what will run."""
     apps = [server for server in running if not server.config.is_floor]
     floors = [server for server in running if server.config.is_floor]
-
-    def cell_seconds(workload):
-        if settings.requests:
-            return settings.requests / REQUESTS_RATE_GUESS + CELL_OVERHEAD
-        if measure.choose_engine(workload, settings.engine, settings.requests) == 'wrk':
-            return wrk.effective_seconds(settings.duration) + CELL_OVERHEAD
-        return settings.duration + CELL_OVERHEAD
-
     steps = []
-
-    def cell_step(server, workload, clients, turn):
-        def action(progress):
-            reruns = _reruns(server, data) if getattr(workload, 'counts_retries', False) else None
-            row = measure.cell(
-                server,
-                workload,
-                data,
-                clients,
-                settings.duration,
-                settings.engine,
-                settings.requests,
-                progress.update,
-            )
-            if reruns is not None:
-                after = _reruns(server, data)
-                row['reruns'] = sum(after[pid] - reruns.get(pid, 0) for pid in after)
-            row['round'] = turn
-            return row, report_text.cell_summary(row)
-
-        label = 'r%d %s: %s c%d' % (turn, server.config.name, workload.key, clients)
-        return Step(label, cell_seconds(workload), action)
-
     if 'memory' in settings.workloads:
-        seconds = settings.memory_requests / MEMORY_RATE_GUESS + CELL_OVERHEAD
-        for server in apps:
-
-            def memory(progress, server=server):
-                # first, on a fresh server: "after the first 100 calls" must mean just that
-                row = measure.memory(
-                    server,
-                    data,
-                    max(settings.concurrency),
-                    settings.memory_requests,
-                    on_progress=progress.update,
-                )
-                row['round'] = 1
-                return row, report_text.memory_summary(row)
-
-            steps.append(Step('%s: memory' % server.config.name, seconds, memory))
+        steps += _memory_steps(settings, apps, data)
     if settings.warmup:
-        for server in apps:
+        steps += _warmup_steps(settings, apps, data)
+    steps += _cell_steps(settings, apps, floors, data)
+    if 'isolation' in settings.workloads:
+        steps += _isolation_steps(settings, apps, data)
+    return steps
 
-            def warm(progress, server=server):
-                measure.load(
-                    server,
-                    workloads.Read1(),
-                    data,
-                    max(settings.concurrency),
-                    settings.warmup,
-                    'python',
-                    on_progress=progress.update,
-                )
-                return None, 'done'
 
-            steps.append(Step('%s: warm-up' % server.config.name, settings.warmup + CELL_OVERHEAD, warm))
+def _cell_seconds(settings, workload):
+    if settings.requests:
+        return settings.requests / REQUESTS_RATE_GUESS + CELL_OVERHEAD
+    if measure.choose_engine(workload, settings.engine, settings.requests) == 'wrk':
+        return wrk.effective_seconds(settings.duration) + CELL_OVERHEAD
+    return settings.duration + CELL_OVERHEAD
+
+
+def _cell_step(settings, data, server, workload, clients, turn):
+    def action(progress):
+        reruns = _reruns(server, data) if getattr(workload, 'counts_retries', False) else None
+        row = measure.cell(
+            server,
+            workload,
+            data,
+            clients,
+            settings.duration,
+            settings.engine,
+            settings.requests,
+            progress.update,
+        )
+        if reruns is not None:
+            after = _reruns(server, data)
+            row['reruns'] = sum(after[pid] - reruns.get(pid, 0) for pid in after)
+        row['round'] = turn
+        return row, report_text.cell_summary(row)
+
+    label = 'r%d %s: %s c%d' % (turn, server.config.name, workload.key, clients)
+    return Step(label, _cell_seconds(settings, workload), action)
+
+
+def _cell_steps(settings, apps, floors, data):
+    """Each workload group and concurrency: the configurations in turn, round after round, each
+    round starting one further along; a pair of workloads swaps its order every other round, so
+    neither side always goes second."""
+    steps = []
     for group in workloads.groups(settings.workloads):
         members = apps + [f for f in floors if _floor_workload(f, group)]
         for clients in settings.concurrency:
             for turn in range(1, settings.rounds + 1):
                 for server in _rotated(members, turn - 1):
                     chosen = (_floor_workload(server, group),) if server.config.is_floor else group
-                    # a pair swaps its order every other round: neither side always goes second
                     for workload in chosen if turn % 2 else tuple(reversed(chosen)):
-                        steps.append(cell_step(server, workload, clients, turn))
-    if 'isolation' in settings.workloads:
-        # both phases, the pause for the first hog call, and the hog call running at the end,
-        # which takes longer than its CPU seconds while the clients compete with it
-        phase = settings.duration  # each phase is timed, whatever --requests says
-        if measure.choose_engine(workloads.Read1(), settings.engine, None) == 'wrk':
-            phase = wrk.effective_seconds(settings.duration)
-        seconds = 2 * phase + min(0.5, settings.hog_seconds / 4) + 1.5 * settings.hog_seconds
-        seconds += 2 * CELL_OVERHEAD
-        for turn in range(1, settings.rounds + 1):
-            for server in _rotated(apps, turn - 1):
+                        steps.append(_cell_step(settings, data, server, workload, clients, turn))
+    return steps
 
-                def isolate(progress, server=server, turn=turn):
-                    row = measure.isolation(
-                        server,
-                        data,
-                        settings.isolation_clients,
-                        settings.duration,
-                        settings.hog_seconds,
-                        settings.engine,
-                        progress.update,
-                    )
-                    row['round'] = turn
-                    return row, report_text.isolation_summary(row)
 
-                steps.append(Step('r%d %s: isolation' % (turn, server.config.name), seconds, isolate))
+def _memory_steps(settings, apps, data):
+    """The memory probe of each configuration, first, on a fresh server: "after the first 100
+    calls" must mean just that."""
+    seconds = settings.memory_requests / MEMORY_RATE_GUESS + CELL_OVERHEAD
+    steps = []
+    for server in apps:
+
+        def memory(progress, server=server):
+            row = measure.memory(
+                server,
+                data,
+                max(settings.concurrency),
+                settings.memory_requests,
+                on_progress=progress.update,
+            )
+            row['round'] = 1
+            return row, report_text.memory_summary(row)
+
+        steps.append(Step('%s: memory' % server.config.name, seconds, memory))
+    return steps
+
+
+def _warmup_steps(settings, apps, data):
+    steps = []
+    for server in apps:
+
+        def warm(progress, server=server):
+            measure.load(
+                server,
+                workloads.Read1(),
+                data,
+                max(settings.concurrency),
+                settings.warmup,
+                'python',
+                on_progress=progress.update,
+            )
+            return None, 'done'
+
+        steps.append(Step('%s: warm-up' % server.config.name, settings.warmup + CELL_OVERHEAD, warm))
+    return steps
+
+
+def _isolation_steps(settings, apps, data):
+    """The isolation pair of each configuration, in alternating rounds. Its estimate counts both
+    phases, the pause for the first hog call, and the hog call running at the end, which takes
+    longer than its CPU seconds while the clients compete with it."""
+    phase = settings.duration  # each phase is timed, whatever --requests says
+    if measure.choose_engine(workloads.Read1(), settings.engine, None) == 'wrk':
+        phase = wrk.effective_seconds(settings.duration)
+    seconds = 2 * phase + min(0.5, settings.hog_seconds / 4) + 1.5 * settings.hog_seconds
+    seconds += 2 * CELL_OVERHEAD
+    steps = []
+    for turn in range(1, settings.rounds + 1):
+        for server in _rotated(apps, turn - 1):
+
+            def isolate(progress, server=server, turn=turn):
+                row = measure.isolation(
+                    server,
+                    data,
+                    settings.isolation_clients,
+                    settings.duration,
+                    settings.hog_seconds,
+                    settings.engine,
+                    progress.update,
+                )
+                row['round'] = turn
+                return row, report_text.isolation_summary(row)
+
+            steps.append(Step('r%d %s: isolation' % (turn, server.config.name), seconds, isolate))
     return steps
 
 
