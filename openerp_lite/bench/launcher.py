@@ -52,6 +52,25 @@ def db_args(pg):
     return args
 
 
+def drop_database(pg, name):
+    """Drop database ``name`` of the PostgreSQL at ``pg`` (``{'host', 'port', 'user', ...}``),
+    ending the sessions still on it (a stopped server's, a test's)."""
+    import psycopg2
+
+    conn = psycopg2.connect(dbname='postgres', connect_timeout=10, **pg)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cr:
+            cr.execute(
+                'SELECT pg_terminate_backend(pid) FROM pg_stat_activity '
+                'WHERE datname = %s AND pid <> pg_backend_pid()',
+                (name,),
+            )
+            cr.execute('DROP DATABASE IF EXISTS "%s"' % name.replace('"', ''))
+    finally:
+        conn.close()
+
+
 def clean_environ(base=None):
     """``base`` (default: this process's environment) without the variables that configure an
     openerp-lite server, with the checkout importable."""

@@ -20,10 +20,9 @@ import sys
 import time
 import xmlrpc.client
 
-import psycopg2
-
 from . import (
     dataset,
+    launcher,
     machine,
     measure,
     report_html,
@@ -98,21 +97,6 @@ class Settings:
         return shown
 
 
-def _drop_database(pg, name):
-    conn = psycopg2.connect(dbname='postgres', connect_timeout=10, **pg)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cr:
-            cr.execute(
-                'SELECT pg_terminate_backend(pid) FROM pg_stat_activity '
-                'WHERE datname = %s AND pid <> pg_backend_pid()',
-                (name,),
-            )
-            cr.execute('DROP DATABASE IF EXISTS "%s"' % name.replace('"', ''))
-    finally:
-        conn.close()
-
-
 def prepare_data(settings, master_password, out):
     """Create (or reuse) the database and fill it; returns ``(Data, created)``."""
     dbname = settings.database or 'bench_%s' % secrets.token_hex(5)
@@ -149,7 +133,7 @@ def prepare_data(settings, master_password, out):
     except BaseException:
         if created and not settings.keep_database:
             server.stop()
-            _drop_database(settings.pg, dbname)
+            launcher.drop_database(settings.pg, dbname)
         raise
     finally:
         server.stop()
@@ -445,7 +429,7 @@ def run(settings, out=None):
                 # a scratch server: ten seconds of grace, then SIGKILL (the exit status is reported)
                 entry['exit_status'] = server.stop(timeout=STOP_TIMEOUT)
         if created and not settings.keep_database:
-            _drop_database(settings.pg, data.creds.db)
+            launcher.drop_database(settings.pg, data.creds.db)
     report['finished'] = datetime.datetime.now().isoformat(timespec='seconds')
     report['machine']['load_average_at_end'] = list(os.getloadavg())
     report['summary'] = stats.summarize(report)

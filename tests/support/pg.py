@@ -19,6 +19,8 @@ import uuid
 
 import psycopg2
 
+from openerp_lite.bench import launcher
+
 
 def _port_open(host, port):
     try:
@@ -104,17 +106,8 @@ def admin_connect(pg):
 
 
 def drop_database(pg, name):
-    conn = admin_connect(pg)
-    try:
-        with conn.cursor() as cr:
-            cr.execute(
-                'SELECT pg_terminate_backend(pid) FROM pg_stat_activity '
-                'WHERE datname = %s AND pid <> pg_backend_pid()',
-                (name,),
-            )
-            cr.execute('DROP DATABASE IF EXISTS "%s"' % name)
-    finally:
-        conn.close()
+    """Drop ``name``, ending the sessions still on it (the bench's own helper)."""
+    launcher.drop_database(pg, name)
 
 
 def create_database(pg, name):
