@@ -10,7 +10,7 @@ import threading
 import time
 
 from .. import catalog, sql_db
-from ..exceptions import AccessDenied, ProtocolError
+from ..exceptions import AccessDenied, MissingError, ProtocolError
 
 
 class CallInfo:
@@ -117,10 +117,26 @@ def is_served(info, name):
     return True
 
 
+def not_served(info, name):
+    """The error for a call naming database ``name``, which this server does not serve.
+
+    While the database list is public (``list_db``, the default), ``db.list`` tells anyone which
+    databases there are, so saying that this one is missing reveals nothing more, and tells the
+    operator who mistyped a name what is wrong. With ``--no-database-list`` it stays a refusal
+    that looks like wrong credentials.
+    """
+    if getattr(info.options, 'list_db', True):
+        return MissingError(
+            'Database %r does not exist on this server (db.list names the ones it serves).'
+            % (name if isinstance(name, str) else str(name)[:80])
+        )
+    return AccessDenied()
+
+
 def check_served(info, name):
-    """Refuse, as bad credentials, a database this server does not serve (see :func:`is_served`)."""
+    """Refuse a database this server does not serve (see :func:`is_served`, :func:`not_served`)."""
     if not is_served(info, name):
-        raise AccessDenied()
+        raise not_served(info, name)
 
 
 def forget_served(name):

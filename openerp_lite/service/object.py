@@ -18,7 +18,6 @@ import psycopg2.errors
 
 from .. import sql_db
 from ..exceptions import (
-    AccessDenied,
     AccessError,
     DatabaseUnavailable,
     LimitExceeded,
@@ -30,7 +29,7 @@ from ..orm.environment import Environment
 from ..orm.rpc import check_caller
 from ..registry import Registry
 from . import binding, security
-from .base import call_exposed, catalog_exists, check_served
+from .base import call_exposed, catalog_exists, check_served, not_served
 
 _logger = logging.getLogger(__name__)
 
@@ -186,7 +185,7 @@ def _registry(info, db):
         return Registry.get(db)
     except psycopg2.OperationalError:
         if not catalog_exists(db):
-            raise AccessDenied() from None
+            raise not_served(info, db) from None
         raise
 
 

@@ -60,5 +60,10 @@ def setup_logging(options):
     return handler
 
 
-#: Short name used by the command line.
-setup = setup_logging
+def setup(options):
+    """:func:`setup_logging`, then the warnings the configuration readers left on ``options``
+    (keys of an OpenERP config file that are ignored here), now that they have somewhere to go."""
+    handler = setup_logging(options)
+    for text in getattr(options, 'warnings', ()):
+        logging.getLogger('openerp_lite.tools.config').warning('%s', text)
+    return handler
