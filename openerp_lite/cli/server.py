@@ -144,6 +144,7 @@ def add_process_hooks(options, hooks, adapter_name, argv=()):
     (gunicorn: SIGHUP) the master rebuilds its registries before the new workers fork, and
     replaces its cron processes once their running job ends, so all of them run the new code.
     """
+    from ..http import access_log
     from ..service import cron as cron_service
     from ..tools import procboard
     from . import cron
@@ -168,7 +169,7 @@ def add_process_hooks(options, hooks, adapter_name, argv=()):
         board.publish('worker', names or ())
 
     hooks.add('post_fork', worker_started)
-    hooks.add('post_request', lambda *_worker: board.count_request(sql_db.stats()))
+    hooks.add('post_request', lambda *_worker: board.count_request(sql_db.stats(), access_log.limits_hit()))
     processes = cron.cron_processes(options.max_cron_threads, argv)
     hooks.add('on_ready', processes.start)
     hooks.add('on_ready', lambda *_server: cron.set_title('openerp-server: master'))

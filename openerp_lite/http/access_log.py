@@ -29,6 +29,31 @@ _DENIED_KINDS = frozenset(('access_denied', 'session_expired', 'access_error'))
 _LOGIN_METHODS = frozenset(('login', 'authenticate'))
 
 
+#: requests of this process that hit one of the server's limits, for the process board
+_limits_hit = [0]
+
+
+def is_limit(error):
+    """True for an error saying a limit stopped the request: ``--limit-time-sql``, the request
+    size and decoding bounds, ``--limit-memory-hard`` (a MemoryError) or ``--limit-time-cpu``
+    (the adapters mark their exception with ``limit_hit``)."""
+    return (
+        kind_of(error) == 'limit'
+        or isinstance(error, MemoryError)
+        or bool(getattr(error, 'limit_hit', False))
+    )
+
+
+def note_limit(error):
+    if is_limit(error):
+        _limits_hit[0] += 1
+
+
+def limits_hit():
+    """How many requests of this process hit a limit since it started."""
+    return _limits_hit[0]
+
+
 def enabled():
     """False when nobody reads the access log: the caller can skip working out the fields."""
     return _access.isEnabledFor(logging.INFO)

@@ -47,6 +47,7 @@ def _dispatch(environ, options, service_name, method, params):
     try:
         result = service.dispatch(service_name, method, params, call_info(environ, options))
     except Exception as error:
+        access_log.note_limit(error)
         if access_log.enabled():
             access_log.write(
                 environ.get('REMOTE_ADDR'),
@@ -77,7 +78,9 @@ def _memory_refusal(environ, where):
     _logger.warning(
         'memory limit exceeded while decoding a request to %s from %s', where, environ.get('REMOTE_ADDR', '-')
     )
-    return LimitExceeded(MEMORY_LIMIT_MESSAGE)
+    error = LimitExceeded(MEMORY_LIMIT_MESSAGE)
+    access_log.note_limit(error)
+    return error
 
 
 def xmlrpc_call(call, legacy):
