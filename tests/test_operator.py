@@ -226,6 +226,29 @@ def test_a_bad_addons_path_is_one_line_not_a_traceback(pg, tmp_path):
     assert 'Traceback' not in done.stderr and 'nowhere' in done.stderr
 
 
+@pytest.mark.parametrize(
+    'args, needle',
+    [
+        (['--logfile', '/proc/no/such/folder/server.log'], '--logfile'),
+        (['-c', '/no/such/server.conf'], '/no/such/server.conf'),
+        (['--mode', 'stateful', '--workers', '2'], 'stateful'),
+        (['--server', 'waitress', '--http-port', 'BUSY'], 'cannot listen on 127.0.0.1:'),
+        (['--server', 'threaded', '--workers', '2'], 'threaded'),
+    ],
+    ids=['logfile', 'config-file', 'stateful-prefork', 'port-in-use', 'threaded-workers'],
+)
+def test_an_operators_mistake_is_one_line_without_a_traceback(pg, args, needle):
+    with socket.socket() as busy:
+        busy.bind(('127.0.0.1', 0))
+        busy.listen()
+        args = [str(busy.getsockname()[1]) if arg == 'BUSY' else arg for arg in args]
+        done = run(db_args(pg) + ['--db-filter', '^oelt_none$', '--max-cron-threads', '0'] + args, timeout=90)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert 'Traceback' not in done.stderr + done.stdout
+    refusal = [line for line in done.stderr.splitlines() if line.startswith('openerp-server:')]
+    assert len(refusal) == 1 and needle in refusal[0], done.stderr[-2000:]
+
+
 def test_a_missing_database_is_named_as_missing_on_every_route(server):
     name = 'oelt_missing_%d' % os.getpid()
     for route in ('2', ''):

@@ -76,10 +76,10 @@ def main(argv):
     from .. import http
     from .database import start_database
 
-    log.setup(options)
-    set_title(title('cron', options))
     hooks = server_adapters.Hooks()
     try:
+        log.setup(options)
+        set_title(title('cron', options))
         start_database(options, hooks)
         http.setup(options, server_kind='cron')
         return run_loop(options, supervisor_pid)

@@ -6,6 +6,7 @@ module hook runs for ``-d``/``-i``/``-u``, and finally the adapter serves until 
 """
 
 import contextlib
+import errno
 import logging
 import os
 import sys
@@ -216,10 +217,10 @@ def main(argv):
 
     try:
         options = config.parse(argv, os.environ, description=DESCRIPTION + '\n\n' + commands_text())
+        log.setup(options)
     except ConfigError as error:
         print('openerp-server: %s' % error, file=sys.stderr)
         return 2
-    log.setup(options)
     _logger.info(
         'openerp-lite %s (serie %s), pid %d',
         release.version,
@@ -267,5 +268,17 @@ def main(argv):
         finally:
             hooks.run('on_shutdown')
     add_process_hooks(options, hooks, adapter_name, argv)
-    adapter.serve(http.application, options, hooks)
+    try:
+        adapter.serve(http.application, options, hooks)
+    except OSError as error:
+        if error.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):
+            raise
+        hooks.run('on_shutdown')
+        print(
+            'openerp-server: cannot listen on %s:%s: %s (another program uses the port, or the '
+            "address is not this machine's; see --http-port and --http-interface)"
+            % (options.http_interface, options.http_port, error.strerror),
+            file=sys.stderr,
+        )
+        return 2
     return 0

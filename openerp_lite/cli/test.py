@@ -70,9 +70,9 @@ def main(argv):
     if len(databases) != 1 or not modules:
         print('%s: give one database with -d DB and the modules with -m MODULE' % PROG, file=sys.stderr)
         return 2
-    log.setup(options)
     hooks = server_adapters.Hooks()
     try:
+        log.setup(options)
         start_database(options, hooks)
         http.setup(options, server_kind='test')
         initialize_databases(options)

@@ -46,8 +46,15 @@ def setup_logging(options):
         from logging.handlers import WatchedFileHandler
 
         folder = os.path.dirname(os.path.abspath(logfile))
-        os.makedirs(folder, exist_ok=True)
-        handler = WatchedFileHandler(logfile, encoding='utf-8')
+        try:
+            os.makedirs(folder, exist_ok=True)
+            handler = WatchedFileHandler(logfile, encoding='utf-8')
+        except OSError as error:
+            from ..exceptions import ConfigError
+
+            raise ConfigError(
+                'cannot write the log file %s (--logfile): %s' % (logfile, error.strerror or error)
+            ) from None
     else:
         handler = logging.StreamHandler(sys.stderr)
     setattr(handler, _MARK, True)
