@@ -157,6 +157,21 @@ def test_misspelt_environment_variables_are_refused_all_at_once():
     assert 'OPENERP_LITE_HTTP_PORT' not in message
 
 
+def test_openerp7_names_and_values_are_read_as_they_mean(tmp_path):
+    path = write_conf(
+        tmp_path,
+        '[options]\nosv_memory_age_limit = 2.5\nosv_memory_count_limit = False\nxmlrpc = False\n'
+        'pidfile = /run/oe.pid\nlog_level = debug_rpc_answer\nwithout_demo = all\nxmlrpc_interface =\n'
+        'logfile = None\ndb_port = False\nsmtp_server = localhost\n',
+    )
+    options = parse(['-c', path])
+    assert options.transient_age_limit == 2.5 and options.transient_count_limit == 0
+    assert options.http_enable is False and options.pidfile == '/run/oe.pid'
+    assert options.log_level == 'debug' and options.without_demo is True
+    assert options.http_interface == '127.0.0.1' and options.logfile is None and options.db_port is None
+    assert len(options.warnings) == 2 and 'smtp_server' in options.warnings[0]
+
+
 def test_the_test_suites_own_variables_are_not_options():
     environ = {'OPENERP_LITE_TEST_EMBEDDED': '1', 'OPENERP_LITE_RELIABILITY_REPORT': '/tmp/x'}
     assert parse([], environ).http_port == 8069

@@ -374,8 +374,23 @@ def test_access_log_records_each_calls_outcome(orm_server, pg):
             models.execute_kw(name, uid, 'admin', 'res.partner', 'create', [{'name': 'x', 'no_field': 1}])
         with pytest.raises(xmlrpc.client.Fault):
             models.execute_kw(name, uid, 'wrong', 'res.partner', 'search', [[]])
+        status, _headers, _body = orm_server.request(
+            'POST',
+            '/web/session/authenticate',
+            b'{"jsonrpc": "2.0", "method": "call", "params": {"db": "%s", "login": "admin", "password": "no"}}'
+            % name.encode(),
+            {'Content-Type': 'application/json'},
+        )
+        assert status == 200
         time.sleep(0.2)
         from openerp_lite.http import access_log
+
+        web = [
+            access_log.parse(line)
+            for line in orm_server.log().splitlines()
+            if '/web/session/authenticate' in line
+        ]
+        assert any(entry and entry['outcome'] == 'denied' for entry in web)
 
         lines = [access_log.parse(line) for line in orm_server.log().splitlines()]
         mine = [entry for entry in lines if entry and entry['db'] == name]

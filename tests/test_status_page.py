@@ -175,8 +175,19 @@ def _basic(password):
         {'X-Real-IP': '203.0.113.9'},
         {'Forwarded': 'for="[2001:db8::1]:4711";proto=https'},
         {'Forwarded': 'for=127.0.0.1, for=198.51.100.7'},
+        {'Host': 'rebound.example:8069'},
+        {'X-Forwarded-Host': 'rebound.example'},
     ],
-    ids=['xff', 'xff-proxied', 'xff-forged-last', 'x-real-ip', 'forwarded-v6', 'forwarded-two'],
+    ids=[
+        'xff',
+        'xff-proxied',
+        'xff-forged-last',
+        'x-real-ip',
+        'forwarded-v6',
+        'forwarded-two',
+        'host',
+        'xfh',
+    ],
 )
 @pytest.mark.parametrize('proxy_mode', [False, True], ids=['direct', 'proxy-mode'])
 def test_a_client_named_remote_by_any_header_needs_the_master_password(servers, headers, proxy_mode):

@@ -9,7 +9,8 @@ Who may see it: a client on this machine, or anybody giving the master password 
 authentication, any user name). "On this machine" is judged on the socket's peer address, never
 on a header alone: with ``--proxy-mode`` the forwarded client must be local too, and without it
 any ``X-Forwarded-For``, ``X-Real-IP`` or ``Forwarded`` header naming another address (a reverse
-proxy on this machine passing a remote client on) makes the request remote. The page holds no
+proxy on this machine passing a remote client on) makes the request remote, and so does a
+``Host`` or ``X-Forwarded-Host`` that is not a loopback name (DNS rebinding). The page holds no
 secret: no password, no connection string, no configuration value.
 
 Sections are the functions of :data:`SECTIONS`, in order; each takes a :class:`Snapshot` and
@@ -73,14 +74,30 @@ def _forwarded_addresses(environ):
     return found
 
 
+def _host_is_loopback(host):
+    """True for a ``Host`` naming this machine by a loopback name or address (or no Host)."""
+    if not host:
+        return True
+    name = host.strip().lower()
+    if name.startswith('['):
+        name = name[1:].split(']')[0]
+    elif name.count(':') == 1:
+        name = name.split(':')[0]
+    return name == 'localhost' or name.endswith('.localhost') or _is_loopback(name)
+
+
 def is_local(environ):
     """True for a request from this machine: the socket's peer is a loopback address, and so is
     every address a proxy header names (``--proxy-mode`` moves the peer aside and puts the
-    forwarded client in ``REMOTE_ADDR``: both must be local)."""
+    forwarded client in ``REMOTE_ADDR``: both must be local). The ``Host`` must name this
+    machine too: a web page the operator opens elsewhere could otherwise point a host name of
+    its own at 127.0.0.1 (DNS rebinding) and read the page through the operator's browser."""
     original = environ.get('werkzeug.proxy_fix.orig') or {}
     peer = original.get('REMOTE_ADDR', environ.get('REMOTE_ADDR'))
     addresses = [peer, environ.get('REMOTE_ADDR')] + _forwarded_addresses(environ)
-    return all(_is_loopback(address) for address in addresses)
+    hosts = [original.get('HTTP_HOST'), environ.get('HTTP_HOST')]
+    hosts += [part.strip() for part in environ.get('HTTP_X_FORWARDED_HOST', '').split(',')]
+    return all(_is_loopback(address) for address in addresses) and all(_host_is_loopback(h) for h in hosts)
 
 
 def _basic_password(environ):
