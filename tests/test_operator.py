@@ -249,6 +249,13 @@ def test_an_operators_mistake_is_one_line_without_a_traceback(pg, args, needle):
     assert len(refusal) == 1 and needle in refusal[0], done.stderr[-2000:]
 
 
+def test_cron_on_a_database_that_does_not_exist_is_one_line(pg):
+    name = pgsupport.new_db_name('oeltnone')
+    done = run(['cron', '-d', name] + db_args(pg), timeout=60)
+    assert done.returncode == 2 and 'Traceback' not in done.stderr
+    assert '%s does not exist' % name in done.stderr.strip().splitlines()[-1]
+
+
 def test_a_missing_database_is_named_as_missing_on_every_route(server):
     name = 'oelt_missing_%d' % os.getpid()
     for route in ('2', ''):

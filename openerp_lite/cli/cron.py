@@ -82,6 +82,8 @@ def main(argv):
         set_title(title('cron', options))
         start_database(options, hooks)
         http.setup(options, server_kind='cron')
+        if not supervisor_pid:
+            check_databases(options)
         return run_loop(options, supervisor_pid)
     except ConfigError as error:
         print('%s: %s' % (PROG, error), file=sys.stderr)
@@ -89,6 +91,25 @@ def main(argv):
     finally:
         sql_db.close_all()
         hooks.run('on_shutdown')
+
+
+def check_databases(options):
+    """Refuse, before polling, a ``-d`` database that does not exist: a typo would otherwise
+    be one warning per poll, forever. (A server's own cron processes skip this: the server
+    decides what happens to its databases, and a refusal would restart them in a loop.)"""
+    from ..service import db as db_service
+
+    missing = [name for name in databases_of(options) or () if not db_service._exists(name)]
+    if missing:
+        raise ConfigError(
+            'database%s %s do%s not exist (create %s with ./openerp-server -d NAME -i base --stop-after-init)'
+            % (
+                's' if len(missing) > 1 else '',
+                ', '.join(missing),
+                '' if len(missing) > 1 else 'es',
+                'them' if len(missing) > 1 else 'it',
+            )
+        )
 
 
 def run_loop(options, supervisor_pid=None):
