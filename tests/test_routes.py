@@ -82,6 +82,14 @@ def test_a_get_route_with_a_junk_query_still_answers_in_its_format(server, route
     assert data
 
 
+def test_the_path_index_agrees_with_the_order_of_the_table():
+    # find() looks exact paths up first: no route listed before one may serve its paths
+    for route in routes.ROUTES:
+        for path in getattr(route.match, 'paths', ()):
+            first = next(r for r in routes.ROUTES if r.match(path) is not None)
+            assert first is route and routes.find(path)[0] is route, path
+
+
 def test_an_unknown_path_is_a_plain_404():
     # no server needed: the table says it
     assert routes.find('/web/nothing') == (None, None)

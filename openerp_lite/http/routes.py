@@ -33,9 +33,14 @@ class Route:
 
 
 def exact(*paths):
-    """A ``match`` for these paths exactly."""
+    """A ``match`` for these paths exactly (found by one dict lookup, see :func:`find`)."""
     wanted = frozenset(paths)
-    return lambda path: True if path in wanted else None
+
+    def match(path):
+        return True if path in wanted else None
+
+    match.paths = wanted
+    return match
 
 
 def service_under(*prefixes):
@@ -92,9 +97,27 @@ ROUTES = [
 ]
 
 
+def _index(table):
+    """The exact paths of ``table`` by path, and the other routes in order: the first route
+    serving a path is then one dict lookup, or a walk of the few prefix routes."""
+    by_path, others = {}, []
+    for route in table:
+        for path in getattr(route.match, 'paths', ()):
+            by_path.setdefault(path, route)
+        if not hasattr(route.match, 'paths'):
+            others.append(route)
+    return by_path, others
+
+
+_BY_PATH, _PREFIXED = _index(ROUTES)
+
+
 def find(path):
     """``(route, match)`` of the first route serving ``path``, or ``(None, None)``."""
-    for route in ROUTES:
+    route = _BY_PATH.get(path)
+    if route is not None:
+        return route, True
+    for route in _PREFIXED:
         matched = route.match(path)
         if matched is not None:
             return route, matched
