@@ -639,8 +639,6 @@ IGNORED_KEYS = frozenset(
         'xmlrpcs_port',
     )
 )
-#: the older name, for code written against it
-TOLERATED_KEYS = IGNORED_KEYS
 
 #: ``OPENERP_LITE_*`` variables that are not options: the test suite's own switches
 FOREIGN_ENV_PREFIXES = ('OPENERP_LITE_TEST_', 'OPENERP_LITE_RELIABILITY_', 'OPENERP_LITE_HYPOTHESIS_')
