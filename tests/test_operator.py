@@ -233,9 +233,19 @@ def test_a_bad_addons_path_is_one_line_not_a_traceback(pg, tmp_path):
         (['-c', '/no/such/server.conf'], '/no/such/server.conf'),
         (['--mode', 'stateful', '--workers', '2'], 'stateful'),
         (['--server', 'waitress', '--http-port', 'BUSY'], 'cannot listen on 127.0.0.1:'),
+        (['--workers', '2', '--http-port', 'BUSY'], 'cannot listen on 127.0.0.1:'),
+        (['--http-port', 'BUSY'], 'cannot listen on 127.0.0.1:'),
         (['--server', 'threaded', '--workers', '2'], 'threaded'),
     ],
-    ids=['logfile', 'config-file', 'stateful-prefork', 'port-in-use', 'threaded-workers'],
+    ids=[
+        'logfile',
+        'config-file',
+        'stateful-prefork',
+        'port-in-use',
+        'port-in-use-prefork',
+        'port-in-use-threaded',
+        'threaded-workers',
+    ],
 )
 def test_an_operators_mistake_is_one_line_without_a_traceback(pg, args, needle):
     with socket.socket() as busy:

@@ -9,6 +9,7 @@ import contextlib
 import errno
 import logging
 import os
+import socket
 import sys
 
 import server_adapters
@@ -267,8 +268,10 @@ def main(argv):
             return cron.run_loop(options)
         finally:
             hooks.run('on_shutdown')
-    add_process_hooks(options, hooks, adapter_name, argv)
     try:
+        # every server alike, before any process is started: gunicorn would retry, log and exit 1
+        check_listen(options)
+        add_process_hooks(options, hooks, adapter_name, argv)
         adapter.serve(http.application, options, hooks)
     except OSError as error:
         if error.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):
@@ -282,3 +285,13 @@ def main(argv):
         )
         return 2
     return 0
+
+
+def check_listen(options):
+    """Raise the OSError the server would meet when binding its address (a port in use, an
+    address of another machine), by binding it once and letting it go."""
+    host = options.http_interface or '0.0.0.0'
+    family = socket.AF_INET6 if ':' in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, options.http_port))
