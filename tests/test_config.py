@@ -172,6 +172,20 @@ def test_openerp7_names_and_values_are_read_as_they_mean(tmp_path):
     assert len(options.warnings) == 2 and 'smtp_server' in options.warnings[0]
 
 
+def test_saving_over_an_openerp7_file_keeps_what_it_ignores_and_reads_back(tmp_path):
+    from tests.support.openerp7 import OPENERP7_KEYS
+
+    path = write_conf(tmp_path, '[options]\n' + OPENERP7_KEYS + 'xmlrpc_port = 8070\n')
+    options = parse(['-c', path, '--save'])
+    config.save(options)
+    saved = configparser.RawConfigParser()
+    saved.read(path)
+    assert saved.get('options', 'http_port') == '8070' and not saved.has_option('options', 'xmlrpc_port')
+    assert saved.get('options', 'smtp_server') == 'localhost'  # OpenERP's own keys stay for OpenERP
+    again = parse(['-c', path])
+    assert again.http_port == 8070 and again.transient_count_limit == 0 and again.http_enable is True
+
+
 def test_the_test_suites_own_variables_are_not_options():
     environ = {'OPENERP_LITE_TEST_EMBEDDED': '1', 'OPENERP_LITE_RELIABILITY_REPORT': '/tmp/x'}
     assert parse([], environ).http_port == 8069
