@@ -30,6 +30,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from benchmarks.orm_rpc import PASSWORD, percentile, populate, run_workload  # noqa: E402
+
 from tests.support import server as server_support  # noqa: E402
 from tests.support.cluster import Cluster  # noqa: E402
 

@@ -50,6 +50,8 @@ class CpuTimeLimitExceeded(Exception):
     """
 
     kind = 'server_error'
+    #: counted as a limit reached on the process board (``/web/status``)
+    limit_hit = True
 
 
 def max_requests_jitter(limit_request):

@@ -119,8 +119,8 @@ def test_master_password_is_file_only(tmp_path):
     assert '--admin' not in config.build_parser().format_help()
     with pytest.raises(ConfigError, match='unrecognized arguments'):
         parse(['--admin_passwd', 'x'])
-    options = parse([], {'OPENERP_LITE_ADMIN_PASSWD': 'from-env'})
-    assert options.admin_passwd == 'admin'
+    with pytest.raises(ConfigError, match='OPENERP_LITE_ADMIN_PASSWD .*config file only'):
+        parse([], {'OPENERP_LITE_ADMIN_PASSWD': 'from-env'})
     path = write_conf(tmp_path, '[options]\nadmin_passwd = s3cret\n')
     assert parse(['-c', path]).admin_passwd == 's3cret'
 
@@ -134,6 +134,61 @@ def test_unknown_key_names_key_and_file(tmp_path):
         parse(['-c', path])
     message = str(info.value)
     assert "'http_prot'" in message and path in message
+
+
+def test_every_unknown_key_is_named_in_one_error(tmp_path):
+    path = write_conf(tmp_path, '[options]\nhttp_prot = 8070\nworkres = 2\nhttp_port = 8069\n')
+    with pytest.raises(ConfigError) as info:
+        parse(['-c', path])
+    message = str(info.value)
+    assert "'http_prot'" in message and "'workres'" in message and path in message
+
+
+def test_misspelt_environment_variables_are_refused_all_at_once():
+    environ = {
+        'OPENERP_LITE_HTTP_PROT': '8080',
+        'OPENERP_LITE_WORKRES': '2',
+        'OPENERP_LITE_HTTP_PORT': '8081',
+    }
+    with pytest.raises(ConfigError) as info:
+        parse([], environ)
+    message = str(info.value)
+    assert 'OPENERP_LITE_HTTP_PROT' in message and 'OPENERP_LITE_WORKRES' in message
+    assert 'OPENERP_LITE_HTTP_PORT' not in message
+
+
+def test_openerp7_names_and_values_are_read_as_they_mean(tmp_path):
+    path = write_conf(
+        tmp_path,
+        '[options]\nosv_memory_age_limit = 2.5\nosv_memory_count_limit = False\nxmlrpc = False\n'
+        'pidfile = /run/oe.pid\nlog_level = debug_rpc_answer\nwithout_demo = all\nxmlrpc_interface =\n'
+        'logfile = None\ndb_port = False\nsmtp_server = localhost\n',
+    )
+    options = parse(['-c', path])
+    assert options.transient_age_limit == 2.5 and options.transient_count_limit == 0
+    assert options.http_enable is False and options.pidfile == '/run/oe.pid'
+    assert options.log_level == 'debug' and options.without_demo is True
+    assert options.http_interface == '127.0.0.1' and options.logfile is None and options.db_port is None
+    assert len(options.warnings) == 2 and 'smtp_server' in options.warnings[0]
+
+
+def test_saving_over_an_openerp7_file_keeps_what_it_ignores_and_reads_back(tmp_path):
+    from tests.support.openerp7 import OPENERP7_KEYS
+
+    path = write_conf(tmp_path, '[options]\n' + OPENERP7_KEYS + 'xmlrpc_port = 8070\n')
+    options = parse(['-c', path, '--save'])
+    config.save(options)
+    saved = configparser.RawConfigParser()
+    saved.read(path)
+    assert saved.get('options', 'http_port') == '8070' and not saved.has_option('options', 'xmlrpc_port')
+    assert saved.get('options', 'smtp_server') == 'localhost'  # OpenERP's own keys stay for OpenERP
+    again = parse(['-c', path])
+    assert again.http_port == 8070 and again.transient_count_limit == 0 and again.http_enable is True
+
+
+def test_the_test_suites_own_variables_are_not_options():
+    environ = {'OPENERP_LITE_TEST_EMBEDDED': '1', 'OPENERP_LITE_RELIABILITY_REPORT': '/tmp/x'}
+    assert parse([], environ).http_port == 8069
 
 
 @pytest.mark.parametrize(
@@ -274,6 +329,20 @@ def test_render_shows_the_section():
 
 
 # -- --help ------------------------------------------------------------------------------------
+
+
+def test_each_command_offers_only_the_flags_it_uses():
+    cron = config.build_parser('openerp-server cron', 'cron').format_help()
+    for flag in ('--http-port', '-i', '--update', '--stop-after-init', '--workers', '--save', '--pidfile'):
+        assert ' %s ' % flag not in cron and '[%s' % flag not in cron, flag
+    for flag in ('--cron-interval', '--db_host', '--db-filter', '--logfile'):
+        assert flag in cron
+    test = config.build_parser('openerp-server test', 'test').format_help()
+    assert '-i A,B' in test and '--http-port' not in test
+    with pytest.raises(ConfigError, match='--http-port'):
+        config.parse(['--http-port', '8070'], {}, command='cron')
+    # a cron process started by a server gets that server's flags
+    assert config.parse(['--http-port', '8070', '--workers', '2'], {}, command='cron', lenient=True)
 
 
 def test_help_lists_every_flag_of_every_option():

@@ -56,7 +56,7 @@ def test_client_address_comes_from_x_forwarded_for_only_in_proxy_mode(server):
     assert 'error' in reply
     log = running.log()
     refused = [line for line in log.splitlines() if 'wrong master password from' in line]
-    access = [line for line in log.splitlines() if 'db.drop error' in line]
+    access = [line for line in log.splitlines() if 'db.drop denied' in line]
     assert len(refused) == 1 and len(access) == 1, log
     if mode == 'proxy':
         assert refused[0].endswith('from ' + CLIENT) and (' %s ' % CLIENT) in access[0]

@@ -104,6 +104,10 @@ def test_read_only_calls_are_served_by_the_standby(cluster, servers):
     # a write never goes there: the standby refuses any, and the call succeeds
     client('res.partner', 'write', [partner], {'name': 'Written'})
     assert client('res.partner', 'read', [partner], ['name'])[0]['name'] == 'Written'
+    # the operator's status page shows the standby, its state and its reads
+    with urllib.request.urlopen(first.url + '/web/status', timeout=30) as response:
+        page = response.read().decode()
+    assert 'Hot standbys of this process' in page and figures['server'] in page, page[-3000:]
 
 
 def test_every_read_after_a_write_on_another_process_sees_it(servers):

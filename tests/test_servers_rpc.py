@@ -21,7 +21,7 @@ from tests.test_http_protocols import (  # noqa: F401
     test_access_denied_fault_shapes,
     test_declared_body_over_limit_is_413_without_sending_it,
     test_get_on_an_rpc_route_is_405,
-    test_login_on_a_missing_database_is_false_not_a_fault,
+    test_login_on_a_missing_database_names_it,
     test_unknown_method_fault_names_it,
     test_unknown_path_is_404,
     test_user_error_fault_shapes,

@@ -7,6 +7,7 @@ import logging
 import os
 
 from .. import bootstrap, sql_db
+from ..exceptions import ConfigError
 
 _logger = logging.getLogger(__name__)
 
@@ -35,10 +36,29 @@ def start_database(options, hooks, environ=None):
         return params
     bootstrap.settle(options)
     shown = sql_db.connection_params('postgres')
+    host = shown.get('host') or environ.get('PGHOST') or 'local socket'
+    port = shown.get('port') or environ.get('PGPORT') or 5432
     _logger.info(
         'using PostgreSQL at %s:%s as %s',
-        shown.get('host') or environ.get('PGHOST') or 'local socket',
-        shown.get('port') or environ.get('PGPORT') or 5432,
+        host,
+        port,
         shown.get('user') or environ.get('PGUSER') or 'the current user',
     )
+    check_reachable(host, port)
     return shown
+
+
+def check_reachable(host, port):
+    """Connect once to the maintenance database, so that a PostgreSQL that is down, or refuses
+    the role, stops the command at once with one line naming it, instead of a traceback from
+    whichever layer happens to connect first."""
+    import psycopg2
+
+    try:
+        sql_db.admin_query('SELECT 1')
+    except psycopg2.Error as error:
+        reason = ' '.join(str(error).split()) or type(error).__name__
+        raise ConfigError(
+            'PostgreSQL at %s:%s cannot be reached (%s); start it, or set --db_host/--db_port '
+            '(or db_host/db_port in the config file)' % (host, port, reason)
+        ) from None

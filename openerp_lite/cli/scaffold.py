@@ -11,6 +11,13 @@ import os
 import sys
 
 PROG = 'openerp-server scaffold'
+HELP = """\
+Write the skeleton of a new addon into DIR/NAME: a manifest, a model NAME.item with its access
+rights, a data file and a test. It installs as is: put DIR on --addons-path, then call
+ir.module.module's update_list and install it (see the README, "Developing addons").
+
+A name an addon on the addons path already has is refused (the first one found would hide the
+other): the repository's addons/, DIR, and the folders of --addons-path or of the config file."""
 
 FILES = {
     '__init__.py': """\
@@ -159,9 +166,12 @@ def render(name):
     return {path % values: text % values for path, text in FILES.items()}
 
 
-def scaffold(name, directory='.'):
-    """Write module ``name`` into ``directory``; returns its folder. Refuses an invalid name or an
-    existing folder with ``ValueError``."""
+def scaffold(name, directory='.', addons_path=()):
+    """Write module ``name`` into ``directory``; returns its folder. Refuses with ``ValueError`` an
+    invalid name, an existing folder, and a name a module of ``addons_path`` (or of the
+    repository's addons) already has."""
+    from ..modules import module
+
     if not name.isidentifier() or name.startswith('_') or name != name.lower():
         raise ValueError(
             '%r is not a valid module name: use lowercase letters, digits and '
@@ -170,6 +180,13 @@ def scaffold(name, directory='.'):
     target = os.path.join(os.path.abspath(os.path.expanduser(directory)), name)
     if os.path.exists(target):
         raise ValueError('%s already exists; not overwriting it' % target)
+    folders = [os.path.abspath(os.path.expanduser(p)) for p in addons_path] + [module.DEFAULT_ADDONS_PATH]
+    taken = module.module_folders(name, folders)
+    if taken:
+        raise ValueError(
+            'an addon called %s already exists in %s; choose another name (two addons of one name '
+            'hide each other on the addons path)' % (name, taken[0])
+        )
     for relpath, text in render(name).items():
         path = os.path.join(target, relpath)
         os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -179,7 +196,12 @@ def scaffold(name, directory='.'):
 
 
 def main(argv):
-    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.strip().splitlines()[0])
+    from ..exceptions import ConfigError
+    from ..tools import config
+
+    parser = argparse.ArgumentParser(
+        prog=PROG, description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument('name', help='technical name of the module (e.g. library)')
     parser.add_argument(
         'directory',
@@ -187,9 +209,18 @@ def main(argv):
         default='.',
         help='addons folder to create it in (default: the current folder)',
     )
+    parser.add_argument('-c', '--config', help='config file whose addons_path to check the name against')
+    parser.add_argument('--addons-path', help='comma-separated addons folders to check the name against')
     args = parser.parse_args(argv)
     try:
-        target = scaffold(args.name, args.directory)
+        given = ['-c', args.config] if args.config else []
+        given += ['--addons-path', args.addons_path] if args.addons_path else []
+        addons_path = config.parse(given, os.environ, prog=PROG, command='scaffold').addons_path
+    except ConfigError as error:
+        print('%s: %s' % (PROG, error), file=sys.stderr)
+        return 2
+    try:
+        target = scaffold(args.name, args.directory, addons_path)
     except (ValueError, OSError) as error:
         print('%s: %s' % (PROG, error), file=sys.stderr)
         return 1

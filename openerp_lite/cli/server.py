@@ -5,8 +5,11 @@ Order matters: configuration is read here (never at import time), the PostgreSQL
 module hook runs for ``-d``/``-i``/``-u``, and finally the adapter serves until a signal.
 """
 
+import contextlib
+import errno
 import logging
 import os
+import socket
 import sys
 
 import server_adapters
@@ -18,6 +21,8 @@ from ..tools import config, log
 from .database import start_database
 
 _logger = logging.getLogger(__name__)
+
+DESCRIPTION = 'openerp-lite: an OpenERP-compatible ERP server speaking XML-RPC and JSON-RPC.'
 
 
 def initialize_databases(options):
@@ -40,6 +45,7 @@ def initialize_databases(options):
                 name,
             )
             continue
+        created = False
         try:
             db_service.check_name(name)
             if not db_service._exists(name):
@@ -52,6 +58,7 @@ def initialize_databases(options):
                     continue
                 _logger.info('creating database %s', name)
                 db_service._create_empty(name, options.db_template or 'template0')
+                created = True
                 registry.create_database_schema(name, demo=not options.without_demo)
             if options.init or options.update:
                 loaded = registry.Registry.new(
@@ -64,9 +71,18 @@ def initialize_databases(options):
             else:
                 registry.Registry.get(name)
             adopt(name)
-        except OpenERPLiteError as error:
-            _logger.error('database %s: %s', name, error)
-            raise SystemExit(1) from None
+        except BaseException as error:
+            if created:
+                # this command made it; a half-initialised database must not stay behind
+                _logger.info('dropping database %s again: this command created it and it failed', name)
+                try:
+                    db_service._drop(name)
+                except Exception:
+                    _logger.exception('database %s could not be dropped', name)
+            if isinstance(error, OpenERPLiteError):
+                _logger.error('database %s: %s', name, error)
+                raise SystemExit(1) from None
+            raise
     return failed_tests
 
 
@@ -130,6 +146,7 @@ def add_process_hooks(options, hooks, adapter_name, argv=()):
     (gunicorn: SIGHUP) the master rebuilds its registries before the new workers fork, and
     replaces its cron processes once their running job ends, so all of them run the new code.
     """
+    from ..http import access_log
     from ..service import cron as cron_service
     from ..tools import procboard
     from . import cron
@@ -153,8 +170,8 @@ def add_process_hooks(options, hooks, adapter_name, argv=()):
         board.publish('worker', names or ())
 
     hooks.add('post_fork', worker_started)
-    hooks.add('post_request', lambda *_worker: board.count_request(sql_db.stats()))
-    processes = cron.CronProcesses(options.max_cron_threads, argv)
+    hooks.add('post_request', lambda *_worker: board.count_request(sql_db.stats(), access_log.limits_hit()))
+    processes = cron.cron_processes(options.max_cron_threads, argv)
     hooks.add('on_ready', processes.start)
     hooks.add('on_ready', lambda *_server: cron.set_title('openerp-server: master'))
     hooks.add('on_reload', reload_registries)
@@ -180,13 +197,30 @@ def save_config(options):
     return path
 
 
+def write_pidfile(options, hooks):
+    """``--pidfile``: this process's pid, in a file removed again when the server stops."""
+    path = os.path.abspath(os.path.expanduser(options.pidfile))
+    with open(path, 'w', encoding='ascii') as handle:
+        handle.write('%d\n' % os.getpid())
+    pid = os.getpid()
+
+    def remove(*_args):
+        if os.getpid() == pid:  # not from a forked worker
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+
+    hooks.add('on_shutdown', remove)
+
+
 def main(argv):
+    from . import commands_text
+
     try:
-        options = config.parse(argv, os.environ)
+        options = config.parse(argv, os.environ, description=DESCRIPTION + '\n\n' + commands_text())
+        log.setup(options)
     except ConfigError as error:
         print('openerp-server: %s' % error, file=sys.stderr)
         return 2
-    log.setup(options)
     _logger.info(
         'openerp-lite %s (serie %s), pid %d',
         release.version,
@@ -204,6 +238,8 @@ def main(argv):
     # No pooled connection may cross a fork (prefork adapters run pre_fork before each fork).
     hooks = server_adapters.Hooks(pre_fork=lambda *_worker: sql_db.close_all())
     try:
+        if options.pidfile:
+            write_pidfile(options, hooks)
         start_database(options, hooks)
         prepare_db_service(options)
         http.setup(options, server_kind=adapter_name)
@@ -213,11 +249,48 @@ def main(argv):
         if type(error).__name__ == 'EmbeddedPostgresError':
             print('openerp-server: %s' % error, file=sys.stderr)
             return 1
+        if isinstance(error, (ConfigError, OSError)):
+            # an operator's mistake (a bad addons path, an unreachable PostgreSQL, a pid file
+            # that cannot be written): one line, no traceback
+            print('openerp-server: %s' % error, file=sys.stderr)
+            return 2
         raise
     if options.stop_after_init:
         _logger.info('--stop-after-init: exiting')
         hooks.run('on_shutdown')
         return 1 if failed_tests else 0
-    add_process_hooks(options, hooks, adapter_name, argv)
-    adapter.serve(http.application, options, hooks)
+    if not options.http_enable:
+        from . import cron
+
+        _logger.info('HTTP is disabled (http_enable / xmlrpc = False): running scheduled jobs only')
+        try:
+            return cron.run_loop(options)
+        finally:
+            hooks.run('on_shutdown')
+    try:
+        # every server alike, before any process is started: gunicorn would retry, log and exit 1
+        check_listen(options)
+        add_process_hooks(options, hooks, adapter_name, argv)
+        adapter.serve(http.application, options, hooks)
+    except OSError as error:
+        if error.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):
+            raise
+        hooks.run('on_shutdown')
+        print(
+            'openerp-server: cannot listen on %s:%s: %s (another program uses the port, or the '
+            "address is not this machine's; see --http-port and --http-interface)"
+            % (options.http_interface, options.http_port, error.strerror),
+            file=sys.stderr,
+        )
+        return 2
     return 0
+
+
+def check_listen(options):
+    """Raise the OSError the server would meet when binding its address (a port in use, an
+    address of another machine), by binding it once and letting it go."""
+    host = options.http_interface or '0.0.0.0'
+    family = socket.AF_INET6 if ':' in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, options.http_port))

@@ -23,12 +23,34 @@ from .server import initialize_databases
 _logger = logging.getLogger(__name__)
 
 PROG = 'openerp-server test'
+DESCRIPTION = """\
+Run the tests of addons (their tests/test_*.py) in database -d. With -i or -u the modules are
+installed or upgraded first, the database created (with base) when it does not exist:
+"openerp-server test -d fresh -i sale -m sale". Each test runs in a transaction rolled back at
+its end. Exit status: 0 when every test passed, 1 when one failed or a module is not installed,
+2 on a usage error."""
+
+
+def _add_test_flags(parser):
+    parser.add_argument(
+        '-m',
+        '--module',
+        action='append',
+        default=[],
+        help='module whose tests to run (repeatable, comma-separated)',
+    )
+    parser.add_argument('--test-verbose', action='store_true', help='one line per test')
+
+
+def print_help():
+    parser = config.build_parser(PROG, 'test', description=DESCRIPTION)
+    _add_test_flags(parser.add_argument_group('Tests'))
+    parser.print_help()
 
 
 def _split_arguments(argv):
     parser = argparse.ArgumentParser(prog=PROG, add_help=False)
-    parser.add_argument('-m', '--module', action='append', default=[])
-    parser.add_argument('--test-verbose', action='store_true')
+    _add_test_flags(parser)
     known, rest = parser.parse_known_args(argv)
     modules = [name.strip() for value in known.module for name in value.split(',') if name.strip()]
     return modules, known.test_verbose, rest
@@ -36,14 +58,11 @@ def _split_arguments(argv):
 
 def main(argv):
     if '-h' in argv or '--help' in argv:
-        print(__doc__.strip())
-        print('\n  -m, --module MODULE   module whose tests/ to run (repeatable, comma-separated)')
-        print('  --test-verbose        one line per test\n')
-        print('Server options apply as in "openerp-server --help".')
+        print_help()
         return 0
     modules, verbose, rest = _split_arguments(argv)
     try:
-        options = config.parse(rest, os.environ, prog=PROG)
+        options = config.parse(rest, os.environ, prog=PROG, command='test')
     except ConfigError as error:
         print('%s: %s' % (PROG, error), file=sys.stderr)
         return 2
@@ -51,13 +70,16 @@ def main(argv):
     if len(databases) != 1 or not modules:
         print('%s: give one database with -d DB and the modules with -m MODULE' % PROG, file=sys.stderr)
         return 2
-    log.setup(options)
     hooks = server_adapters.Hooks()
     try:
+        log.setup(options)
         start_database(options, hooks)
         http.setup(options, server_kind='test')
         initialize_databases(options)
         return run(databases[0], modules, verbose)
+    except ConfigError as error:
+        print('%s: %s' % (PROG, error), file=sys.stderr)
+        return 2
     finally:
         hooks.run('on_shutdown')
 

@@ -16,11 +16,10 @@ from http.cookies import CookieError, SimpleCookie
 
 from .. import service
 from ..exceptions import ProtocolError, SessionExpired
-from . import body_limits, jsonrpc
+from . import access_log, body_limits, jsonrpc
 from .errors import log_refusal
 
 _logger = logging.getLogger(__name__)
-_access = logging.getLogger('openerp_lite.http.access')
 
 COOKIE = 'session_id'
 CALL_KW = '/web/dataset/call_kw'
@@ -226,14 +225,14 @@ def handle(path, body, cookie_header, info, session_header=None, secure=False, r
             result, extra = call_kw(request, parts[0] or None, parts[1] if len(parts) > 1 else None)
         else:
             result, extra = ROUTES[path](request)
+            if path == '/web/session/authenticate' and not result.get('uid'):
+                outcome = 'denied'
         headers.extend(extra)
         payload = jsonrpc.encode_result(request_id, result)
     except Exception as error:
-        outcome = 'error'
+        outcome = access_log.outcome(error)
         request_id = getattr(error, 'request_id', request_id)
         log_refusal(_logger, error, path)
         payload = jsonrpc.encode_error(request_id, error)
-    _access.info(
-        '%s - - %s %s %.1fms', remote_addr or '-', target, outcome, (time.perf_counter() - started) * 1000.0
-    )
+    access_log.write(remote_addr, '-', '-', target, outcome, started)
     return '200 OK', headers, payload

@@ -86,7 +86,32 @@ def initialize_addons_path(paths):
     openerp_lite.addons.__path__[:] = result
     importlib.invalidate_caches()
     _logger.info('addons path: %s', ', '.join(result))
+    for name, used, hidden in shadowed_modules(result):
+        _logger.warning(
+            'addon %s of %s hides the one of the same name in %s (the first folder on the addons path wins)',
+            name,
+            used,
+            ', '.join(hidden),
+        )
     return list(result)
+
+
+def module_folders(name, folders):
+    """The folders among ``folders`` that hold a module called ``name``, in order."""
+    return [folder for folder in folders if _manifest_file(os.path.join(folder, name))]
+
+
+def shadowed_modules(folders):
+    """``(name, folder used, [folders hidden])`` for every module name found in more than one of
+    ``folders``: only the first is ever loaded, which is easy to miss."""
+    seen = {}
+    for folder in folders:
+        if not os.path.isdir(folder):
+            continue
+        for entry in sorted(os.listdir(folder)):
+            if _is_module_name(entry) and _manifest_file(os.path.join(folder, entry)):
+                seen.setdefault(entry, []).append(folder)
+    return [(name, where[0], where[1:]) for name, where in sorted(seen.items()) if len(where) > 1]
 
 
 def addons_paths():

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .. import catalog, sql_db
-from ..exceptions import AccessDenied, ProtocolError
+from ..exceptions import AccessDenied, MissingError, ProtocolError
 
 if TYPE_CHECKING:  # for annotations only: no import at run time
     from ..tools.config import Options
@@ -128,10 +128,26 @@ def is_served(info: CallInfo, name: Any) -> bool:
     return True
 
 
+def not_served(info: CallInfo, name: Any) -> Exception:
+    """The error for a call naming database ``name``, which this server does not serve.
+
+    While the database list is public (``list_db``, the default), ``db.list`` tells anyone which
+    databases there are, so saying that this one is missing reveals nothing more, and tells the
+    operator who mistyped a name what is wrong. With ``--no-database-list`` it stays a refusal
+    that looks like wrong credentials.
+    """
+    if info.options.list_db:
+        return MissingError(
+            'Database %r does not exist on this server (db.list names the ones it serves).'
+            % (name if isinstance(name, str) else str(name)[:80])
+        )
+    return AccessDenied()
+
+
 def check_served(info: CallInfo, name: Any) -> None:
-    """Refuse, as bad credentials, a database this server does not serve (see :func:`is_served`)."""
+    """Refuse a database this server does not serve (see :func:`is_served`, :func:`not_served`)."""
     if not is_served(info, name):
-        raise AccessDenied()
+        raise not_served(info, name)
 
 
 def forget_served(name):

@@ -6,8 +6,9 @@ import re
 import psycopg2
 
 from .. import release
+from ..exceptions import AccessDenied
 from . import security
-from .base import call_exposed, catalog_exists, is_served
+from .base import call_exposed, catalog_exists, is_served, not_served
 
 _logger = logging.getLogger(__name__)
 
@@ -55,13 +56,22 @@ def _login(info, db, login, password, user_agent_env=None):
             db,
             info.remote_addr or '?',
         )
-        return False
+        return _not_served_login(info, db)
     try:
         return security.login(db, login, password, user_agent_env, info.remote_addr)
     except psycopg2.OperationalError:
         if not catalog_exists(db):
-            return False
+            return _not_served_login(info, db)
         raise
+
+
+def _not_served_login(info, db):
+    """A login naming a database that is not served: the missing-database error while the
+    database list is public, else ``False`` like any wrong credentials."""
+    error = not_served(info, db)
+    if isinstance(error, AccessDenied):
+        return False
+    raise error
 
 
 def login(info, db, login, password):

@@ -19,12 +19,12 @@ import psycopg2
 import psycopg2.errors
 
 from .. import sql_db, sql_errors, sql_replica
-from ..exceptions import AccessDenied, ProtocolError, UserError
+from ..exceptions import ProtocolError, UserError
 from ..orm.environment import Environment
 from ..orm.rpc import check_caller, declared, is_readonly
 from ..registry import Registry
 from . import binding, security
-from .base import call_exposed, catalog_exists, check_served
+from .base import call_exposed, catalog_exists, check_served, not_served
 
 _logger = logging.getLogger(__name__)
 
@@ -141,7 +141,7 @@ def _registry(info, db):
         return Registry.get(db)
     except psycopg2.OperationalError:
         if not catalog_exists(db):
-            raise AccessDenied() from None
+            raise not_served(info, db) from None
         raise
 
 

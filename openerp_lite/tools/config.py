@@ -15,6 +15,7 @@ import io
 import os
 import re
 import tempfile
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -86,6 +87,20 @@ def to_port_list(text):
     return [to_opt_port(part) for part in to_list(text)]
 
 
+def to_count(text):
+    """A count where OpenERP's literal ``False`` (its "no limit") means 0."""
+    if str(text).strip() in ('', 'False', 'None'):
+        return 0
+    return to_nonneg_int(text)
+
+
+def to_demo_switch(text):
+    """``without_demo``: a boolean, or OpenERP's ``all`` (no demo data for any module)."""
+    if str(text).strip().lower() == 'all':
+        return True
+    return to_bool(text)
+
+
 def to_float(text):
     try:
         return float(str(text).strip())
@@ -138,6 +153,25 @@ def choice(*allowed):
     return convert
 
 
+#: OpenERP 6.1/7.0 log levels that have no level of their own here, and the one they mean
+LOG_LEVEL_SYNONYMS = {
+    'debug_rpc': 'debug',
+    'debug_rpc_answer': 'debug',
+    'debug_sql': 'debug',
+    'notset': 'debug',
+    'test': 'info',
+    'warning': 'warn',
+}
+
+
+def to_log_level(text):
+    value = str(text).strip().lower()
+    return choice('debug', 'info', 'warn', 'error', 'critical')(LOG_LEVEL_SYNONYMS.get(value, value))
+
+
+to_log_level.choices = ('debug', 'info', 'warn', 'error', 'critical')  # type: ignore[attr-defined]  # read by the help text
+
+
 def _fmt_list(value):
     return ','.join(str(item) for item in value)
 
@@ -158,6 +192,7 @@ class Option:
         flag_value=None,
         file_only=False,
         saved=True,
+        commands=None,
     ):
         self.key = key
         self.flags = tuple(flags)
@@ -170,6 +205,8 @@ class Option:
         self.flag_value = flag_value  # for flags that take no argument: the value they set
         self.file_only = file_only  # never on the command line nor in the environment
         self.saved = saved  # written by --save (one-off actions are not)
+        #: the subcommands whose command line offers this option (``--help`` shows no other)
+        self.commands = frozenset(commands or SECTION_COMMANDS[section])
 
     def format(self, value):
         """Text for the config file, readable back by ``convert``."""
@@ -179,6 +216,18 @@ class Option:
             return _fmt_list(value)
         return str(value)
 
+
+#: which subcommands offer the options of each section, unless an option says otherwise
+SECTION_COMMANDS = {
+    'Common': ('server', 'cron', 'test'),
+    'Modules': ('server', 'test'),
+    'HTTP': ('server',),
+    'Server': ('server',),
+    'Limits': ('server',),
+    'Database': ('server', 'cron', 'test'),
+    'Logging': ('server', 'cron', 'test'),
+}
+SERVER_ONLY = ('server',)
 
 Opt = Option
 OPTIONS = [
@@ -190,6 +239,7 @@ OPTIONS = [
         None,
         'read settings from this INI file (also $OPENERP_SERVER)',
         saved=False,
+        commands=('server', 'cron', 'test', 'scaffold'),
     ),
     Opt(
         'save',
@@ -199,6 +249,7 @@ OPTIONS = [
         'write the effective settings to the config file (-c, else ~/.openerp_serverrc) and go on',
         flag_value=True,
         saved=False,
+        commands=SERVER_ONLY,
     ),
     Opt(
         'db_name',
@@ -213,6 +264,7 @@ OPTIONS = [
         to_list,
         [],
         "comma-separated addons folders (the repository's addons/ is always searched last)",
+        commands=('server', 'cron', 'test', 'scaffold'),
     ),
     Opt(
         'data_dir',
@@ -251,7 +303,7 @@ OPTIONS = [
     Opt(
         'without_demo',
         ['--without-demo'],
-        to_bool,
+        to_demo_switch,
         False,
         'do not load demo data',
         section='Modules',
@@ -266,6 +318,7 @@ OPTIONS = [
         section='Modules',
         flag_value=True,
         saved=False,
+        commands=SERVER_ONLY,
     ),
     Opt(
         'test_enable',
@@ -275,8 +328,19 @@ OPTIONS = [
         'run module tests after install/upgrade',
         section='Modules',
         flag_value=True,
+        commands=SERVER_ONLY,
     ),
     # -- HTTP
+    Opt(
+        'http_enable',
+        ['--no-http', '--no-xmlrpc'],
+        to_bool,
+        True,
+        'serve no HTTP: run the cron loop only (OpenERP: xmlrpc = False)',
+        aliases=('xmlrpc',),
+        section='HTTP',
+        flag_value=False,
+    ),
     Opt(
         'http_interface',
         ['--http-interface', '--xmlrpc-interface'],
@@ -362,6 +426,7 @@ OPTIONS = [
         'regular expression limiting which databases are served, listed and polled by cron '
         '(%%h host, %%d first label)',
         section='HTTP',
+        commands=('server', 'cron'),
     ),
     Opt(
         'server_serie',
@@ -378,6 +443,7 @@ OPTIONS = [
         7 * 24 * 3600,
         'idle seconds after which a web session expires',
         section='HTTP',
+        commands=('server', 'cron'),
     ),
     # -- servers and workers
     Opt(
@@ -397,6 +463,7 @@ OPTIONS = [
         'stateless',
         'stateless: processes agree through PostgreSQL; stateful: one process, memory is the truth',
         section='Server',
+        commands=('server', 'cron'),
     ),
     Opt(
         'max_cron_threads',
@@ -413,6 +480,7 @@ OPTIONS = [
         60.0,
         'seconds a cron thread or process waits between two polls of its databases',
         section='Server',
+        commands=('server', 'cron'),
     ),
     Opt(
         'limit_memory_soft',
@@ -440,6 +508,7 @@ OPTIONS = [
         120,
         'wall-clock seconds per request before the worker is killed',
         section='Limits',
+        commands=('server', 'cron'),
     ),
     Opt(
         'limit_time_sql',
@@ -449,6 +518,7 @@ OPTIONS = [
         'seconds one SQL statement may run before PostgreSQL cancels it (default: nine tenths of '
         '--limit-time-real; 0: no limit)',
         section='Limits',
+        commands=('server', 'cron'),
     ),
     Opt(
         'limit_request',
@@ -464,15 +534,19 @@ OPTIONS = [
         to_float,
         1.0,
         'hours after which transient (wizard) records are vacuumed',
+        aliases=('osv_memory_age_limit',),
         section='Server',
+        commands=('server', 'cron'),
     ),
     Opt(
         'transient_count_limit',
         ['--transient-count-limit'],
-        to_nonneg_int,
+        to_count,
         0,
         'rows per transient model kept at most (0: no limit)',
+        aliases=('osv_memory_count_limit',),
         section='Server',
+        commands=('server', 'cron'),
     ),
     # -- database
     Opt(
@@ -542,58 +616,86 @@ OPTIONS = [
         'template0',
         'template for new databases',
         section='Database',
+        commands=('server', 'test'),
     ),
     # -- logging
     Opt(
         'log_level',
         ['--log-level'],
-        choice('debug', 'info', 'warn', 'error', 'critical'),
+        to_log_level,
         'info',
-        'log level',
+        "log level (OpenERP's debug_rpc, debug_sql... read as debug)",
         section='Logging',
     ),
     Opt('logfile', ['--logfile'], to_opt_str, None, 'log to this file instead of stderr', section='Logging'),
+    Opt(
+        'pidfile',
+        ['--pidfile'],
+        to_opt_str,
+        None,
+        "write the server's pid to this file while it runs",
+        section='Logging',
+        commands=SERVER_ONLY,
+    ),
 ]
 OPTIONS_BY_KEY = {opt.key: opt for opt in OPTIONS}
 FILE_KEYS = {alias: opt for opt in OPTIONS for alias in (opt.key,) + opt.aliases}
 
-#: Keys OpenERP config files commonly carry that we accept and ignore rather than refuse.
-TOLERATED_KEYS = frozenset(
+#: Keys OpenERP 6.1/7.0 writes with ``-s`` that mean nothing here: read, named in one warning
+#: (:func:`read_file`), and kept in the file by :func:`save`. The transports and features they
+#: configure do not exist in openerp-lite (NetRPC, XML-RPC over its own TLS socket, mail, the
+#: web client's static files, syslog and log rotation, which the system's tools do).
+IGNORED_KEYS = frozenset(
     (
-        'xmlrpcs',
-        'xmlrpcs_interface',
-        'xmlrpcs_port',
+        'auto_reload',
+        'cache_timeout',
+        'cpu_time_limit',
+        'csv_internal_sep',
+        'debug_mode',
+        'demo',
+        'email_from',
+        'import_partial',
+        'log_handler',
+        'login_message',
+        'logrotate',
         'netrpc',
         'netrpc_interface',
         'netrpc_port',
-        'xmlrpc',
-        'pidfile',
+        'pg_path',
+        'price_accuracy',
+        'publisher_warranty_url',
+        'reportgz',
+        'root_path',
+        'secure',
         'secure_cert_file',
         'secure_pkey_file',
-        'syslog',
-        'logrotate',
-        'email_from',
-        'smtp_server',
+        'server_wide_modules',
+        'smtp_password',
         'smtp_port',
+        'smtp_server',
         'smtp_ssl',
         'smtp_user',
-        'smtp_password',
-        'demo',
-        'debug_mode',
-        'import_partial',
-        'csv_internal_sep',
-        'reportgz',
-        'pg_path',
-        'root_path',
-        'server_wide_modules',
-        'unaccent',
-        'translate_modules',
-        'login_message',
+        'static_http_document_root',
+        'static_http_enable',
+        'static_http_url_prefix',
+        'syslog',
+        'test_commit',
+        'test_disable',
+        'test_file',
+        'test_report_directory',
         'timezone',
-        'osv_memory_age_limit',
-        'osv_memory_count_limit',
+        'translate_modules',
+        'unaccent',
+        'virtual_memory_limit',
+        'virtual_memory_reset',
+        'xmlrpcs',
+        'xmlrpcs_interface',
+        'xmlrpcs_port',
     )
 )
+
+#: ``OPENERP_LITE_*`` variables that are not options: the test suite's own switches
+FOREIGN_ENV_PREFIXES = ('OPENERP_LITE_TEST_', 'OPENERP_LITE_RELIABILITY_', 'OPENERP_LITE_HYPOTHESIS_')
 
 
 class Options:
@@ -603,17 +705,21 @@ class Options:
     Immutable: built once (:func:`parse`) and handed to the layers that need it, so that no layer
     can see a value another one changed behind its back. A changed setting (the master password
     changed over the wire, the embedded PostgreSQL's socket) is a new object made by
-    :meth:`replace`, handed down again by whoever made it.
+    :meth:`replace`, handed down again by whoever made it. ``warnings``: what the readers noticed
+    but did not refuse (ignored OpenERP keys), logged at start.
     """
 
-    __slots__ = ('_values', '_origins')
+    __slots__ = ('_values', '_origins', 'warnings')
 
-    def __init__(self, values: Mapping[str, Any], origins: Mapping[str, str]) -> None:
+    def __init__(
+        self, values: Mapping[str, Any], origins: Mapping[str, str], warnings: Sequence[str] = ()
+    ) -> None:
         missing = set(OPTIONS_BY_KEY) - set(values)
         if missing:
             raise ValueError('settings without a value for %s' % ', '.join(sorted(missing)))
         object.__setattr__(self, '_values', dict(values))
         object.__setattr__(self, '_origins', dict(origins))
+        object.__setattr__(self, 'warnings', tuple(warnings))
 
     def __getattr__(self, key):
         try:
@@ -644,7 +750,7 @@ class Options:
             raise AttributeError('unknown option %s' % ', '.join(sorted(unknown)))
         values = dict(self._values, **changes)
         origins = dict(self._origins, **dict.fromkeys(changes, 'runtime'))
-        return Options(values, origins)
+        return Options(values, origins, self.warnings)
 
 
 def defaults() -> Options:
@@ -674,6 +780,7 @@ _METAVARS = {
     to_float: 'X',
     to_opt_float: 'X',
     to_list: 'A,B,...',
+    to_count: 'N',
     to_regex: 'REGEX',
 }
 
@@ -682,8 +789,19 @@ def _flag_text(opt):
     return '/'.join(opt.flags)
 
 
-def build_parser(prog='openerp-server'):
-    """The argparse parser for the server, generated from :data:`OPTIONS`.
+PRECEDENCE = (
+    'Precedence, lowest first: defaults, the config file (-c, section [options], keys as in the '
+    'Key column of the README), environment variables OPENERP_LITE_<KEY> (e.g. '
+    'OPENERP_LITE_HTTP_PORT), then these flags. The master password (admin_passwd) is set in the '
+    'config file only.'
+)
+
+
+def build_parser(prog='openerp-server', command='server', description=None, epilog=None, lenient=False):
+    """The argparse parser of ``command`` (``server``, ``cron``, ``test``), generated from
+    :data:`OPTIONS`: only the options that command uses are offered, so ``--help`` lists what
+    matters to it and a flag it does not use is refused by name. ``lenient`` accepts (and hides)
+    the other options too: a cron process started by a server gets that server's command line.
 
     Values stay raw text here; :func:`parse` converts them with the option's converter so a bad
     value gets the same message whatever its source.
@@ -694,41 +812,48 @@ def build_parser(prog='openerp-server'):
         prog=prog,
         argument_default=argparse.SUPPRESS,
         allow_abbrev=False,
-        description='openerp-lite: an OpenERP-compatible ERP server speaking XML-RPC and JSON-RPC.',
-        epilog='Precedence, lowest first: defaults, the config file (-c, section [options], keys '
-        'as in the Key column of the README), environment variables OPENERP_LITE_<KEY> '
-        '(e.g. OPENERP_LITE_HTTP_PORT), then these flags. The master password '
-        '(admin_passwd) is set in the config file only.',
+        description=description
+        or 'openerp-lite: an OpenERP-compatible ERP server speaking XML-RPC and JSON-RPC.',
+        epilog=epilog or textwrap.fill(PRECEDENCE, 78),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument('--version', action='version', version='%(prog)s ' + release.version)
     groups: dict[str, argparse._ArgumentGroup] = {}
     for opt in OPTIONS:
         if opt.file_only:
             continue
+        if command not in opt.commands:
+            if lenient:
+                _add_flag(parser, opt, argparse.SUPPRESS)
+            continue
         group = groups.get(opt.section)
         if group is None:
             group = groups[opt.section] = parser.add_argument_group(opt.section)
         default_text = (
             ''
-            if opt.default in (None, [], False)
+            if opt.default in (None, [], False) or opt.flag_value is not None
             else ' (default: %s)' % opt.format(opt.default).replace('%', '%%')
         )
-        if opt.flag_value is not None:
-            group.add_argument(
-                *opt.flags, dest=opt.key, action='store_const', const=opt.flag_value, help=opt.help
-            )
-        else:
-            kwargs = {}
-            if getattr(opt.convert, 'choices', None):
-                kwargs['choices'] = opt.convert.choices
-            group.add_argument(
-                *opt.flags,
-                dest=opt.key,
-                metavar=opt.metavar or _METAVARS.get(opt.convert),
-                help=opt.help + default_text,
-                **kwargs,
-            )
+        _add_flag(group, opt, opt.help + default_text)
     return parser
+
+
+def _add_flag(group, opt, help_text):
+    if opt.flag_value is not None:
+        group.add_argument(
+            *opt.flags, dest=opt.key, action='store_const', const=opt.flag_value, help=help_text
+        )
+        return
+    kwargs = {}
+    if getattr(opt.convert, 'choices', None):
+        kwargs['choices'] = opt.convert.choices
+    group.add_argument(
+        *opt.flags,
+        dest=opt.key,
+        metavar=opt.metavar or _METAVARS.get(opt.convert),
+        help=help_text,
+        **kwargs,
+    )
 
 
 def _convert(opt, raw, where):
@@ -738,10 +863,13 @@ def _convert(opt, raw, where):
         raise ConfigError('Bad value for %s: %s' % (where, error)) from None
 
 
-def read_file(path):
-    """Values from an INI file's ``[options]`` section; unknown keys are refused.
+def read_file(path, warnings=None):
+    """Values from an INI file's ``[options]`` section.
 
-    Errors name the key as written in the file, and the file.
+    Every key OpenERP 6.1/7.0 writes is either read (under its own name or the one it has here:
+    ``xmlrpc_port``, ``osv_memory_age_limit``...) or, for :data:`IGNORED_KEYS`, named in one line
+    appended to ``warnings``. Any other key is refused, all of them in one error naming the file,
+    so a file is fixed in one go rather than one restart per key.
     """
     parser = configparser.RawConfigParser()
     try:
@@ -754,23 +882,64 @@ def read_file(path):
     values: dict[str, Any] = {}
     if not parser.has_section(SECTION):
         return values
+    ignored, unknown, notes = [], [], []
     for key, raw in parser.items(SECTION):
-        if key in TOLERATED_KEYS:
+        if key in IGNORED_KEYS:
+            ignored.append(key)
             continue
         opt = FILE_KEYS.get(key)
         if opt is None or opt.key in ('config', 'save'):
-            raise ConfigError('Unknown key %r in section [%s] of config file %s' % (key, SECTION, path))
+            unknown.append(key)
+            continue
+        if opt.key == 'http_interface' and not raw.strip():
+            # OpenERP's empty interface means every address; listening on all of them is a
+            # choice to write down, not one to inherit from an old file
+            notes.append(
+                '%s is empty (OpenERP: every address); listening on %s, set http_interface = 0.0.0.0 '
+                'to listen on every address' % (key, opt.default)
+            )
+            continue
         values[opt.key] = _convert(opt, raw, 'key %r in config file %s' % (key, path))
+    if unknown:
+        raise ConfigError(
+            'Unknown key%s %s in section [%s] of config file %s'
+            % ('s' if len(unknown) > 1 else '', ', '.join(repr(k) for k in unknown), SECTION, path)
+        )
+    if warnings is not None:
+        if ignored:
+            warnings.append(
+                'config file %s: ignoring OpenERP key%s this server has no use for: %s'
+                % (path, 's' if len(ignored) > 1 else '', ', '.join(sorted(ignored)))
+            )
+        warnings.extend('config file %s: %s' % (path, note) for note in notes)
     return values
 
 
 def read_environ(environ):
-    """Values from ``OPENERP_LITE_<KEY>`` variables (file-only options excluded)."""
-    values = {}
-    for opt in OPTIONS:
-        name = ENV_PREFIX + opt.key.upper()
-        if name in environ and not opt.file_only and opt.key not in ('config', 'save'):
+    """Values from ``OPENERP_LITE_<KEY>`` variables (file-only options excluded).
+
+    A variable with the prefix that names no option (a misspelt ``OPENERP_LITE_HTTP_PROT``) is
+    refused like an unknown key of the file, all of them in one error.
+    """
+    values, unknown = {}, []
+    known = {ENV_PREFIX + opt.key.upper(): opt for opt in OPTIONS}
+    for name in sorted(environ):
+        if not name.startswith(ENV_PREFIX) or name.startswith(FOREIGN_ENV_PREFIXES):
+            continue
+        opt = known.get(name)
+        if opt is None or opt.key == 'save':
+            unknown.append(name)
+        elif opt.file_only:
+            raise ConfigError(
+                'environment variable %s is not read: %s is set in the config file only' % (name, opt.key)
+            )
+        elif opt.key != 'config':
             values[opt.key] = _convert(opt, environ[name], 'environment variable %s' % name)
+    if unknown:
+        raise ConfigError(
+            'Unknown environment variable%s %s: no such option (see --help for the keys; the '
+            'variable is %s<KEY>)' % ('s' if len(unknown) > 1 else '', ', '.join(unknown), ENV_PREFIX)
+        )
     return values
 
 
@@ -780,16 +949,24 @@ def default_config_path(environ=None):
 
 
 def parse(
-    argv: Sequence[str], environ: Mapping[str, str] | None = None, prog: str = 'openerp-server'
+    argv: Sequence[str],
+    environ: Mapping[str, str] | None = None,
+    prog: str = 'openerp-server',
+    command: str = 'server',
+    lenient: bool = False,
+    description: str | None = None,
 ) -> Options:
     """Build the effective :class:`Options` from defaults, file, environment and ``argv``.
 
-    Raises :class:`ConfigError` (naming the key or flag, and the file) for an unknown key or flag or
-    a bad value. With ``-s`` the config file may not exist yet: :func:`save` will create it.
+    ``command`` and ``lenient`` choose the flags ``argv`` may use (:func:`build_parser`); the file
+    and the environment may set every option whatever the command. Raises :class:`ConfigError`
+    (naming the key or flag, and the file) for an unknown key or flag or a bad value. With ``-s``
+    the config file may not exist yet: :func:`save` will create it.
     """
     environ = os.environ if environ is None else environ
-    parser = build_parser(prog)
+    parser = build_parser(prog, command, description=description, lenient=lenient)
     cli = vars(parser.parse_args(argv))
+    warnings: list[str] = []
     values = {opt.key: opt.default for opt in OPTIONS}
     origins = dict.fromkeys(values, 'default')
 
@@ -797,7 +974,7 @@ def parse(
     if config_path:
         config_path = os.path.abspath(os.path.expanduser(config_path))
         if not (cli.get('save') and not os.path.exists(config_path)):
-            for key, value in read_file(config_path).items():
+            for key, value in read_file(config_path, warnings).items():
                 values[key], origins[key] = value, 'file'
     for key, value in read_environ(environ).items():
         values[key], origins[key] = value, 'env'
@@ -808,7 +985,7 @@ def parse(
         )
         origins[key] = 'cli'
     values['config'] = config_path
-    options = Options(values, origins)
+    options = Options(values, origins, warnings=warnings)
     replica_settings(options)  # standbys and ports that do not pair up are refused here
     return options
 
@@ -847,7 +1024,7 @@ def save(options, path=None):
     if not parser.has_section(SECTION):
         parser.add_section(SECTION)
     for key in list(parser.options(SECTION)):
-        if key not in TOLERATED_KEYS:
+        if key not in IGNORED_KEYS:
             parser.remove_option(SECTION, key)  # aliases such as xmlrpc_port: the new key wins
     _fill(parser, options)
     folder = os.path.dirname(path)

@@ -46,8 +46,15 @@ def setup_logging(options):
         from logging.handlers import WatchedFileHandler
 
         folder = os.path.dirname(os.path.abspath(logfile))
-        os.makedirs(folder, exist_ok=True)
-        handler = WatchedFileHandler(logfile, encoding='utf-8')
+        try:
+            os.makedirs(folder, exist_ok=True)
+            handler = WatchedFileHandler(logfile, encoding='utf-8')
+        except OSError as error:
+            from ..exceptions import ConfigError
+
+            raise ConfigError(
+                'cannot write the log file %s (--logfile): %s' % (logfile, error.strerror or error)
+            ) from None
     else:
         handler = logging.StreamHandler(sys.stderr)
     setattr(handler, _MARK, True)
@@ -60,5 +67,10 @@ def setup_logging(options):
     return handler
 
 
-#: Short name used by the command line.
-setup = setup_logging
+def setup(options):
+    """:func:`setup_logging`, then the warnings the configuration readers left on ``options``
+    (keys of an OpenERP config file that are ignored here), now that they have somewhere to go."""
+    handler = setup_logging(options)
+    for text in options.warnings:
+        logging.getLogger('openerp_lite.tools.config').warning('%s', text)
+    return handler

@@ -23,6 +23,8 @@ _logger = logging.getLogger(__name__)
 ENV_VAR = 'OPENERP_PROCESS_BOARD'
 #: the connection figures a process keeps beside its count, in this order
 POOL_FIGURES = ('open', 'in_use', 'idle', 'waiting', 'refused')
+#: then the number of its requests that hit a limit (CPU, memory, statement time...)
+EXTRA_FIGURES = ('limits_hit',)
 
 _current = {'board': None}
 
@@ -34,6 +36,7 @@ class Board:
         self.path = path
         self._requests = 0
         self._pool = (0,) * len(POOL_FIGURES)
+        self._limits_hit = 0
         self._entry = None
         self._count_fd = None
 
@@ -61,14 +64,17 @@ class Board:
         self._write_count()
         self._write()
 
-    def count_request(self, pool=None):
+    def count_request(self, pool=None, limits_hit=None):
         """One more request served by this process; ``pool``: its connection figures now
-        (a dict with the keys of :data:`POOL_FIGURES`)."""
+        (a dict with the keys of :data:`POOL_FIGURES`); ``limits_hit``: how many of its
+        requests hit a limit so far."""
         if self._entry is None or self._entry['pid'] != os.getpid():
             return
         self._requests += 1
         if pool:
             self._pool = tuple(int(pool.get(name, 0)) for name in POOL_FIGURES)
+        if limits_hit is not None:
+            self._limits_hit = int(limits_hit)
         self._write_count()
 
     def _path_of(self, pid, suffix):
@@ -80,7 +86,9 @@ class Board:
         try:
             os.pwrite(
                 self._count_fd,
-                b'%20d' % self._requests + b''.join(b' %10d' % value for value in self._pool) + b'\n',
+                b'%20d' % self._requests
+                + b''.join(b' %10d' % value for value in self._pool + (self._limits_hit,))
+                + b'\n',
                 0,
             )
         except OSError as error:  # the master removed the folder: shutting down
@@ -95,6 +103,34 @@ class Board:
             os.replace(temporary, name)
         except OSError as error:  # the master removed the folder: shutting down
             _logger.debug('process board %s: %s', self.path, error)
+
+    def _count_ended(self, role):
+        """One more ``role`` process gone (recycled, killed, stopped): one byte appended to
+        ``ended-<role>``, so the count is the file's size, and readers in several processes
+        never lose an increment. Only the reader that removed the entry counts it."""
+        if role not in ('worker', 'cron'):
+            return
+        try:
+            fd = os.open(
+                os.path.join(self.path, 'ended-%s' % role), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600
+            )
+            try:
+                os.write(fd, b'x')
+            finally:
+                os.close(fd)
+        except OSError as error:
+            _logger.debug('process board %s: %s', self.path, error)
+
+    def ended(self):
+        """``{role: processes gone since the board was made}`` (workers replaced after a limit,
+        a crash, a reload or a TTOU; cron processes restarted or recycled)."""
+        result = {}
+        for role in ('worker', 'cron'):
+            try:
+                result[role] = os.path.getsize(os.path.join(self.path, 'ended-%s' % role))
+            except OSError:
+                result[role] = 0
+        return result
 
     # -- readers ---------------------------------------------------------------------------------
     def entries(self):
@@ -117,6 +153,7 @@ class Board:
                 counts = _read_counts(path[: -len('.json')] + '.count')
                 entry['requests'] = counts[0]
                 entry['pool'] = dict(zip(POOL_FIGURES, counts[1:]))
+                entry.update(zip(EXTRA_FIGURES, counts[1 + len(POOL_FIGURES) :]))
                 process = psutil.Process(entry['pid'])
                 # a recycled pid belongs to a younger process
                 if process.create_time() > entry['started'] + 1:
@@ -128,7 +165,8 @@ class Board:
                     if process.status() == psutil.STATUS_ZOMBIE:
                         raise psutil.NoSuchProcess(entry['pid'])
             except (psutil.NoSuchProcess, psutil.ZombieProcess):
-                _remove_quietly(path)
+                if _remove_quietly(path):
+                    self._count_ended(entry.get('role') if isinstance(entry, dict) else None)
                 _remove_quietly(path[: -len('.json')] + '.count')
                 continue
             except (OSError, ValueError, KeyError, psutil.Error):
@@ -139,21 +177,25 @@ class Board:
 
 
 def _read_counts(path):
-    """``[requests, *pool figures]`` from a ``.count`` file (zeros when unreadable)."""
+    """``[requests, *pool figures, *extra figures]`` from a ``.count`` file (zeros when
+    unreadable)."""
+    size = 1 + len(POOL_FIGURES) + len(EXTRA_FIGURES)
     try:
         with open(path, 'rb') as handle:
             values = [int(word) for word in handle.read(256).split()]
     except (OSError, ValueError):
         values = []
-    values += [0] * (1 + len(POOL_FIGURES) - len(values))
-    return values[: 1 + len(POOL_FIGURES)]
+    values += [0] * (size - len(values))
+    return values[:size]
 
 
 def _remove_quietly(path):
+    """Remove ``path``; True when this call removed it."""
     try:
         os.remove(path)
     except OSError:
-        pass
+        return False
+    return True
 
 
 def current():

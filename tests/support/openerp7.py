@@ -1,0 +1,62 @@
+"""A config file as OpenERP 7.0 writes it, for the tests that start openerp-lite with one."""
+
+#: the [options] section OpenERP 7.0's ``openerp-server -s`` writes, every key of it, with its
+#: defaults (admin_passwd, the database and the port come from the test server)
+OPENERP7_KEYS = """\
+auto_reload = False
+csv_internal_sep = ,
+db_maxconn = 64
+db_name = False
+db_template = template1
+dbfilter = .*
+debug_mode = False
+demo = {}
+email_from = False
+import_partial =
+limit_memory_hard = 805306368
+limit_memory_soft = 671088640
+limit_request = 8192
+limit_time_cpu = 60
+limit_time_real = 120
+list_db = True
+log_handler = [':INFO']
+log_level = info
+logfile = None
+login_message = False
+logrotate = True
+max_cron_threads = 2
+netrpc = False
+netrpc_interface =
+netrpc_port = 8070
+osv_memory_age_limit = 1.0
+osv_memory_count_limit = False
+pg_path = None
+proxy_mode = False
+reportgz = False
+secure_cert_file = server.cert
+secure_pkey_file = server.pkey
+server_wide_modules = None
+smtp_password = False
+smtp_port = 25
+smtp_server = localhost
+smtp_ssl = False
+smtp_user = False
+static_http_document_root = None
+static_http_enable = False
+static_http_url_prefix = None
+syslog = False
+test_commit = False
+test_enable = False
+test_file = False
+test_report_directory = False
+timezone = False
+translate_modules = ['all']
+unaccent = False
+without_demo = False
+workers = 0
+xmlrpc = True
+xmlrpc_interface =
+xmlrpcs = True
+xmlrpcs_interface =
+xmlrpcs_port = 8071
+"""
