@@ -15,8 +15,8 @@ import xmlrpc.client
 
 import pytest
 
+from openerp_lite.bench.cluster import PgBouncer, Unavailable
 from tests.support import pg as pgsupport
-from tests.support.cluster import PgBouncer
 from tests.support.server import ROOT, start_server
 
 #: the modules run again through a PgBouncer: the wire protocols, the ORM over RPC, the stateless
@@ -34,7 +34,10 @@ def bouncer(pg):
     if pgsupport.pgbouncer_forced():
         pytest.skip('this run already goes through a PgBouncer')
     # two server sessions per database: a setting left on one is soon met again
-    running = PgBouncer(pg, pool_mode='transaction', pool_size=2)
+    try:
+        running = PgBouncer(pg, pool_mode='transaction', pool_size=2)
+    except Unavailable as missing:
+        pytest.skip(str(missing))
     yield running
     running.stop()
 

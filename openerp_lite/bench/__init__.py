@@ -8,7 +8,9 @@ tests), :mod:`.servers` (the configurations under test), :mod:`.floor` (the two 
 applications), :mod:`.measure` (one cell), :mod:`.runner` (the whole run and its alternation),
 :mod:`.stats` (medians and spreads over the rounds), :mod:`.verdict` (which configuration to run),
 :mod:`.targets` (the project's development targets), :mod:`.report_text`, :mod:`.report_html` and
-:mod:`.svg` (the reports), :mod:`.progress`.
+:mod:`.svg` (the reports), :mod:`.progress`; :mod:`.cluster` (a primary with hot standbys and a
+PgBouncer built on this machine, shared with the tests) and :mod:`.standby` (``bench --standby``:
+what a hot standby gives and costs).
 """
 
 from .runner import Settings, default_configurations, run  # noqa: F401

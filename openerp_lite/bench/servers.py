@@ -64,8 +64,9 @@ class Configuration:
         return self.workers or 1
 
 
-def command(config, port, pg, conf_path, dbname, log_level):
-    """The exact command line of ``config`` (shown in the report)."""
+def command(config, port, pg, conf_path, dbname, log_level, extra=()):
+    """The exact command line of ``config`` (shown in the report), ending with the server options
+    ``extra`` (not for a floor)."""
     if config.is_floor:
         cmd = [
             sys.executable,
@@ -96,7 +97,7 @@ def command(config, port, pg, conf_path, dbname, log_level):
     ]
     if dbname:
         cmd += ['-d', dbname]
-    return cmd + db_args(pg)
+    return cmd + db_args(pg) + list(extra)
 
 
 class RunningServer(launcher.Launched):
@@ -161,9 +162,10 @@ def write_conf(folder, name, master_password):
     return path
 
 
-def start(config, pg, master_password, dbname, output, log_level='warn', timeout=120, name=None):
-    """Start ``config`` on a free port with its config file in ``output/configs`` and its log in
-    ``output/logs`` (one file per server, named after it, or after ``name``); returns a
+def start(config, pg, master_password, dbname, output, log_level='warn', timeout=120, name=None, extra=()):
+    """Start ``config`` (with the server options ``extra``) on a free port with its config file in
+    ``output/configs`` and its log in ``output/logs`` (one file per server, named after it, or
+    after ``name``); returns a
     :class:`RunningServer` once ``/web/health`` (or the floor's root) answers. Raises RuntimeError
     with the log's end when it does not."""
     name = name or slug(config)
@@ -171,7 +173,7 @@ def start(config, pg, master_password, dbname, output, log_level='warn', timeout
     if not config.is_floor:  # a floor takes no config file: everything is on its command line
         conf_path = write_conf(os.path.join(output, 'configs'), name, master_password)
     port = launcher.free_port()
-    cmdline = command(config, port, pg, conf_path, dbname, log_level)
+    cmdline = command(config, port, pg, conf_path, dbname, log_level, extra)
     log_dir = os.path.join(output, 'logs')
     os.makedirs(log_dir, exist_ok=True)
     return launcher.launch(

@@ -6,6 +6,9 @@ import os
 import sys
 
 PROG = 'openerp-server bench'
+PARTNERS = 10000
+STANDBY_PARTNERS = 1000
+MAX_PAIRS = 5000
 
 
 def _list(text):
@@ -131,12 +134,27 @@ def build_parser():
         choices=('debug', 'info', 'warn', 'error', 'critical'),
         help='log level of the servers under test (default: %(default)s)',
     )
+    standby = parser.add_argument_group('A hot standby (instead of the servers)')
+    standby.add_argument(
+        '--standby',
+        action='store_true',
+        help='build a durable primary and a hot standby here (initdb, pg_basebackup -R) and measure '
+        "reads with and without the standby, writes, and reads right after another process's write, "
+        'in alternating rounds (--rounds; --duration of each read cell; one -c level; --partners; '
+        '--engine); writes standby.txt and standby.json into -o',
+    )
+    standby.add_argument(
+        '--pairs',
+        type=_positive(int),
+        default=300,
+        metavar='N',
+        help='with --standby: writes, and write-then-read pairs, per setup and round (default: %(default)s)',
+    )
     data = parser.add_argument_group('Data')
     data.add_argument(
         '--partners',
         type=_positive(int),
-        default=10000,
-        help='partners in the data set (default: %(default)s)',
+        help='partners in the data set (default: %d; %d with --standby)' % (PARTNERS, STANDBY_PARTNERS),
     )
     data.add_argument(
         '--orders', type=int, default=2000, help='sale orders of three lines (default: %(default)s)'
@@ -193,6 +211,42 @@ def _postgres(args, hooks):
     return {k: v for k, v in pg.items() if v}
 
 
+def _standby(parser, args):
+    """``--standby``: the cost of a hot standby, on a primary and a standby built for the run."""
+    if args.database or args.db_host or args.db_port or args.data_dir:
+        parser.error(
+            '--standby builds its own primary and standby: -d, --db_host, --db_port, -D do not apply'
+        )
+    if len(args.concurrency) != 1:
+        parser.error('--standby: one -c level (the clients of the read cells)')
+    if args.pairs > MAX_PAIRS:
+        parser.error('--pairs: at most %d' % MAX_PAIRS)
+    from ..bench import standby
+
+    options = standby.Options(
+        rounds=args.rounds,
+        duration=args.duration,
+        clients=args.concurrency[0],
+        pairs=args.pairs,
+        partners=args.partners or STANDBY_PARTNERS,
+        engine=args.engine,
+        output=args.output,
+        log_level=args.server_log_level,
+    )
+    try:
+        report = standby.run(options)
+    except RuntimeError as error:
+        print('%s: %s' % (PROG, error), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(
+            '\n%s: interrupted; its servers and cluster are removed, nothing was reported' % PROG,
+            file=sys.stderr,
+        )
+        return 130
+    return 1 if standby.failed(report) else 0
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -205,6 +259,8 @@ def main(argv=None):
 
     if args.rounds < 3:
         parser.error('--rounds: at least 3 rounds are needed for a spread')
+    if args.standby:
+        return _standby(parser, args)
     cleanup = []
     try:
         pg = _postgres(args, cleanup)
@@ -216,7 +272,7 @@ def main(argv=None):
             duration=args.duration,
             requests=args.requests,
             warmup=args.warmup,
-            partners=args.partners,
+            partners=args.partners or PARTNERS,
             orders=args.orders,
             database=args.database,
             keep_database=args.keep_database or bool(args.database),

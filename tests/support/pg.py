@@ -6,8 +6,8 @@ forces the embedded server even when the machine's one answers, so a whole run (
 be repeated on it: ``OPENERP_LITE_TEST_EMBEDDED=1 pytest tests/test_db_service.py``.
 
 ``OPENERP_LITE_TEST_PGBOUNCER=1`` puts a PgBouncer in transaction pooling in front of that server
-for the whole run (``tests/support/cluster.py``): every connection of the tests and of the servers
-they start goes through it, so a test module can be repeated through a transaction-mode pooler:
+for the whole run (``openerp_lite/bench/cluster.py``): every connection of the tests and of the
+servers they start goes through it, so a test module can be repeated through a transaction-mode pooler:
 ``OPENERP_LITE_TEST_PGBOUNCER=1 pytest tests/test_stateless.py``.
 """
 
@@ -84,9 +84,14 @@ def params():
     if not pgbouncer_forced():
         return server
     if 'pgbouncer' not in _embedded:
-        from tests.support import cluster
+        import pytest
 
-        _embedded['pgbouncer'] = cluster.PgBouncer(server, pool_mode='transaction')
+        from openerp_lite.bench import cluster
+
+        try:
+            _embedded['pgbouncer'] = cluster.PgBouncer(server, pool_mode='transaction')
+        except cluster.Unavailable as missing:
+            pytest.skip(str(missing))
     return _embedded['pgbouncer'].params
 
 

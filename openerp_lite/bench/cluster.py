@@ -1,12 +1,13 @@
-"""A primary with hot standbys, and a PgBouncer, made by the tests themselves.
+"""A primary with hot standbys, and a PgBouncer, made on this machine for the bench and the tests.
 
 :class:`Cluster` builds a primary with ``initdb`` and standbys with ``pg_basebackup -R`` (a plain
 asynchronous streaming standby, as an operator makes one) from the machine's PostgreSQL binaries,
 each on a free loopback port in one temporary directory, removed by :meth:`Cluster.destroy`.
 :class:`PgBouncer` starts Debian's ``pgbouncer`` in front of any server, in transaction pooling by
-default; :func:`pgbouncer_binary` installs the package with apt-get when it is missing and the
-tests run as root (CI does), and skips otherwise. PostgreSQL and PgBouncer refuse to run as root:
-as root, both run as the ``postgres`` system user.
+default; :func:`pgbouncer_binary` installs the package with apt-get when it is missing and this
+process runs as root (CI does). What cannot be had here (no PostgreSQL binaries, no PgBouncer)
+raises :class:`Unavailable`, which the tests turn into a skip. PostgreSQL and PgBouncer refuse to
+run as root: as root, both run as the ``postgres`` system user.
 """
 
 import glob
@@ -19,11 +20,15 @@ import tempfile
 import time
 
 import psycopg2
-import pytest
 
-from tests.support.server import free_port
+from ..tools.process import terminate
+from .launcher import free_port
 
 SERVICE_USER = 'postgres'
+
+
+class Unavailable(RuntimeError):
+    """What a :class:`Cluster` or a :class:`PgBouncer` needs is not on this machine."""
 
 
 def postgres_bindir():
@@ -161,11 +166,11 @@ class Cluster:
         self.durable = durable
         bindir = postgres_bindir()
         if bindir is None:
-            pytest.skip('no PostgreSQL binaries (initdb) on this machine')
+            raise Unavailable('no PostgreSQL binaries (initdb) on this machine')
         self.initdb = os.path.join(bindir, 'initdb')
         self.pg_ctl = os.path.join(bindir, 'pg_ctl')
         self.pg_basebackup = os.path.join(bindir, 'pg_basebackup')
-        self.root = tempfile.mkdtemp(prefix='oel-test-cluster-')
+        self.root = tempfile.mkdtemp(prefix='oel-cluster-')
         _give_to_service_user(self.root)
         self.primary = None
         self.standbys = []
@@ -247,8 +252,8 @@ class Cluster:
 
 
 def pgbouncer_binary():
-    """The path of ``pgbouncer``, installed with apt-get (root only) when missing; skips the test
-    when it cannot be had."""
+    """The path of ``pgbouncer``, installed with apt-get (root only) when missing; raises
+    :class:`Unavailable` when it cannot be had."""
     for candidate in (shutil.which('pgbouncer'), '/usr/sbin/pgbouncer'):
         if candidate and os.path.exists(candidate):
             return candidate
@@ -261,7 +266,7 @@ def pgbouncer_binary():
                 subprocess.run(step, env=env, capture_output=True, timeout=600)
             if os.path.exists('/usr/sbin/pgbouncer'):
                 return '/usr/sbin/pgbouncer'
-    pytest.skip('pgbouncer is not installed and cannot be installed here (apt-get as root)')
+    raise Unavailable('pgbouncer is not installed and cannot be installed here (apt-get as root)')
 
 
 class PgBouncer:
@@ -272,7 +277,7 @@ class PgBouncer:
         self.binary = pgbouncer_binary()
         self.target = target
         self.port = free_port()
-        self.root = tempfile.mkdtemp(prefix='oel-test-pgbouncer-')
+        self.root = tempfile.mkdtemp(prefix='oel-pgbouncer-')
         _give_to_service_user(self.root)
         self.config_path = os.path.join(self.root, 'pgbouncer.ini')
         self.log_path = os.path.join(self.root, 'pgbouncer.log')
@@ -332,8 +337,6 @@ class PgBouncer:
             return ''
 
     def stop(self):
-        from openerp_lite.tools.process import terminate
-
         if self.proc is not None:
             terminate(self.proc, 10)
             self.proc = None
