@@ -11,7 +11,6 @@ import json
 import uuid
 import zipfile
 
-import psycopg2
 import pytest
 
 from tests.support import pg as pgsupport
@@ -55,13 +54,7 @@ def as_user(orm_server, world, login, route='xmlrpc2'):
 
 
 def sql(world, query, params=()):
-    conn = psycopg2.connect(dbname=world['db'], **pgsupport.params())
-    try:
-        with conn.cursor() as cr:
-            cr.execute(query, params)
-            return cr.fetchall()
-    finally:
-        conn.close()
+    return pgsupport.sql(pgsupport.params(), world['db'], query, params)
 
 
 def b64(data):
