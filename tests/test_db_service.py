@@ -51,14 +51,8 @@ def names(pgkind):
         pgsupport.drop_database(pgkind, name)
 
 
-def _exists(pgkind, name):
-    conn = pgsupport.admin_connect(pgkind)
-    try:
-        with conn.cursor() as cr:
-            cr.execute('SELECT 1 FROM pg_database WHERE datname = %s', (name,))
-            return cr.fetchone() is not None
-    finally:
-        conn.close()
+def _exists(pg, name):
+    return pgsupport.database_exists(pg, name)
 
 
 def test_create_list_duplicate_rename_drop_over_xmlrpc(dbserver, pgkind, names):

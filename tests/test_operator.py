@@ -51,13 +51,7 @@ def run(args, environ=None, timeout=180, python=None):
 
 
 def database_exists(pg, name):
-    conn = pgsupport.admin_connect(pg)
-    try:
-        with conn.cursor() as cr:
-            cr.execute('SELECT 1 FROM pg_database WHERE datname = %s', (name,))
-            return cr.fetchone() is not None
-    finally:
-        conn.close()
+    return pgsupport.database_exists(pg, name)
 
 
 # -- 1. one command form ------------------------------------------------------------------------

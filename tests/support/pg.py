@@ -115,6 +115,17 @@ def drop_database(pg, name):
     launcher.drop_database(pg, name)
 
 
+def database_exists(pg, name):
+    """Whether database ``name`` exists on the PostgreSQL at ``pg``."""
+    conn = admin_connect(pg)
+    try:
+        with conn.cursor() as cr:
+            cr.execute('SELECT 1 FROM pg_database WHERE datname = %s', (name,))
+            return cr.fetchone() is not None
+    finally:
+        conn.close()
+
+
 def create_database(pg, name):
     conn = admin_connect(pg)
     try:
