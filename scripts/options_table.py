@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerate the options table in README.md from openerp_lite/tools/config.py.
+"""Regenerate the options table in README.md from the declarations in openerp_lite/tools/options.py.
 
 python3 scripts/options_table.py          # print the table
 python3 scripts/options_table.py --write  # rewrite it in README.md between the markers
