@@ -91,10 +91,14 @@ def call_fields(service, method, params, result=None):
     return _field(db), _field(uid), _field(target)
 
 
+_UNFIT = re.compile(r'[\s\x00-\x1f\x7f-\x9f]')
+
+
 def _field(value):
-    """One space-free field of the line (a client chooses these values)."""
+    """One field of the line, free of spaces and control characters (a client chooses these
+    values: a line break or a terminal escape in a method name must not forge a line)."""
     text = str(value) if value not in (None, '') else '-'
-    return re.sub(r'\s', '_', text)[:200]
+    return _UNFIT.sub('_', text)[:200]
 
 
 def write(remote_addr, db, uid, target, result_word, started, detail=None):

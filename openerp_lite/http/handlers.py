@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .. import release, service
 from ..exceptions import LimitExceeded, ProtocolError
+from ..service.base import db_allowed
 from . import access_log, binary, body_limits, database_manager, jsonrpc, web_routes, xmlrpc
 from .errors import MEMORY_LIMIT_MESSAGE, log_refusal
 from .request_body import (
@@ -228,11 +229,30 @@ def health(call):
         'server': call.server_kind or 'unknown',
         'mode': options.mode,
     }
-    report.update(processes())
+    report.update(_named_for(call_info(call.environ, options), processes()))
     replicas = _replicas()
     if replicas is not None:
         report['replicas'] = replicas
     return json_reply(call.start_response, '200 OK', report)
+
+
+def _named_for(info, report):
+    """``report`` naming only the databases this caller may learn of: none with
+    ``--no-database-list``, else those ``--db-filter`` lets this call see (the probe answers
+    anybody: it must not tell what ``db.list`` would not)."""
+
+    def shown(name):
+        return info.options.list_db and db_allowed(info, name)
+
+    for entry in [report.get('process')] + report.get('workers', []) + report.get('cron', []):
+        if not entry:
+            continue
+        if 'databases' in entry:
+            entry['databases'] = [name for name in entry['databases'] or () if shown(name)]
+        pool = entry.get('pool') or {}
+        if 'databases' in pool:
+            pool['databases'] = {name: v for name, v in pool['databases'].items() if shown(name)}
+    return report
 
 
 def _replicas():

@@ -64,8 +64,8 @@ def _forwarded_addresses(environ):
     for element in environ.get('HTTP_FORWARDED', '').split(','):
         for pair in element.split(';'):
             key, _, value = pair.strip().partition('=')
-            if key.lower() == 'for':
-                value = value.strip('"')
+            if key.strip().lower() == 'for':  # ``For = x`` too: what is not understood is remote
+                value = value.strip().strip('"')
                 if value.startswith('['):
                     value = value[1:].split(']')[0]
                 elif value.count(':') == 1:
@@ -78,11 +78,16 @@ def _host_is_loopback(host):
     """True for a ``Host`` naming this machine by a loopback name or address (or no Host)."""
     if not host:
         return True
-    name = host.strip().lower()
+    name, port = host.strip().lower(), ''
     if name.startswith('['):
-        name = name[1:].split(']')[0]
+        name, _, port = name[1:].partition(']')
+        if port and not port.startswith(':'):
+            return False
+        port = port[1:]
     elif name.count(':') == 1:
-        name = name.split(':')[0]
+        name, _, port = name.partition(':')
+    if port and not port.isdigit():  # ``localhost:80@evil.example`` names another host
+        return False
     return name == 'localhost' or name.endswith('.localhost') or _is_loopback(name)
 
 

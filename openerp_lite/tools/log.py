@@ -6,7 +6,9 @@ write to the same stream or file and a reader must be able to tell their lines a
 
 import logging
 import os
+import re
 import sys
+import traceback
 
 FORMAT = '%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s'
 
@@ -26,6 +28,39 @@ QUIET_LOGGERS = {
 }
 
 _MARK = '_openerp_lite'
+
+#: characters a message must not carry into the log as they are: line breaks (a client's text,
+#: say a method name, would otherwise start a line of its own and forge an access line), other
+#: control characters (terminal escapes) and the Unicode line and paragraph separators
+_UNSAFE = re.compile('[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]')
+_NAMED = {'\n': '\\n', '\r': '\\r'}
+
+
+def _escape(match):
+    char = match.group()
+    return _NAMED.get(char) or ('\\x%02x' % ord(char) if ord(char) < 256 else '\\u%04x' % ord(char))
+
+
+#: how the lines of a traceback that are not an exception's own text begin
+_TRACEBACK_LINES = ('Traceback (', '  File ', '    ', '\n', '  [Previous line repeated')
+
+
+class OneLineFormatter(logging.Formatter):
+    """The format of every line, the message kept on its line: control characters in it are
+    written as escapes (``\\n``, ``\\x1b``). A traceback still follows on lines of its own, but
+    the text of each exception in it (which may quote a client's input) is escaped the same way."""
+
+    def formatMessage(self, record):
+        record.message = _UNSAFE.sub(_escape, record.message)
+        return super().formatMessage(record)
+
+    def formatException(self, ei):
+        chunks = []
+        for chunk in traceback.TracebackException(*ei).format():
+            if not chunk.startswith(_TRACEBACK_LINES):
+                chunk = _UNSAFE.sub(_escape, chunk.rstrip('\n')) + '\n'
+            chunks.append(chunk)
+        return ''.join(chunks).rstrip('\n')
 
 
 def setup_logging(options):
@@ -58,7 +93,7 @@ def setup_logging(options):
     else:
         handler = logging.StreamHandler(sys.stderr)
     setattr(handler, _MARK, True)
-    handler.setFormatter(logging.Formatter(FORMAT))
+    handler.setFormatter(OneLineFormatter(FORMAT))
     root.addHandler(handler)
     level = LEVELS.get(str(options.log_level or 'info').lower(), logging.INFO)
     root.setLevel(level)
