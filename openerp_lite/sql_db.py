@@ -583,7 +583,7 @@ def run_in_transaction(
             cr = cursor(dbname, mode) if pool is None else Cursor(pool, mode)
             with cr:
                 return work(cr)
-        except psycopg2.Error as error:
+        except Exception as error:
             if cr is not None and cr.committed:
                 raise
             if not is_retryable(error):
@@ -594,26 +594,25 @@ def run_in_transaction(
                 RetryStats.exhausted += 1
                 raise ConcurrencyError(
                     'The database stayed busy with concurrent updates; gave up after %d tries (%s).'
-                    % (attempts, error.pgerror.strip() if error.pgerror else error)
+                    % (attempts, (getattr(error, 'pgerror', None) or str(error)).strip())
                 ) from error
-            RetryStats.retries += 1
-            delay = random.uniform(0, min(max_backoff, 0.01 * 2**attempt))
-            _logger.info(
-                '%s on %s, retrying in %.3fs (attempt %d/%d)',
-                psycopg2.errorcodes.lookup(error.pgcode or ''),
-                dbname,
-                delay,
-                attempt,
-                attempts,
-            )
-            time.sleep(delay)
-        except Exception as error:
-            if cr is not None and cr.committed:
-                raise
-            if attempt < attempts and again is not None and again(error):
-                continue
-            raise
+            _back_off(error, dbname, attempt, attempts, max_backoff)
     raise AssertionError('unreachable')
+
+
+def _back_off(error, dbname, attempt, attempts, max_backoff):
+    """Wait a randomised, growing moment before running a transaction that lost a race again."""
+    RetryStats.retries += 1
+    delay = random.uniform(0, min(max_backoff, 0.01 * 2**attempt))
+    _logger.info(
+        '%s on %s, retrying in %.3fs (attempt %d/%d)',
+        psycopg2.errorcodes.lookup(error.pgcode or ''),
+        dbname,
+        delay,
+        attempt,
+        attempts,
+    )
+    time.sleep(delay)
 
 
 def _after_fork_in_child():

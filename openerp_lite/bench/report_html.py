@@ -150,16 +150,6 @@ def _targets(report):
     return _table(['target', 'ratio', 'goal', 'reached'], lines)
 
 
-def _per_round(report, summary):
-    return ' '.join(
-        '%.0f' % r['rate']
-        for r in report['rows']
-        if r['config'] == summary['config']
-        and r['key'] == summary['key']
-        and r['concurrency'] == summary['concurrency']
-    )
-
-
 def _cells_table(report):
     lines = []
     for s in report['summary']['cells']:
@@ -170,7 +160,7 @@ def _cells_table(report):
                 s['concurrency'],
                 s['engine'],
                 stats.show(s['rate']),
-                _per_round(report, s),
+                report_text.per_round(report['rows'], s),
                 stats.show(s['p50_ms'], '%.2f'),
                 stats.show(s['p99_ms'], '%.2f'),
                 s['errors'],

@@ -105,15 +105,9 @@ def headline_ratios(report):
     return result
 
 
-def _per_round(rows, summary):
-    values = [
-        r['rate']
-        for r in rows
-        if r['config'] == summary['config']
-        and r['key'] == summary['key']
-        and r['concurrency'] == summary['concurrency']
-    ]
-    return ' '.join('%.0f' % v for v in values)
+def per_round(rows, summary):
+    """The rates of the rounds of one cell, as the tables show them."""
+    return ' '.join('%.0f' % v for v in stats.rates_by_round(rows, summary))
 
 
 def _cells(report):
@@ -126,7 +120,7 @@ def _cells(report):
                 s['concurrency'],
                 s['engine'],
                 stats.show(s['rate']),
-                _per_round(report['rows'], s),
+                per_round(report['rows'], s),
                 _num(s['p50_ms']['median'], '%.2f'),
                 stats.show(s['p99_ms'], '%.2f'),
                 s['errors'],

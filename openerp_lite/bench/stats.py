@@ -57,6 +57,11 @@ def _rows_of(rows, config, key, concurrency=None):
     ]
 
 
+def rates_by_round(rows, summary):
+    """The rate of each round of the cell ``summary`` sums up, in running order."""
+    return [r['rate'] for r in _rows_of(rows, summary['config'], summary['key'], summary['concurrency'])]
+
+
 def cells(rows):
     """One summary per (configuration, cell, concurrency), in the order first measured."""
     order, grouped = [], {}

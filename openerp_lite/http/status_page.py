@@ -328,7 +328,7 @@ def registries_section(snap):
     """The signal versions this process's registry of each database holds, beside the
     database's counters now: a difference is a change this process has not picked up yet."""
     from .. import registry as registry_module
-    from .. import sql_db
+    from .. import signals, sql_db
 
     rows = []
     for name, registry in snap.registries():
@@ -339,7 +339,7 @@ def registries_section(snap):
         except Exception:
             current = {}
         for kind in sorted(set(known) | set(current)):
-            if kind == 'identity':
+            if kind == signals.IDENTITY:
                 continue
             rows.append((name, kind, known.get(kind), current.get(kind)))
     return 'Registries held by this process (pid %d)' % snap.pid, _table(

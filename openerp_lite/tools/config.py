@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import configparser
 import contextlib
+import functools
 import io
 import os
 import re
@@ -21,35 +22,19 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..exceptions import ConfigError
-from .option_values import (  # noqa: F401 - part of this module's interface
-    LOG_LEVEL_SYNONYMS,
-    choice,
-    to_bool,
+from .option_values import (
     to_count,
-    to_demo_switch,
     to_float,
-    to_int,
     to_list,
-    to_log_level,
     to_nonneg_int,
     to_opt_float,
     to_opt_port,
     to_opt_ports,
-    to_opt_str,
     to_port,
     to_port_list,
     to_regex,
-    to_str,
 )
-from .options import (  # noqa: F401 - part of this module's interface
-    FILE_KEYS,
-    IGNORED_KEYS,
-    OPTIONS,
-    OPTIONS_BY_KEY,
-    SECTION_COMMANDS,
-    SERVER_ONLY,
-    Option,
-)
+from .options import FILE_KEYS, IGNORED_KEYS, OPTIONS, OPTIONS_BY_KEY
 
 ENV_PREFIX = 'OPENERP_LITE_'
 SECTION = 'options'
@@ -113,9 +98,10 @@ class Options:
         return Options(values, origins, self.warnings)
 
 
+@functools.cache
 def defaults() -> Options:
     """The settings every option declares by default: what a layer uses before it was handed the
-    server's own (a library use, a test of one layer)."""
+    server's own (a library use, a test of one layer). Made once: settings are immutable."""
     values = {opt.key: opt.default for opt in OPTIONS}
     return Options(values, dict.fromkeys(values, 'default'))
 
